@@ -1,0 +1,23 @@
+// The one place that names the execution/memory spaces, view types and Real.
+#pragma once
+
+#include <Kokkos_Core.hpp>
+
+#ifndef FLOODWARN_REAL_TYPE
+#define FLOODWARN_REAL_TYPE double
+#endif
+
+namespace floodwarn::solver {
+
+using Real = FLOODWARN_REAL_TYPE;
+using ExecSpace = Kokkos::DefaultExecutionSpace;
+using MemSpace = ExecSpace::memory_space;
+using Field2D = Kokkos::View<Real**, Kokkos::LayoutRight, MemSpace>;
+using Field1D = Kokkos::View<Real*, MemSpace>;
+
+// True when kernels run on the host: loops along a row are then plain
+// vectorisable loops; on a GPU the same loops are TeamVectorRange loops.
+inline constexpr bool kHostKernels =
+    Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemSpace>::accessible;
+
+}  // namespace floodwarn::solver

@@ -1,0 +1,157 @@
+// The 2D shallow-water solver: first-order Godunov finite volumes on a raster,
+// HLLC fluxes with hydrostatic reconstruction (Audusse et al. 2004),
+// semi-implicit Manning friction, rain and point-inflow sources, boundary
+// segments, adaptive CFL time step and double-precision mass accounting.
+// See docs/SOLVER.md for the numerics and their choices.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "floodwarn/solver/kokkos_types.hpp"
+#include "floodwarn/solver/time_series.hpp"
+
+namespace floodwarn::solver {
+
+// Solver grid: nx * ny cells, cell (i, j) with i eastwards and j NORTHWARDS
+// (j = 0 is the southernmost row), centre at
+//   x = x_west + (i + 0.5) * dx,  y = y_south + (j + 0.5) * dy.
+// Per-cell vectors are indexed [j * nx + i].
+struct Domain {
+  int nx = 0;
+  int ny = 0;
+  double dx = 1.0;
+  double dy = 1.0;
+  double x_west = 0.0;
+  double y_south = 0.0;
+  std::vector<double> bed;           // bed elevation z (m), size nx*ny
+  std::vector<std::uint8_t> active;  // 1 inside the domain, 0 outside (a wall); empty = all active
+  std::vector<double> manning;       // Manning n (s m^-1/3) per cell; size 1 = uniform; empty = 0
+
+  std::size_t Index(int i, int j) const { return static_cast<std::size_t>(j) * nx + i; }
+  double CellX(int i) const { return x_west + (i + 0.5) * dx; }
+  double CellY(int j) const { return y_south + (j + 0.5) * dy; }
+  // Cell containing (x, y), or false when outside the grid.
+  bool CellOf(double x, double y, int& i, int& j) const;
+};
+
+enum class Edge { kWest, kEast, kSouth, kNorth };
+enum class BoundaryKind {
+  kWall,     // closed, reflective (the default on every edge)
+  kOutflow,  // free outflow: zero-gradient (transmissive) ghost cell
+  kLevel,    // fixed (time-varying) water level (m, same datum as the bed)
+  kInflow,   // discharge (m3/s) entering through the segment, spread over its wet length
+};
+
+struct BoundarySegment {
+  Edge edge = Edge::kWest;
+  BoundaryKind kind = BoundaryKind::kWall;
+  // Extent along the edge in absolute coordinates (y for west/east, x for
+  // south/north). A cell belongs to the segment when its centre lies in
+  // [from, to]. from > to (the default) means the whole edge.
+  double from = 1.0;
+  double to = 0.0;
+  TimeSeries series;  // level (m) for kLevel, discharge (m3/s) for kInflow
+  std::string name;
+};
+
+// A discharge hydrograph (m3/s) entering the cell that contains (x, y).
+struct PointInflow {
+  std::string name;
+  double x = 0.0;
+  double y = 0.0;
+  TimeSeries discharge;
+};
+
+struct Options {
+  double gravity = 9.81;
+  double cfl = 0.5;              // dt = cfl / max((|u|+c)/dx + (|v|+c)/dy)
+  double max_dt = 0.0;           // upper bound on dt (s); 0 = none
+  double dry_depth = 1e-6;       // below this depth (m) a cell has no velocity
+  double max_speed_bound = 150;  // |u| or |v| above this (m/s) is a blow-up
+  double max_depth_bound = 1e4;  // a depth above this (m) is a blow-up
+  int chunk_rows = 16;           // rows per work chunk (does not change results)
+};
+
+// Host copy of the state, per-cell vectors indexed [j * nx + i].
+struct HostState {
+  std::vector<double> h;   // depth (m)
+  std::vector<double> hu;  // unit discharge eastwards (m2/s)
+  std::vector<double> hv;  // unit discharge northwards (m2/s)
+};
+
+// Volumes in m3, accumulated in double precision whatever Real is.
+struct MassBalance {
+  double initial_volume = 0;
+  double volume = 0;   // current stored volume
+  double rain_in = 0;  // rain onto active cells
+  double inflow_in = 0;  // point inflows and inflow boundaries
+  double boundary_net_out = 0;  // net outflow through open/level boundaries (negative = in)
+  // volume - initial - (rain + inflow - outflow)
+  double Error() const { return volume - initial_volume - (rain_in + inflow_in - boundary_net_out); }
+  // |Error| relative to the largest volume term involved.
+  double RelativeError() const;
+};
+
+// A blow-up: NaN, or depth/speed beyond Options' bounds. The message names the
+// time, the cell and its values.
+class BlowUpError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Solver {
+ public:
+  // Kokkos must be initialised. Throws std::invalid_argument on an
+  // inconsistent domain (sizes, non-finite bed in active cells, negative Manning).
+  Solver(Domain domain, Options options = {});
+  ~Solver();
+  Solver(const Solver&) = delete;
+  Solver& operator=(const Solver&) = delete;
+
+  const Domain& domain() const;
+  const Options& options() const;
+
+  // Initial state (sizes nx*ny; hu/hv may be empty for still water). Depths
+  // in inactive cells are ignored. Resets the mass balance.
+  void SetState(const HostState& state);
+  // Convenience: still water at level `wse` wherever the bed is below it.
+  void SetStillWater(double wse);
+
+  void SetBoundaries(const std::vector<BoundarySegment>& segments);
+  void AddPointInflow(const PointInflow& inflow);
+  // Rain rate in m/s, uniform over the domain.
+  void SetRainUniform(const TimeSeries& rate_m_per_s);
+  // Rain rate in m/s per cell (size nx*ny), applied from now on until changed;
+  // replaces a uniform series. A time-varying field (radar) is fed by calling
+  // this at each new frame.
+  void SetRainField(const std::vector<double>& rate_m_per_s);
+
+  double time() const;
+  void set_time(double t);
+  long steps() const;
+  double last_dt() const;
+
+  // One adaptive step, at most `dt_limit` long; returns the dt taken.
+  double Step(double dt_limit);
+  // Steps until time() == t_end exactly.
+  void AdvanceTo(double t_end);
+
+  HostState Download() const;
+  // Max depth reached in each cell since SetState (m), indexed [j * nx + i].
+  std::vector<double> MaxDepth() const;
+  // Current stored volume (m3), summed in double.
+  double Volume() const;
+  const MassBalance& mass_balance() const;
+  // Largest |u|+c over wet cells from the last step (m/s).
+  double max_wave_speed() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace floodwarn::solver

@@ -1,0 +1,30 @@
+// Shared helpers for tests.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace floodwarn::testing {
+
+// Folder of the shared reference/validation data (../shared or $FLOODWARN_SHARED),
+// or nullopt when absent. Tests that need it GTEST_SKIP() with a message.
+std::optional<std::string> SharedDir();
+// Path of a file under the shared folder, or nullopt when it is missing.
+std::optional<std::string> SharedFile(const std::string& relative);
+// Source tree and build tree of the project.
+std::string SourceDir();
+std::string BinaryDir();
+// A fresh empty temporary directory (removed by the OS / CI cleanup).
+std::string MakeTempDir(const std::string& prefix = "floodwarn_test");
+
+}  // namespace floodwarn::testing
+
+// Skip the current test when a shared file is missing; binds `var` to its path.
+#define FLOODWARN_REQUIRE_SHARED(var, relative)                                            \
+  std::string var;                                                                         \
+  do {                                                                                     \
+    auto p_ = ::floodwarn::testing::SharedFile(relative);                                 \
+    if (!p_) GTEST_SKIP() << "shared data missing: ../shared/" << (relative)               \
+                          << " (set FLOODWARN_SHARED to the shared folder)";               \
+    var = *p_;                                                                             \
+  } while (0)
