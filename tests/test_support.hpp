@@ -20,11 +20,12 @@ std::string MakeTempDir(const std::string& prefix = "floodwarn_test");
 }  // namespace floodwarn::testing
 
 // Skip the current test when a shared file is missing; binds `var` to its path.
-#define FLOODWARN_REQUIRE_SHARED(var, relative)                                            \
-  std::string var;                                                                         \
-  do {                                                                                     \
-    auto p_ = ::floodwarn::testing::SharedFile(relative);                                 \
-    if (!p_) GTEST_SKIP() << "shared data missing: ../shared/" << (relative)               \
-                          << " (set FLOODWARN_SHARED to the shared folder)";               \
-    var = *p_;                                                                             \
+#define FLOODWARN_REQUIRE_SHARED(var, relative)                       \
+  std::string var;                                                    \
+  do {                                                                \
+    auto p_ = ::floodwarn::testing::SharedFile(relative);             \
+    if (!p_)                                                          \
+      GTEST_SKIP() << "shared data missing: ../shared/" << (relative) \
+                   << " (set FLOODWARN_SHARED to the shared folder)"; \
+    var = *p_;                                                        \
   } while (0)

@@ -61,8 +61,9 @@ RasterD ReadAsciiGrid(const std::string& path) {
     if (end == value.c_str() || *end != '\0' || errno == ERANGE)
       Fail(path, line, fmt::format("header key '{}': expected a number, got '{}'", key, value));
     key = Lower(key);
-    static const char* kKnown[] = {"ncols", "nrows", "xllcorner", "yllcorner", "xllcenter",
-                                   "yllcenter", "cellsize", "dx", "dy", "nodata_value"};
+    static const char* kKnown[] = {"ncols",     "nrows",       "xllcorner", "yllcorner",
+                                   "xllcenter", "yllcenter",   "cellsize",  "dx",
+                                   "dy",        "nodata_value"};
     if (std::find_if(std::begin(kKnown), std::end(kKnown),
                      [&](const char* k) { return key == k; }) == std::end(kKnown))
       Fail(path, line, fmt::format("unknown header key '{}'", key));
@@ -134,12 +135,11 @@ RasterD ReadAsciiGrid(const std::string& path) {
     const double v = std::strtod(p, &e);
     if (e == p) {
       std::string tok(p, std::find_if(p, endp, [](char ch) {
-                           return std::isspace(static_cast<unsigned char>(ch));
-                         }));
+                        return std::isspace(static_cast<unsigned char>(ch));
+                      }));
       Fail(path, line, fmt::format("expected a number, got '{}'", tok.substr(0, 40)));
     }
-    if (n >= total)
-      Fail(path, line, fmt::format("more values than ncols*nrows = {}", total));
+    if (n >= total) Fail(path, line, fmt::format("more values than ncols*nrows = {}", total));
     data[n++] = v;
     p = e;
   }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <Kokkos_Core.hpp>
+#include <cmath>
 
 #ifndef FLOODWARN_REAL_TYPE
 #define FLOODWARN_REAL_TYPE double
@@ -19,5 +20,12 @@ using Field1D = Kokkos::View<Real*, MemSpace>;
 // vectorisable loops; on a GPU the same loops are TeamVectorRange loops.
 inline constexpr bool kHostKernels =
     Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemSpace>::accessible;
+
+// Math that builds on every backend and Kokkos 3.4 through 4.x.
+KOKKOS_FORCEINLINE_FUNCTION Real Sqrt(Real x) {
+  using std::sqrt;
+  return sqrt(x);
+}
+KOKKOS_FORCEINLINE_FUNCTION Real Abs(Real x) { return x < Real(0) ? -x : x; }
 
 }  // namespace floodwarn::solver

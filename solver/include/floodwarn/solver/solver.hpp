@@ -86,12 +86,14 @@ struct HostState {
 // Volumes in m3, accumulated in double precision whatever Real is.
 struct MassBalance {
   double initial_volume = 0;
-  double volume = 0;   // current stored volume
-  double rain_in = 0;  // rain onto active cells
-  double inflow_in = 0;  // point inflows and inflow boundaries
+  double volume = 0;            // current stored volume
+  double rain_in = 0;           // rain onto active cells
+  double inflow_in = 0;         // point inflows and inflow boundaries
   double boundary_net_out = 0;  // net outflow through open/level boundaries (negative = in)
   // volume - initial - (rain + inflow - outflow)
-  double Error() const { return volume - initial_volume - (rain_in + inflow_in - boundary_net_out); }
+  double Error() const {
+    return volume - initial_volume - (rain_in + inflow_in - boundary_net_out);
+  }
   // |Error| relative to the largest volume term involved.
   double RelativeError() const;
 };

@@ -1,0 +1,106 @@
+// A scenario run ("floodwarn simulate CONFIG.toml"): a TOML file parsed once
+// into validated structs (LoadScenario), then run end to end (RunScenario),
+// writing ESRI ASCII snapshots, the max-depth map, point series and a JSON
+// summary. Every key is documented in docs/CONFIG.md.
+#pragma once
+
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "floodwarn/grids/raster.hpp"
+#include "floodwarn/solver/solver.hpp"
+#include "floodwarn/solver/time_series.hpp"
+
+namespace floodwarn::solver {
+
+// A bad scenario: the message names the config file, the key (dotted path such
+// as `boundary[1].kind`), the line where known and what was expected.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct OutputPoint {
+  std::string name;
+  double x = 0.0;
+  double y = 0.0;
+  int i = 0;  // solver cell (i eastwards, j northwards)
+  int j = 0;
+};
+
+struct ScenarioConfig {
+  std::string config_path;  // as given
+  std::string title;        // optional top-level `title`
+
+  // [domain]
+  std::string dem_path;     // resolved path of the DEM
+  grids::GeoTransform geo;  // the DEM's grid (row 0 north)
+  double nodata = -9999.0;  // nodata value written into output grids
+  Domain domain;            // solver grid, j = 0 at the south, walls where the DEM is nodata
+  std::vector<double> initial_depth;  // per solver cell [j * nx + i] (m), 0 outside
+
+  // [time]; output_times is the expanded list (from output_interval or
+  // output_times), strictly increasing, each in [0, end], always ending at end.
+  double end = 0.0;
+  std::vector<double> output_times;
+
+  Options options;  // [time] cfl, max_dt and [solver] keys
+
+  // [rain] in m/s (empty = no rain)
+  TimeSeries rain_m_per_s;
+  // [[inflow]]
+  std::vector<PointInflow> inflows;
+  // [[boundary]] (edges not named stay walls)
+  std::vector<BoundarySegment> boundaries;
+
+  // [output]
+  std::string output_dir;           // resolved
+  std::vector<OutputPoint> points;  // [[output.point]]
+  double point_interval = 0.0;      // s
+  std::vector<double> point_times;  // expanded: 0, dt, 2dt, ..., end
+};
+
+// Parses and validates a scenario. Relative paths in it are relative to the
+// config file's folder. Throws ConfigError.
+ScenarioConfig LoadScenario(const std::string& path);
+
+// Progress of a run, reported to the observer.
+struct RunProgress {
+  double sim_time = 0.0;  // s
+  double end_time = 0.0;  // s
+  double wall_s = 0.0;    // wall time since the start of time stepping
+  long steps = 0;
+  bool done = false;  // the last report of a run
+};
+
+struct RunObserver {
+  // Called about every `progress_interval_s` of wall time, and once at the end.
+  std::function<void(const RunProgress&)> on_progress;
+  double progress_interval_s = 0.5;
+};
+
+struct RunResult {
+  bool ok = false;
+  std::string error;  // the blow-up message when !ok
+  double sim_time = 0.0;
+  long steps = 0;
+  double wall_s = 0.0;
+  double cell_updates_per_s = 0.0;
+  double speedup = 0.0;  // simulated time / wall time
+  MassBalance mass_balance;
+  std::vector<std::string> files;  // files written (paths)
+};
+
+// Runs the scenario and writes into config.output_dir (created if needed):
+// depth_<t>s.asc, u_<t>s.asc, v_<t>s.asc per output time, max_depth.asc,
+// points.csv and summary.json, each written to a temporary name and renamed.
+// A solver blow-up is returned as a failed run (ok = false) with summary.json
+// written; I/O errors throw std::runtime_error.
+RunResult RunScenario(const ScenarioConfig& config, const RunObserver& observer = {});
+
+// The time label used in snapshot file names: "60" for 60 s, "12.5" for 12.5 s.
+std::string TimeLabel(double t);
+
+}  // namespace floodwarn::solver

@@ -1,0 +1,999 @@
+// Scenario config (TOML) loading/validation and the scenario run loop.
+// Every key handled here is documented in docs/CONFIG.md; keep them in step.
+#include "floodwarn/solver/scenario.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <toml++/toml.h>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <limits>
+#include <sstream>
+#include <utility>
+
+namespace floodwarn::solver {
+namespace {
+
+namespace fs = std::filesystem;
+
+// ---------------------------------------------------------------------------
+// Error context: every message names the config file, the key and the line.
+
+class Ctx {
+ public:
+  explicit Ctx(std::string file) : file_(std::move(file)) { dir_ = fs::path(file_).parent_path(); }
+
+  [[noreturn]] void Fail(const std::string& key, const toml::node* node,
+                         const std::string& what) const {
+    if (node != nullptr && node->source().begin.line > 0) {
+      throw ConfigError(fmt::format("{}:{}: {}: {}", file_, node->source().begin.line, key, what));
+    }
+    throw ConfigError(fmt::format("{}: {}: {}", file_, key, what));
+  }
+
+  // A path from the config, relative to the config file's folder.
+  std::string Resolve(const std::string& p) const {
+    fs::path path(p);
+    if (path.is_absolute() || dir_.empty()) return path.lexically_normal().string();
+    return (dir_ / path).lexically_normal().string();
+  }
+
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string file_;
+  fs::path dir_;
+};
+
+std::string Join(const std::string& prefix, const std::string& key) {
+  return prefix.empty() ? key : prefix + "." + key;
+}
+
+const char* TypeName(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    default:
+      return "a date/time";
+  }
+}
+
+// Every table checks its keys: a typo must not pass silently.
+void CheckKeys(const Ctx& ctx, const toml::table& t, const std::string& prefix,
+               std::initializer_list<const char*> allowed) {
+  for (auto&& [k, v] : t) {
+    const std::string key(k.str());
+    if (std::find_if(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; }) ==
+        allowed.end()) {
+      std::string list;
+      for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      ctx.Fail(Join(prefix, key), &v, fmt::format("unknown key (expected one of: {})", list));
+    }
+  }
+}
+
+const toml::table* GetTable(const Ctx& ctx, const toml::table& parent, const std::string& prefix,
+                            const char* key, bool required) {
+  const toml::node* n = parent.get(key);
+  if (n == nullptr) {
+    if (required) ctx.Fail(Join(prefix, key), &parent, "missing required table");
+    return nullptr;
+  }
+  if (!n->is_table())
+    ctx.Fail(Join(prefix, key), n, fmt::format("expected a table, got {}", TypeName(*n)));
+  return n->as_table();
+}
+
+// An array of tables ([[key]]), or nullptr when absent.
+const toml::array* GetTableArray(const Ctx& ctx, const toml::table& parent,
+                                 const std::string& prefix, const char* key) {
+  const toml::node* n = parent.get(key);
+  if (n == nullptr) return nullptr;
+  const toml::array* a = n->as_array();
+  if (a == nullptr || !a->is_array_of_tables())
+    ctx.Fail(Join(prefix, key), n,
+             fmt::format("expected an array of tables ([[{}]] sections), got {}", Join(prefix, key),
+                         TypeName(*n)));
+  return a;
+}
+
+double AsNumber(const Ctx& ctx, const toml::node& n, const std::string& key) {
+  const auto v = n.value<double>();
+  if (!(n.is_number()) || !v)
+    ctx.Fail(key, &n, fmt::format("expected a number, got {}", TypeName(n)));
+  if (!std::isfinite(*v)) ctx.Fail(key, &n, "expected a finite number");
+  return *v;
+}
+
+std::optional<double> GetNumber(const Ctx& ctx, const toml::table& t, const std::string& prefix,
+                                const char* key) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return std::nullopt;
+  return AsNumber(ctx, *n, Join(prefix, key));
+}
+
+double RequireNumber(const Ctx& ctx, const toml::table& t, const std::string& prefix,
+                     const char* key) {
+  auto v = GetNumber(ctx, t, prefix, key);
+  if (!v) ctx.Fail(Join(prefix, key), &t, "missing required key (a number)");
+  return *v;
+}
+
+std::optional<std::string> GetString(const Ctx& ctx, const toml::table& t,
+                                     const std::string& prefix, const char* key) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return std::nullopt;
+  if (!n->is_string())
+    ctx.Fail(Join(prefix, key), n, fmt::format("expected a string, got {}", TypeName(*n)));
+  return std::string(n->as_string()->get());
+}
+
+std::vector<double> AsNumberArray(const Ctx& ctx, const toml::node& n, const std::string& key) {
+  const toml::array* a = n.as_array();
+  if (a == nullptr)
+    ctx.Fail(key, &n, fmt::format("expected an array of numbers, got {}", TypeName(n)));
+  if (a->empty()) ctx.Fail(key, &n, "expected a non-empty array of numbers");
+  std::vector<double> out;
+  out.reserve(a->size());
+  for (std::size_t k = 0; k < a->size(); ++k)
+    out.push_back(AsNumber(ctx, *a->get(k), fmt::format("{}[{}]", key, k)));
+  return out;
+}
+
+void CheckStrictlyIncreasing(const Ctx& ctx, const std::vector<double>& t, const std::string& key,
+                             const toml::node* node, const std::string& where = "") {
+  for (std::size_t k = 1; k < t.size(); ++k) {
+    if (!(t[k] > t[k - 1]))
+      ctx.Fail(key, node,
+               fmt::format("{}times must be strictly increasing (no duplicates): entry {} is {} "
+                           "after {}",
+                           where, k, t[k], t[k - 1]));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Time series: a number (constant), a string (CSV file `time_s,<column>`) or
+// an array of values with a sibling `times` array.
+
+std::string Trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  const auto e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+std::vector<std::string> SplitComma(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cell;
+  std::istringstream ss(line);
+  while (std::getline(ss, cell, ',')) out.push_back(Trim(cell));
+  if (!line.empty() && line.back() == ',') out.push_back("");
+  return out;
+}
+
+bool ParseDouble(const std::string& s, double& v) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  v = std::strtod(s.c_str(), &end);
+  return end != s.c_str() && *end == '\0' && std::isfinite(v);
+}
+
+struct RawSeries {
+  std::vector<double> t;
+  std::vector<double> v;
+};
+
+RawSeries ReadSeriesCsv(const Ctx& ctx, const std::string& key, const toml::node* node,
+                        const std::string& path, const std::string& value_column) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) ctx.Fail(key, node, fmt::format("file not found: {}", path));
+  std::ifstream in(path);
+  if (!in) ctx.Fail(key, node, fmt::format("cannot open {}", path));
+  RawSeries s;
+  std::string line;
+  int line_no = 0;
+  bool header_seen = false;
+  while (std::getline(in, line)) {
+    ++line_no;
+    const std::string l = Trim(line);
+    if (l.empty() || l[0] == '#') continue;
+    const auto cells = SplitComma(l);
+    if (!header_seen) {
+      if (cells.size() != 2 || cells[0] != "time_s" || cells[1] != value_column)
+        ctx.Fail(key, node,
+                 fmt::format("{}:{}: expected the header 'time_s,{}', got '{}'", path, line_no,
+                             value_column, l));
+      header_seen = true;
+      continue;
+    }
+    double t = 0, v = 0;
+    if (cells.size() != 2 || !ParseDouble(cells[0], t) || !ParseDouble(cells[1], v))
+      ctx.Fail(key, node,
+               fmt::format("{}:{}: expected two finite numbers 'time_s,{}', got '{}'", path,
+                           line_no, value_column, l));
+    s.t.push_back(t);
+    s.v.push_back(v);
+  }
+  if (!header_seen)
+    ctx.Fail(key, node,
+             fmt::format("{}: empty file (expected the header 'time_s,{}')", path, value_column));
+  if (s.t.empty()) ctx.Fail(key, node, fmt::format("{}: no data rows", path));
+  CheckStrictlyIncreasing(ctx, s.t, key, node, path + ": ");
+  return s;
+}
+
+struct SeriesRules {
+  const char* value_column;  // CSV column name
+  bool non_negative;
+  double scale;  // multiplies the values (unit conversion)
+};
+
+// Reads the series under `key` of table `t` (with optional sibling `times`).
+// `used_times` is set when the sibling `times` was consumed.
+TimeSeries ParseSeries(const Ctx& ctx, const toml::table& t, const std::string& prefix,
+                       const char* key, const SeriesRules& rules, bool& used_times) {
+  const std::string full = Join(prefix, key);
+  const toml::node* n = t.get(key);
+  const toml::node* times_node = t.get("times");
+  used_times = false;
+  RawSeries s;
+  if (n == nullptr) ctx.Fail(full, &t, "missing required key");
+  if (n->is_number()) {
+    s.t = {0.0};
+    s.v = {AsNumber(ctx, *n, full)};
+  } else if (n->is_string()) {
+    s = ReadSeriesCsv(ctx, full, n, ctx.Resolve(std::string(n->as_string()->get())),
+                      rules.value_column);
+  } else if (n->is_array()) {
+    if (times_node == nullptr)
+      ctx.Fail(full, n,
+               fmt::format("an array of values needs a sibling '{}' array", Join(prefix, "times")));
+    used_times = true;
+    s.v = AsNumberArray(ctx, *n, full);
+    s.t = AsNumberArray(ctx, *times_node, Join(prefix, "times"));
+    if (s.t.size() != s.v.size())
+      ctx.Fail(full, n,
+               fmt::format("has {} values but '{}' has {} entries", s.v.size(),
+                           Join(prefix, "times"), s.t.size()));
+    CheckStrictlyIncreasing(ctx, s.t, Join(prefix, "times"), times_node);
+  } else {
+    ctx.Fail(full, n,
+             fmt::format("expected a number, a CSV file path or an array of values, got {}",
+                         TypeName(*n)));
+  }
+  for (std::size_t k = 0; k < s.v.size(); ++k) {
+    if (rules.non_negative && s.v[k] < 0)
+      ctx.Fail(full, n,
+               fmt::format("values must be >= 0: entry {} (t = {} s) is {}", k, s.t[k], s.v[k]));
+    s.v[k] *= rules.scale;
+  }
+  try {
+    return TimeSeries(std::move(s.t), std::move(s.v), full);
+  } catch (const std::exception& e) {
+    ctx.Fail(full, n, e.what());
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Rasters on the DEM's grid.
+
+grids::RasterD LoadRaster(const Ctx& ctx, const std::string& key, const toml::node* node,
+                          const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) ctx.Fail(key, node, fmt::format("file not found: {}", path));
+  try {
+    return grids::ReadAsciiGrid(path);
+  } catch (const std::exception& e) {
+    ctx.Fail(key, node, e.what());
+  }
+}
+
+void CheckSameGrid(const Ctx& ctx, const std::string& key, const toml::node* node,
+                   const grids::RasterD& r, const grids::RasterD& dem, const std::string& path) {
+  const auto& a = r.geo();
+  const auto& b = dem.geo();
+  if (r.cols() != dem.cols() || r.rows() != dem.rows() || !a.SameGrid(b))
+    ctx.Fail(key, node,
+             fmt::format("raster {} ({}x{} cells, west {}, north {}, cell {}x{}) does not match "
+                         "the DEM's grid ({}x{} cells, west {}, north {}, cell {}x{})",
+                         path, r.cols(), r.rows(), a.x_west, a.y_north, a.cell_width, a.cell_height,
+                         dem.cols(), dem.rows(), b.x_west, b.y_north, b.cell_width, b.cell_height));
+}
+
+// A number, or a raster path on the DEM's grid; returns per solver cell values
+// (nodata cells of the raster as NaN).
+std::vector<double> NumberOrRaster(const Ctx& ctx, const toml::node& n, const std::string& key,
+                                   const grids::RasterD& dem, bool& uniform) {
+  const int nx = dem.cols(), ny = dem.rows();
+  std::vector<double> out(static_cast<std::size_t>(nx) * ny);
+  if (n.is_number()) {
+    uniform = true;
+    std::fill(out.begin(), out.end(), AsNumber(ctx, n, key));
+    return out;
+  }
+  if (!n.is_string())
+    ctx.Fail(key, &n, fmt::format("expected a number or a raster path, got {}", TypeName(n)));
+  uniform = false;
+  const std::string path = ctx.Resolve(std::string(n.as_string()->get()));
+  const grids::RasterD r = LoadRaster(ctx, key, &n, path);
+  CheckSameGrid(ctx, key, &n, r, dem, path);
+  for (int j = 0; j < ny; ++j) {
+    const int row = ny - 1 - j;
+    for (int i = 0; i < nx; ++i)
+      out[static_cast<std::size_t>(j) * nx + i] =
+          r.IsNodata(i, row) ? std::numeric_limits<double>::quiet_NaN() : r(i, row);
+  }
+  return out;
+}
+
+std::string CellText(const Domain& d, int i, int j) {
+  return fmt::format("column {}, row {} (x = {}, y = {})", i, d.ny - 1 - j, d.CellX(i), d.CellY(j));
+}
+
+// ---------------------------------------------------------------------------
+// Sections.
+
+void ParseDomain(const Ctx& ctx, const toml::table& t, ScenarioConfig& cfg) {
+  const std::string p = "domain";
+  CheckKeys(ctx, t, p, {"dem", "manning", "initial_depth", "initial_wse"});
+  const auto dem_rel = GetString(ctx, t, p, "dem");
+  if (!dem_rel) ctx.Fail("domain.dem", &t, "missing required key (path of an ESRI ASCII DEM)");
+  cfg.dem_path = ctx.Resolve(*dem_rel);
+  const grids::RasterD dem = LoadRaster(ctx, "domain.dem", t.get("dem"), cfg.dem_path);
+  cfg.geo = dem.geo();
+  if (dem.nodata()) cfg.nodata = *dem.nodata();
+
+  Domain& d = cfg.domain;
+  d.nx = dem.cols();
+  d.ny = dem.rows();
+  d.dx = cfg.geo.cell_width;
+  d.dy = cfg.geo.cell_height;
+  d.x_west = cfg.geo.x_west;
+  d.y_south = cfg.geo.y_north - dem.rows() * cfg.geo.cell_height;
+  const std::size_t n = static_cast<std::size_t>(d.nx) * d.ny;
+  d.bed.assign(n, 0.0);
+  d.active.assign(n, 0);
+  std::size_t active = 0;
+  double max_bed = -std::numeric_limits<double>::infinity();
+  for (int j = 0; j < d.ny; ++j) {
+    for (int i = 0; i < d.nx; ++i) {
+      const int row = d.ny - 1 - j;
+      if (dem.IsNodata(i, row)) continue;
+      const double z = dem(i, row);
+      if (!std::isfinite(z))
+        ctx.Fail("domain.dem", t.get("dem"),
+                 fmt::format("{}: non-finite elevation at {}", cfg.dem_path, CellText(d, i, j)));
+      d.bed[d.Index(i, j)] = z;
+      d.active[d.Index(i, j)] = 1;
+      max_bed = std::max(max_bed, z);
+      ++active;
+    }
+  }
+  if (active == 0)
+    ctx.Fail("domain.dem", t.get("dem"), fmt::format("{}: every cell is nodata", cfg.dem_path));
+  for (std::size_t k = 0; k < n; ++k)
+    if (!d.active[k]) d.bed[k] = max_bed;  // walls; the value is never used
+
+  // Manning n.
+  const toml::node* mn = t.get("manning");
+  if (mn == nullptr)
+    ctx.Fail("domain.manning", &t,
+             "missing required key (Manning n in s/m^(1/3): a number or a raster path)");
+  bool uniform = false;
+  std::vector<double> manning = NumberOrRaster(ctx, *mn, "domain.manning", dem, uniform);
+  if (uniform) {
+    if (manning[0] < 0)
+      ctx.Fail("domain.manning", mn, fmt::format("must be >= 0, got {}", manning[0]));
+    d.manning = {manning[0]};
+  } else {
+    for (int j = 0; j < d.ny; ++j) {
+      for (int i = 0; i < d.nx; ++i) {
+        const std::size_t k = d.Index(i, j);
+        if (!d.active[k]) {
+          manning[k] = 0.0;
+          continue;
+        }
+        if (std::isnan(manning[k]))
+          ctx.Fail("domain.manning", mn,
+                   fmt::format("nodata at {}, a cell inside the DEM", CellText(d, i, j)));
+        if (manning[k] < 0)
+          ctx.Fail("domain.manning", mn,
+                   fmt::format("must be >= 0, got {} at {}", manning[k], CellText(d, i, j)));
+      }
+    }
+    d.manning = std::move(manning);
+  }
+
+  // Initial water: depth or water-surface elevation, not both (default dry).
+  const toml::node* hd = t.get("initial_depth");
+  const toml::node* hw = t.get("initial_wse");
+  if (hd != nullptr && hw != nullptr)
+    ctx.Fail("domain.initial_wse", hw,
+             "give either domain.initial_depth or domain.initial_wse, not both");
+  cfg.initial_depth.assign(n, 0.0);
+  if (hd != nullptr) {
+    std::vector<double> h = NumberOrRaster(ctx, *hd, "domain.initial_depth", dem, uniform);
+    for (int j = 0; j < d.ny; ++j) {
+      for (int i = 0; i < d.nx; ++i) {
+        const std::size_t k = d.Index(i, j);
+        if (!d.active[k] || std::isnan(h[k])) continue;  // nodata = dry
+        if (h[k] < 0)
+          ctx.Fail("domain.initial_depth", hd,
+                   uniform ? fmt::format("must be >= 0, got {}", h[k])
+                           : fmt::format("must be >= 0, got {} at {}", h[k], CellText(d, i, j)));
+        cfg.initial_depth[k] = h[k];
+      }
+    }
+  } else if (hw != nullptr) {
+    std::vector<double> w = NumberOrRaster(ctx, *hw, "domain.initial_wse", dem, uniform);
+    for (std::size_t k = 0; k < n; ++k) {
+      if (!d.active[k] || std::isnan(w[k])) continue;  // nodata = dry
+      cfg.initial_depth[k] = std::max(0.0, w[k] - d.bed[k]);
+    }
+  }
+}
+
+// k * step for k = 1, 2, ... below `end`, then `end` (or starting at 0).
+std::vector<double> Expand(double step, double end, bool with_zero) {
+  std::vector<double> out;
+  if (with_zero) out.push_back(0.0);
+  for (long k = 1;; ++k) {
+    const double t = static_cast<double>(k) * step;
+    if (t >= end * (1 - 1e-12)) break;
+    out.push_back(t);
+  }
+  out.push_back(end);
+  return out;
+}
+
+void ParseTime(const Ctx& ctx, const toml::table& t, ScenarioConfig& cfg) {
+  const std::string p = "time";
+  CheckKeys(ctx, t, p, {"end", "output_interval", "output_times", "max_dt", "cfl"});
+  cfg.end = RequireNumber(ctx, t, p, "end");
+  if (!(cfg.end > 0))
+    ctx.Fail("time.end", t.get("end"), fmt::format("must be > 0 s, got {}", cfg.end));
+
+  const toml::node* oi = t.get("output_interval");
+  const toml::node* ot = t.get("output_times");
+  if (oi != nullptr && ot != nullptr)
+    ctx.Fail("time.output_times", ot,
+             "give either time.output_interval or time.output_times, not both");
+  if (oi != nullptr) {
+    const double dt = AsNumber(ctx, *oi, "time.output_interval");
+    if (!(dt > 0)) ctx.Fail("time.output_interval", oi, fmt::format("must be > 0 s, got {}", dt));
+    if (cfg.end / dt > 1e5)
+      ctx.Fail("time.output_interval", oi,
+               fmt::format("{} s gives more than 100000 snapshots over {} s", dt, cfg.end));
+    cfg.output_times = Expand(dt, cfg.end, false);
+  } else if (ot != nullptr) {
+    cfg.output_times = AsNumberArray(ctx, *ot, "time.output_times");
+    CheckStrictlyIncreasing(ctx, cfg.output_times, "time.output_times", ot);
+    for (double x : cfg.output_times)
+      if (x < 0 || x > cfg.end)
+        ctx.Fail("time.output_times", ot,
+                 fmt::format("{} s is outside [0, time.end = {}]", x, cfg.end));
+    if (cfg.output_times.back() < cfg.end) cfg.output_times.push_back(cfg.end);
+  } else {
+    cfg.output_times = {cfg.end};
+  }
+
+  if (auto v = GetNumber(ctx, t, p, "max_dt")) {
+    if (*v < 0)
+      ctx.Fail("time.max_dt", t.get("max_dt"),
+               fmt::format("must be >= 0 s (0 = no limit), got {}", *v));
+    cfg.options.max_dt = *v;
+  }
+  if (auto v = GetNumber(ctx, t, p, "cfl")) {
+    if (!(*v > 0 && *v <= 1))
+      ctx.Fail("time.cfl", t.get("cfl"), fmt::format("must be in (0, 1], got {}", *v));
+    cfg.options.cfl = *v;
+  }
+}
+
+void ParseSolver(const Ctx& ctx, const toml::table& t, ScenarioConfig& cfg) {
+  const std::string p = "solver";
+  CheckKeys(ctx, t, p, {"dry_depth", "max_speed_bound", "max_depth_bound", "gravity"});
+  auto positive = [&](const char* key, double& dst, const char* unit) {
+    if (auto v = GetNumber(ctx, t, p, key)) {
+      if (!(*v > 0))
+        ctx.Fail(Join(p, key), t.get(key), fmt::format("must be > 0 {}, got {}", unit, *v));
+      dst = *v;
+    }
+  };
+  positive("dry_depth", cfg.options.dry_depth, "m");
+  positive("max_speed_bound", cfg.options.max_speed_bound, "m/s");
+  positive("max_depth_bound", cfg.options.max_depth_bound, "m");
+  positive("gravity", cfg.options.gravity, "m/s^2");
+}
+
+void ParseRain(const Ctx& ctx, const toml::table& t, ScenarioConfig& cfg) {
+  const std::string p = "rain";
+  CheckKeys(ctx, t, p, {"series", "times", "rates_mm_per_h"});
+  const toml::node* series = t.get("series");
+  const toml::node* rates = t.get("rates_mm_per_h");
+  const SeriesRules rules{"rate_mm_per_h", true, 1.0 / 3.6e6};
+  bool used_times = false;
+  if (series != nullptr && rates != nullptr)
+    ctx.Fail("rain.rates_mm_per_h", rates,
+             "give either rain.series (a CSV file) or rain.rates_mm_per_h, not both");
+  if (series != nullptr) {
+    if (!series->is_string())
+      ctx.Fail("rain.series", series,
+               fmt::format("expected a CSV file path (columns time_s,rate_mm_per_h), got {}",
+                           TypeName(*series)));
+    cfg.rain_m_per_s = ParseSeries(ctx, t, p, "series", rules, used_times);
+  } else if (rates != nullptr) {
+    if (rates->is_string())
+      ctx.Fail("rain.rates_mm_per_h", rates,
+               "expected a number or an array (use rain.series for a CSV file)");
+    cfg.rain_m_per_s = ParseSeries(ctx, t, p, "rates_mm_per_h", rules, used_times);
+  } else {
+    ctx.Fail("rain.rates_mm_per_h", &t, "missing: give rain.series or rain.rates_mm_per_h");
+  }
+  if (t.get("times") != nullptr && !used_times)
+    ctx.Fail("rain.times", t.get("times"), "only used with an array rain.rates_mm_per_h");
+}
+
+// (x, y) must lie in an active cell; returns the cell.
+void LocatePoint(const Ctx& ctx, const std::string& key, const toml::node* node, const Domain& d,
+                 double x, double y, int& i, int& j) {
+  if (!d.CellOf(x, y, i, j))
+    ctx.Fail(key, node,
+             fmt::format("point ({}, {}) is outside the grid (x in [{}, {}], y in [{}, {}])", x, y,
+                         d.x_west, d.x_west + d.nx * d.dx, d.y_south, d.y_south + d.ny * d.dy));
+  if (!d.active[d.Index(i, j)])
+    ctx.Fail(key, node,
+             fmt::format("point ({}, {}) lies in a nodata cell of the DEM ({})", x, y,
+                         CellText(d, i, j)));
+}
+
+void CheckName(const Ctx& ctx, const std::string& key, const toml::node* node,
+               const std::string& name) {
+  if (name.empty() || name.find_first_of(",\"\n\r\t ") != std::string::npos)
+    ctx.Fail(key, node,
+             fmt::format("'{}': names must be non-empty without spaces, commas or quotes", name));
+}
+
+void ParseInflows(const Ctx& ctx, const toml::array& a, ScenarioConfig& cfg) {
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    const toml::table& t = *a.get(k)->as_table();
+    const std::string p = fmt::format("inflow[{}]", k);
+    CheckKeys(ctx, t, p, {"name", "x", "y", "discharge", "times"});
+    PointInflow in;
+    in.name = GetString(ctx, t, p, "name").value_or(fmt::format("inflow{}", k));
+    CheckName(ctx, Join(p, "name"), t.get("name"), in.name);
+    in.x = RequireNumber(ctx, t, p, "x");
+    in.y = RequireNumber(ctx, t, p, "y");
+    int i = 0, j = 0;
+    LocatePoint(ctx, p, &t, cfg.domain, in.x, in.y, i, j);
+    bool used_times = false;
+    in.discharge = ParseSeries(ctx, t, p, "discharge", {"discharge_m3s", true, 1.0}, used_times);
+    if (t.get("times") != nullptr && !used_times)
+      ctx.Fail(Join(p, "times"), t.get("times"), "only used with an array 'discharge'");
+    cfg.inflows.push_back(std::move(in));
+  }
+}
+
+void ParseBoundaries(const Ctx& ctx, const toml::array& a, ScenarioConfig& cfg) {
+  const Domain& d = cfg.domain;
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    const toml::table& t = *a.get(k)->as_table();
+    const std::string p = fmt::format("boundary[{}]", k);
+    CheckKeys(ctx, t, p, {"name", "edge", "kind", "from", "to", "level", "discharge", "times"});
+    BoundarySegment b;
+    b.name = GetString(ctx, t, p, "name").value_or(fmt::format("boundary{}", k));
+
+    const auto edge = GetString(ctx, t, p, "edge");
+    if (!edge) ctx.Fail(Join(p, "edge"), &t, "missing required key (west, east, south or north)");
+    if (*edge == "west")
+      b.edge = Edge::kWest;
+    else if (*edge == "east")
+      b.edge = Edge::kEast;
+    else if (*edge == "south")
+      b.edge = Edge::kSouth;
+    else if (*edge == "north")
+      b.edge = Edge::kNorth;
+    else
+      ctx.Fail(Join(p, "edge"), t.get("edge"),
+               fmt::format("expected west, east, south or north, got '{}'", *edge));
+
+    const auto kind = GetString(ctx, t, p, "kind");
+    if (!kind)
+      ctx.Fail(Join(p, "kind"), &t, "missing required key (wall, outflow, level or inflow)");
+    if (*kind == "wall")
+      b.kind = BoundaryKind::kWall;
+    else if (*kind == "outflow")
+      b.kind = BoundaryKind::kOutflow;
+    else if (*kind == "level")
+      b.kind = BoundaryKind::kLevel;
+    else if (*kind == "inflow")
+      b.kind = BoundaryKind::kInflow;
+    else
+      ctx.Fail(Join(p, "kind"), t.get("kind"),
+               fmt::format("expected wall, outflow, level or inflow, got '{}'", *kind));
+
+    const auto from = GetNumber(ctx, t, p, "from");
+    const auto to = GetNumber(ctx, t, p, "to");
+    if (from.has_value() != to.has_value())
+      ctx.Fail(Join(p, from ? "to" : "from"), &t,
+               "'from' and 'to' go together (or neither, for the whole edge)");
+    const bool along_y = b.edge == Edge::kWest || b.edge == Edge::kEast;
+    if (from) {
+      if (!(*from < *to))
+        ctx.Fail(Join(p, "to"), t.get("to"),
+                 fmt::format("must be > from ({}), got {}", *from, *to));
+      b.from = *from;
+      b.to = *to;
+      int cells = 0;
+      const int n = along_y ? d.ny : d.nx;
+      for (int c = 0; c < n; ++c) {
+        const double centre = along_y ? d.CellY(c) : d.CellX(c);
+        if (centre >= *from && centre <= *to) ++cells;
+      }
+      if (cells == 0)
+        ctx.Fail(Join(p, "from"), t.get("from"),
+                 fmt::format("[{}, {}] contains no cell centre of the {} edge ({} from {} to {})",
+                             *from, *to, *edge, along_y ? "y" : "x", along_y ? d.y_south : d.x_west,
+                             along_y ? d.y_south + d.ny * d.dy : d.x_west + d.nx * d.dx));
+    }
+
+    bool used_times = false;
+    const toml::node* level = t.get("level");
+    const toml::node* q = t.get("discharge");
+    if (b.kind == BoundaryKind::kLevel) {
+      if (q != nullptr)
+        ctx.Fail(Join(p, "discharge"), q, "not used by kind = \"level\" (give 'level')");
+      b.series = ParseSeries(ctx, t, p, "level", {"level_m", false, 1.0}, used_times);
+    } else if (b.kind == BoundaryKind::kInflow) {
+      if (level != nullptr)
+        ctx.Fail(Join(p, "level"), level, "not used by kind = \"inflow\" (give 'discharge')");
+      b.series = ParseSeries(ctx, t, p, "discharge", {"discharge_m3s", true, 1.0}, used_times);
+    } else {
+      if (level != nullptr)
+        ctx.Fail(Join(p, "level"), level, fmt::format("not used by kind = \"{}\"", *kind));
+      if (q != nullptr)
+        ctx.Fail(Join(p, "discharge"), q, fmt::format("not used by kind = \"{}\"", *kind));
+    }
+    if (t.get("times") != nullptr && !used_times)
+      ctx.Fail(Join(p, "times"), t.get("times"), "only used with an array 'level' or 'discharge'");
+    cfg.boundaries.push_back(std::move(b));
+  }
+}
+
+void ParseOutput(const Ctx& ctx, const toml::table* t, ScenarioConfig& cfg) {
+  const std::string p = "output";
+  std::string dir = "output";
+  std::optional<double> interval;
+  if (t != nullptr) {
+    CheckKeys(ctx, *t, p, {"dir", "point", "point_interval"});
+    dir = GetString(ctx, *t, p, "dir").value_or(dir);
+    if (dir.empty()) ctx.Fail("output.dir", t->get("dir"), "must not be empty");
+    interval = GetNumber(ctx, *t, p, "point_interval");
+    if (interval && !(*interval > 0))
+      ctx.Fail("output.point_interval", t->get("point_interval"),
+               fmt::format("must be > 0 s, got {}", *interval));
+    if (const toml::array* a = GetTableArray(ctx, *t, p, "point")) {
+      for (std::size_t k = 0; k < a->size(); ++k) {
+        const toml::table& pt = *a->get(k)->as_table();
+        const std::string pp = fmt::format("output.point[{}]", k);
+        CheckKeys(ctx, pt, pp, {"name", "x", "y"});
+        OutputPoint op;
+        const auto name = GetString(ctx, pt, pp, "name");
+        if (!name) ctx.Fail(Join(pp, "name"), &pt, "missing required key (a string)");
+        op.name = *name;
+        CheckName(ctx, Join(pp, "name"), pt.get("name"), op.name);
+        for (const auto& other : cfg.points)
+          if (other.name == op.name)
+            ctx.Fail(Join(pp, "name"), pt.get("name"),
+                     fmt::format("duplicate point name '{}'", op.name));
+        op.x = RequireNumber(ctx, pt, pp, "x");
+        op.y = RequireNumber(ctx, pt, pp, "y");
+        LocatePoint(ctx, pp, &pt, cfg.domain, op.x, op.y, op.i, op.j);
+        cfg.points.push_back(std::move(op));
+      }
+    }
+  }
+  cfg.output_dir = ctx.Resolve(dir);
+  cfg.point_interval = interval.value_or(cfg.end / 100.0);
+  if (cfg.end / cfg.point_interval > 1e7)
+    ctx.Fail(
+        "output.point_interval", t ? t->get("point_interval") : nullptr,
+        fmt::format("{} s gives more than 1e7 samples over {} s", cfg.point_interval, cfg.end));
+  cfg.point_times = Expand(cfg.point_interval, cfg.end, true);
+}
+
+// ---------------------------------------------------------------------------
+// Output helpers.
+
+std::string JsonString(const std::string& s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20)
+          out += fmt::format("\\u{:04x}", static_cast<int>(c));
+        else
+          out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string JsonNumber(double v) { return std::isfinite(v) ? fmt::format("{}", v) : "null"; }
+
+// Writes `text` to `path` via a temporary name and a rename.
+void WriteFileAtomic(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error(fmt::format("{}: cannot open for writing", tmp));
+    out << text;
+    out.flush();
+    if (!out) throw std::runtime_error(fmt::format("{}: write failed", tmp));
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec)
+    throw std::runtime_error(fmt::format("{}: cannot rename to {}: {}", tmp, path, ec.message()));
+}
+
+// A solver field (j = 0 south) as a north-up raster; inactive cells nodata.
+grids::RasterD ToRaster(const ScenarioConfig& cfg, const std::vector<double>& field) {
+  const Domain& d = cfg.domain;
+  grids::RasterD r(d.nx, d.ny, cfg.geo, cfg.nodata);
+  r.set_nodata(cfg.nodata);
+  for (int j = 0; j < d.ny; ++j)
+    for (int i = 0; i < d.nx; ++i)
+      if (d.active[d.Index(i, j)]) r(i, d.ny - 1 - j) = field[d.Index(i, j)];
+  return r;
+}
+
+constexpr int kGridDigits = 9;  // significant digits in output grids
+
+}  // namespace
+
+std::string TimeLabel(double t) {
+  if (t == std::floor(t) && std::fabs(t) < 1e15)
+    return fmt::format("{}", static_cast<long long>(t));
+  return fmt::format("{}", t);
+}
+
+ScenarioConfig LoadScenario(const std::string& path) {
+  const Ctx ctx(path);
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec))
+    throw ConfigError(fmt::format("{}: config file not found", path));
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(
+        fmt::format("{}:{}: TOML syntax error: {}", path, e.source().begin.line, e.description()));
+  }
+  ScenarioConfig cfg;
+  cfg.config_path = path;
+  CheckKeys(ctx, root, "",
+            {"title", "domain", "time", "rain", "inflow", "boundary", "output", "solver"});
+  cfg.title = GetString(ctx, root, "", "title").value_or("");
+  ParseDomain(ctx, *GetTable(ctx, root, "", "domain", true), cfg);
+  ParseTime(ctx, *GetTable(ctx, root, "", "time", true), cfg);
+  if (const auto* t = GetTable(ctx, root, "", "solver", false)) ParseSolver(ctx, *t, cfg);
+  if (const auto* t = GetTable(ctx, root, "", "rain", false)) ParseRain(ctx, *t, cfg);
+  if (const auto* a = GetTableArray(ctx, root, "", "inflow")) ParseInflows(ctx, *a, cfg);
+  if (const auto* a = GetTableArray(ctx, root, "", "boundary")) ParseBoundaries(ctx, *a, cfg);
+  ParseOutput(ctx, GetTable(ctx, root, "", "output", false), cfg);
+  return cfg;
+}
+
+RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
+  using Clock = std::chrono::steady_clock;
+  const Domain& d = cfg.domain;
+  std::error_code ec;
+  fs::create_directories(cfg.output_dir, ec);
+  if (ec)
+    throw std::runtime_error(
+        fmt::format("{}: cannot create the output folder: {}", cfg.output_dir, ec.message()));
+  const fs::path out_dir(cfg.output_dir);
+  RunResult result;
+
+  Solver solver(cfg.domain, cfg.options);
+  HostState init;
+  init.h = cfg.initial_depth;
+  solver.SetState(init);
+  solver.SetBoundaries(cfg.boundaries);
+  for (const auto& in : cfg.inflows) solver.AddPointInflow(in);
+  if (!cfg.rain_m_per_s.empty()) solver.SetRainUniform(cfg.rain_m_per_s);
+
+  const std::size_t active =
+      static_cast<std::size_t>(std::count(d.active.begin(), d.active.end(), std::uint8_t{1}));
+  spdlog::info("run start config={} cells={}x{} active={} end_s={} outputs={} points={} dir={}",
+               cfg.config_path, d.nx, d.ny, active, cfg.end, cfg.output_times.size(),
+               cfg.points.size(), cfg.output_dir);
+
+  // Event times: snapshots and point samples, merged.
+  std::vector<double> events = cfg.output_times;
+  events.insert(events.end(), cfg.point_times.begin(), cfg.point_times.end());
+  std::sort(events.begin(), events.end());
+  events.erase(std::unique(events.begin(), events.end()), events.end());
+
+  std::vector<std::vector<double>> rows;  // time, depth per point
+  const auto start = Clock::now();
+  auto last_report = start;
+  auto wall = [&](Clock::time_point a) {
+    return std::chrono::duration<double>(Clock::now() - a).count();
+  };
+  auto report = [&](bool done) {
+    if (!observer.on_progress) return;
+    RunProgress pr;
+    pr.sim_time = solver.time();
+    pr.end_time = cfg.end;
+    pr.wall_s = wall(start);
+    pr.steps = solver.steps();
+    pr.done = done;
+    observer.on_progress(pr);
+  };
+
+  // Steps to `target` exactly, as Solver::AdvanceTo does (same steps, same
+  // landing rule), but one step at a time so progress can be reported between
+  // steps. Steps depend only on the state and the target, never on wall
+  // time, so reruns are bit-identical.
+  auto advance_to = [&](double target) {
+    while (solver.time() < target) {
+      const double remaining = target - solver.time();
+      if (solver.Step(remaining) >= remaining) solver.set_time(target);
+      if (wall(last_report) >= observer.progress_interval_s) {
+        last_report = Clock::now();
+        report(false);
+      }
+    }
+  };
+
+  std::size_t next_output = 0;
+  try {
+    for (const double te : events) {
+      advance_to(te);
+      const bool is_output =
+          next_output < cfg.output_times.size() && cfg.output_times[next_output] == te;
+      const bool is_sample = std::binary_search(cfg.point_times.begin(), cfg.point_times.end(), te);
+      const HostState s = solver.Download();
+      if (is_sample) {
+        std::vector<double> row{te};
+        for (const auto& p : cfg.points) row.push_back(s.h[d.Index(p.i, p.j)]);
+        rows.push_back(std::move(row));
+      }
+      if (is_output) {
+        ++next_output;
+        const double dry = cfg.options.dry_depth;
+        std::vector<double> u(s.h.size(), 0.0), v(s.h.size(), 0.0);
+        for (std::size_t k = 0; k < s.h.size(); ++k) {
+          if (s.h[k] > dry) {
+            u[k] = s.hu[k] / s.h[k];
+            v[k] = s.hv[k] / s.h[k];
+          }
+        }
+        const std::string label = TimeLabel(te);
+        for (const auto& [name, field] :
+             {std::pair<const char*, const std::vector<double>*>{"depth", &s.h},
+              {"u", &u},
+              {"v", &v}}) {
+          const std::string path = (out_dir / fmt::format("{}_{}s.asc", name, label)).string();
+          grids::WriteAsciiGrid(path, ToRaster(cfg, *field), kGridDigits);
+          result.files.push_back(path);
+        }
+        spdlog::debug("snapshot t_s={} steps={}", te, solver.steps());
+      }
+    }
+    result.ok = true;
+  } catch (const BlowUpError& e) {
+    result.ok = false;
+    result.error = e.what();
+    spdlog::error("run failed: solver blow-up: {}", e.what());
+  }
+  result.wall_s = wall(start);
+  result.sim_time = solver.time();
+  result.steps = solver.steps();
+  result.mass_balance = solver.mass_balance();
+  result.cell_updates_per_s =
+      result.wall_s > 0 ? static_cast<double>(result.steps) * active / result.wall_s : 0.0;
+  result.speedup = result.wall_s > 0 ? result.sim_time / result.wall_s : 0.0;
+  report(true);
+
+  double max_depth_value = std::numeric_limits<double>::quiet_NaN();
+  if (result.ok) {
+    const std::vector<double> mx = solver.MaxDepth();
+    max_depth_value = 0.0;
+    for (std::size_t k = 0; k < mx.size(); ++k)
+      if (d.active[k]) max_depth_value = std::max(max_depth_value, mx[k]);
+    const std::string path = (out_dir / "max_depth.asc").string();
+    grids::WriteAsciiGrid(path, ToRaster(cfg, mx), kGridDigits);
+    result.files.push_back(path);
+  }
+
+  {  // points.csv (the rows sampled so far, also after a blow-up)
+    std::string csv = "time_s";
+    for (const auto& p : cfg.points) csv += fmt::format(",{}_depth_m", p.name);
+    csv += '\n';
+    for (const auto& row : rows) {
+      for (std::size_t c = 0; c < row.size(); ++c) csv += fmt::format(c ? ",{}" : "{}", row[c]);
+      csv += '\n';
+    }
+    const std::string path = (out_dir / "points.csv").string();
+    WriteFileAtomic(path, csv);
+    result.files.push_back(path);
+  }
+
+  {  // summary.json
+    const MassBalance& mb = result.mass_balance;
+    const std::string path = (out_dir / "summary.json").string();
+    std::string files;
+    for (const auto& f : result.files)
+      files += (files.empty() ? "" : ", ") + JsonString(fs::path(f).filename().string());
+    files = "[" + files + (files.empty() ? "" : ", ") + JsonString("summary.json") + "]";
+    std::string j = "{\n";
+    j += fmt::format("  \"config\": {},\n", JsonString(cfg.config_path));
+    j += fmt::format("  \"title\": {},\n", JsonString(cfg.title));
+    j += fmt::format("  \"status\": {},\n", JsonString(result.ok ? "ok" : "blow_up"));
+    j += fmt::format("  \"error\": {},\n", result.ok ? "null" : JsonString(result.error));
+    j += fmt::format("  \"end_time_s\": {},\n", JsonNumber(cfg.end));
+    j += fmt::format("  \"simulated_time_s\": {},\n", JsonNumber(result.sim_time));
+    j += fmt::format("  \"steps\": {},\n", result.steps);
+    j += fmt::format("  \"wall_time_s\": {},\n", JsonNumber(result.wall_s));
+    j += fmt::format("  \"cells\": {},\n", static_cast<long long>(d.nx) * d.ny);
+    j += fmt::format("  \"active_cells\": {},\n", active);
+    j += fmt::format("  \"cell_updates_per_s\": {},\n", JsonNumber(result.cell_updates_per_s));
+    j += fmt::format("  \"speedup_over_real_time\": {},\n", JsonNumber(result.speedup));
+    j += fmt::format("  \"max_depth_m\": {},\n", JsonNumber(max_depth_value));
+    j += "  \"mass_balance\": {\n";
+    j += fmt::format("    \"initial_volume_m3\": {},\n", JsonNumber(mb.initial_volume));
+    j += fmt::format("    \"final_volume_m3\": {},\n", JsonNumber(mb.volume));
+    j += fmt::format("    \"rain_in_m3\": {},\n", JsonNumber(mb.rain_in));
+    j += fmt::format("    \"inflow_in_m3\": {},\n", JsonNumber(mb.inflow_in));
+    j += fmt::format("    \"boundary_net_out_m3\": {},\n", JsonNumber(mb.boundary_net_out));
+    j += fmt::format("    \"error_m3\": {},\n", JsonNumber(mb.Error()));
+    j += fmt::format("    \"relative_error\": {}\n", JsonNumber(mb.RelativeError()));
+    j += "  },\n";
+    j += fmt::format("  \"files\": {}\n", files);
+    j += "}\n";
+    WriteFileAtomic(path, j);
+    result.files.push_back(path);
+  }
+  spdlog::info(
+      "run done status={} sim_time_s={} steps={} wall_s={:.3f} cell_updates_per_s={:.4g} "
+      "speedup={:.4g} mass_rel_error={:.3g}",
+      result.ok ? "ok" : "blow_up", result.sim_time, result.steps, result.wall_s,
+      result.cell_updates_per_s, result.speedup, result.mass_balance.RelativeError());
+  return result;
+}
+
+}  // namespace floodwarn::solver

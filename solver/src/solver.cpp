@@ -1,0 +1,1038 @@
+// Solver implementation. The time step is two kernels over the grid:
+//
+//  1. "solver::boundary_face_rows": the north-south face rows at the start of
+//     every chunk of rows (and the domain's north edge), from the old state.
+//  2. "solver::update_chunks": one team per chunk of `chunk_rows` rows. Going
+//     north through its rows, a team computes the next face row and the row's
+//     east-west faces into scratch, then updates the row in place (fluxes,
+//     rain, friction, thin-layer cut-off, max depth) and takes the CFL maximum
+//     of the new state on the way. Every face is computed exactly once per
+//     step, so results do not depend on the number of threads or on the
+//     chunking, and the in-place update needs no second copy of the state.
+//
+// Inner loops run along a row (contiguous memory) so that the compiler
+// vectorises them on the host; on a GPU the same loops are TeamVectorRange.
+#include "floodwarn/solver/solver.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "floodwarn/solver/physics.hpp"
+
+namespace floodwarn::solver {
+
+bool Domain::CellOf(double x, double y, int& i, int& j) const {
+  const double fi = std::floor((x - x_west) / dx);
+  const double fj = std::floor((y - y_south) / dy);
+  if (!(fi >= 0 && fi < nx && fj >= 0 && fj < ny)) return false;
+  i = static_cast<int>(fi);
+  j = static_cast<int>(fj);
+  return true;
+}
+
+double MassBalance::RelativeError() const {
+  const double scale = std::max({std::abs(initial_volume), std::abs(volume), std::abs(rain_in),
+                                 std::abs(inflow_in), std::abs(boundary_net_out)});
+  return scale > 0 ? std::abs(Error()) / scale : 0.0;
+}
+
+namespace {
+
+using TeamPolicy = Kokkos::TeamPolicy<ExecSpace>;
+using TeamMember = TeamPolicy::member_type;
+using ScratchRow = Kokkos::View<Real*, ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
+using FaceRows = Kokkos::View<Real***, Kokkos::LayoutRight, MemSpace>;  // [row][component][i]
+
+enum HaloKind : int { kHaloWall = 0, kHaloOutflow = 1, kHaloLevel = 2 };
+
+// Runs body(i) for i in [0, n) along a row.
+template <class Body>
+KOKKOS_FORCEINLINE_FUNCTION void RowFor(const TeamMember& member, int n, const Body& body) {
+  if constexpr (kHostKernels) {
+    (void)member;
+#pragma GCC ivdep
+    for (int i = 0; i < n; ++i) body(i);
+  } else {
+    Kokkos::parallel_for(Kokkos::TeamVectorRange(member, n), body);
+  }
+}
+
+struct RowMax {
+  Real metric;  // max of (|u|+c)/dx + (|v|+c)/dy
+  Real speed;   // max of max(|u|, |v|)
+  Real depth;   // max of h
+};
+
+// Kokkos reducer for RowMax (component-wise maximum).
+struct RowMaxReducer {
+  using reducer = RowMaxReducer;
+  using value_type = RowMax;
+  using result_view_type = Kokkos::View<value_type, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>;
+  value_type& value;
+  KOKKOS_INLINE_FUNCTION explicit RowMaxReducer(value_type& v) : value(v) {}
+  KOKKOS_INLINE_FUNCTION void join(value_type& dst, const value_type& src) const {
+    dst.metric = src.metric > dst.metric ? src.metric : dst.metric;
+    dst.speed = src.speed > dst.speed ? src.speed : dst.speed;
+    dst.depth = src.depth > dst.depth ? src.depth : dst.depth;
+  }
+  KOKKOS_INLINE_FUNCTION void join(volatile value_type& dst, const volatile value_type& src) const {
+    dst.metric = src.metric > dst.metric ? src.metric : dst.metric;
+    dst.speed = src.speed > dst.speed ? src.speed : dst.speed;
+    dst.depth = src.depth > dst.depth ? src.depth : dst.depth;
+  }
+  KOKKOS_INLINE_FUNCTION void init(value_type& v) const { v = RowMax{0, 0, 0}; }
+  KOKKOS_INLINE_FUNCTION value_type& reference() const { return value; }
+  KOKKOS_INLINE_FUNCTION result_view_type view() const { return result_view_type(&value); }
+  KOKKOS_INLINE_FUNCTION bool references_scalar() const { return true; }
+};
+
+// Components of a face row in scratch / FaceRows.
+enum FaceComponent { kMass = 0, kMomLeft = 1, kMomRight = 2, kTang = 3, kComponents = 4 };
+
+struct StepKernel {
+  // State, padded with one halo cell on each side: (jj, ii) = (j + 1, i + 1).
+  Field2D h, qx, qy, z, act, gn2, hmax, rain;
+  FaceRows ybnd;  // precomputed face rows at chunk starts and the north edge
+  Kokkos::View<Real*, MemSpace> chunk_metric, chunk_speed, chunk_depth;
+  Kokkos::View<double*, MemSpace> chunk_out;
+  int nx, ny, chunk_rows;
+  Real g, dry, dt, rdx, rdy, inv_dx, inv_dy, rain_dt;
+  bool rain_field;
+
+  // Reals of team scratch: two face rows, one row of east-west faces and
+  // three rows for the CFL reduction.
+  static KOKKOS_INLINE_FUNCTION int ScratchSize(int nx) {
+    return 2 * kComponents * nx + kComponents * (nx + 1) + 3 * nx;
+  }
+
+  struct Ptrs {
+    const Real *h, *qx, *qy, *z, *a;
+  };
+  KOKKOS_FORCEINLINE_FUNCTION Ptrs RowPtrs(int jj, int ii) const {
+    return Ptrs{&h(jj, ii), &qx(jj, ii), &qy(jj, ii), &z(jj, ii), &act(jj, ii)};
+  }
+
+  // n faces between cells L[k] and R[k] (k in [0, n)), written to out[c * stride + k].
+  // Scalars and pointers are locals so that the loop if-converts and vectorises.
+  KOKKOS_FORCEINLINE_FUNCTION void FaceRow(const TeamMember& member, int n, int stride,
+                                           const Ptrs L, const Ptrs R, bool normal_is_x,
+                                           Real* out) const {
+    const Real g = this->g, dry = this->dry;
+    const Real* const lqn = normal_is_x ? L.qx : L.qy;
+    const Real* const lqt = normal_is_x ? L.qy : L.qx;
+    const Real* const rqn = normal_is_x ? R.qx : R.qy;
+    const Real* const rqt = normal_is_x ? R.qy : R.qx;
+    Real* const om = out + kMass * stride;
+    Real* const ol = out + kMomLeft * stride;
+    Real* const orr = out + kMomRight * stride;
+    Real* const ot = out + kTang * stride;
+    RowFor(member, n, [=](int k) {
+      const FaceFlux f = ComputeFaceFlux(g, dry, L.h[k], lqn[k], lqt[k], L.z[k], L.a[k], R.h[k],
+                                         rqn[k], rqt[k], R.z[k], R.a[k]);
+      om[k] = f.mass;
+      ol[k] = f.mom_left;
+      orr[k] = f.mom_right;
+      ot[k] = f.tang;
+    });
+  }
+
+  // North-south faces of face row k (between interior rows k-1 and k, i.e.
+  // padded rows k and k+1), column i.
+  KOKKOS_FORCEINLINE_FUNCTION FaceFlux YFace(int k, int i) const {
+    const int ii = i + 1;
+    return ComputeFaceFlux(g, dry, h(k, ii), qy(k, ii), qx(k, ii), z(k, ii), act(k, ii),
+                           h(k + 1, ii), qy(k + 1, ii), qx(k + 1, ii), z(k + 1, ii),
+                           act(k + 1, ii));
+  }
+  // East-west face f (between padded columns f and f+1) of interior row j.
+  KOKKOS_FORCEINLINE_FUNCTION FaceFlux XFace(int j, int f) const {
+    const int jj = j + 1;
+    return ComputeFaceFlux(g, dry, h(jj, f), qx(jj, f), qy(jj, f), z(jj, f), act(jj, f),
+                           h(jj, f + 1), qx(jj, f + 1), qy(jj, f + 1), z(jj, f + 1),
+                           act(jj, f + 1));
+  }
+
+  KOKKOS_FUNCTION void operator()(const TeamMember& member) const {
+    const int c = member.league_rank();
+    const int j0 = c * chunk_rows;
+    const int j1 = (j0 + chunk_rows < ny) ? j0 + chunk_rows : ny;
+    const int nchunks = static_cast<int>(chunk_metric.extent(0));
+
+    ScratchRow scratch(member.team_scratch(1), ScratchSize(nx));
+    Real* const ybuf = scratch.data();
+    Real* const xbuf = ybuf + 2 * kComponents * nx;
+    Real* const rbuf = xbuf + kComponents * (nx + 1);
+    const int xs = nx + 1;  // stride of xbuf components
+
+    const Real* bot = &ybnd(c, 0, 0);
+    double outflow = 0.0;
+    RowMax acc{0, 0, 0};
+
+    // Outflow through the south / north domain edges (face rows 0 and ny).
+    if (c == 0) {
+      double s = 0;
+      Kokkos::parallel_reduce(
+          Kokkos::TeamVectorRange(member, nx),
+          [&](int i, double& v) { v -= static_cast<double>(ybnd(0, kMass, i)); }, s);
+      outflow += s * static_cast<double>(dt) / static_cast<double>(inv_dx);
+    }
+    if (c == nchunks - 1) {
+      double s = 0;
+      Kokkos::parallel_reduce(
+          Kokkos::TeamVectorRange(member, nx),
+          [&](int i, double& v) { v += static_cast<double>(ybnd(nchunks, kMass, i)); }, s);
+      outflow += s * static_cast<double>(dt) / static_cast<double>(inv_dx);
+    }
+
+    for (int j = j0; j < j1; ++j) {
+      const Real* top;
+      if (j + 1 == j1) {
+        top = &ybnd(c + 1, 0, 0);
+      } else {
+        Real* out = ybuf + ((j + 1) & 1) * kComponents * nx;
+        const int k = j + 1;
+        FaceRow(member, nx, nx, RowPtrs(k, 1), RowPtrs(k + 1, 1), /*normal_is_x=*/false, out);
+        top = out;
+      }
+      FaceRow(member, nx + 1, xs, RowPtrs(j + 1, 0), RowPtrs(j + 1, 1), /*normal_is_x=*/true, xbuf);
+      member.team_barrier();
+
+      // Outflow through the west and east domain edges of this row (every
+      // team member keeps the same running sum).
+      outflow +=
+          (static_cast<double>(xbuf[kMass * xs + nx]) - static_cast<double>(xbuf[kMass * xs + 0])) *
+          static_cast<double>(dt) / static_cast<double>(inv_dy);
+
+      const RowMax rm = rain_field ? UpdateRow<true>(member, j, bot, top, xbuf, rbuf)
+                                   : UpdateRow<false>(member, j, bot, top, xbuf, rbuf);
+      acc.metric = rm.metric > acc.metric ? rm.metric : acc.metric;
+      acc.speed = rm.speed > acc.speed ? rm.speed : acc.speed;
+      acc.depth = rm.depth > acc.depth ? rm.depth : acc.depth;
+      member.team_barrier();
+      bot = top;
+    }
+    Kokkos::single(Kokkos::PerTeam(member), [&]() {
+      chunk_metric(c) = acc.metric;
+      chunk_speed(c) = acc.speed;
+      chunk_depth(c) = acc.depth;
+      chunk_out(c) = outflow;
+    });
+  }
+
+  template <bool kRainField>
+  KOKKOS_FORCEINLINE_FUNCTION RowMax UpdateRow(const TeamMember& member, int j, const Real* bot,
+                                               const Real* top, const Real* xbuf, Real* red) const {
+    const int jj = j + 1;
+    const int xs = nx + 1;
+    Real* const hr = &h(jj, 1);
+    Real* const qxr = &qx(jj, 1);
+    Real* const qyr = &qy(jj, 1);
+    Real* const hmr = &hmax(jj, 1);
+    const Real* const ar = &act(jj, 1);
+    const Real* const gr = &gn2(jj, 1);
+    const Real* const rr = kRainField ? &rain(jj, 1) : nullptr;
+    const Real* const xm = xbuf + kMass * xs;
+    const Real* const xl = xbuf + kMomLeft * xs;
+    const Real* const xr = xbuf + kMomRight * xs;
+    const Real* const xt = xbuf + kTang * xs;
+    const Real* const bm = bot + kMass * nx;
+    const Real* const br = bot + kMomRight * nx;
+    const Real* const bt = bot + kTang * nx;
+    const Real* const tm = top + kMass * nx;
+    const Real* const tl = top + kMomLeft * nx;
+    const Real* const tt = top + kTang * nx;
+    const Real inf = std::numeric_limits<Real>::max();
+    // Scalars as locals: loads through `this` inside the loop may alias the
+    // stores and keep the loop from being if-converted.
+    const Real dt = this->dt, rdx = this->rdx, rdy = this->rdy, dry = this->dry, g = this->g;
+    const Real inv_dx = this->inv_dx, inv_dy = this->inv_dy, rain_dt = this->rain_dt;
+
+    auto cell = [=](int i) -> RowMax {
+      const Real a = ar[i];
+      Real src = rain_dt;
+      if constexpr (kRainField) src = rr[i] * dt;
+      Real hn = hr[i] + rdx * (xm[i] - xm[i + 1]) + rdy * (bm[i] - tm[i]) + src * a;
+      Real qxn = qxr[i] + rdx * (xr[i] - xl[i + 1]) + rdy * (bt[i] - tt[i]);
+      Real qyn = qyr[i] + rdx * (xt[i] - xt[i + 1]) + rdy * (br[i] - tl[i]);
+      hn = hn > Real(0) ? hn : Real(0);
+      const bool wet = hn > dry && a != Real(0);
+      const Real hs = wet ? hn : Real(1);
+      const Real fr = FrictionFactor(gr[i] * dt, hs, qxn, qyn);
+      qxn = wet ? qxn * fr : Real(0);
+      qyn = wet ? qyn * fr : Real(0);
+      hn = a != Real(0) ? hn : Real(0);
+      hr[i] = hn;
+      qxr[i] = qxn;
+      qyr[i] = qyn;
+      hmr[i] = hn > hmr[i] ? hn : hmr[i];
+      // CFL metric of the new state: 1/h = (h^(-1/3))^3 with the inverse cube
+      // root already known in FrictionFactor would need a second call; a
+      // division is cheaper than recomputing it.
+      const Real inv_hs = Real(1) / hs;  // unconditional: a guarded division blocks if-conversion
+      const Real inv_h = wet ? inv_hs : Real(0);
+      const Real ua = Abs(qxn) * inv_h;
+      const Real va = Abs(qyn) * inv_h;
+      const Real c = Sqrt(g * hn);
+      Real metric = (ua + c) * inv_dx + (va + c) * inv_dy;
+      metric = metric == metric ? metric : inf;  // NaN -> blow-up
+      const Real sp = ua > va ? ua : va;
+      const Real spd = sp == sp ? sp : inf;
+      const Real dep = hn == hn ? hn : inf;
+      return RowMax{metric, spd, dep};
+    };
+
+    RowMax r{0, 0, 0};
+    if constexpr (kHostKernels) {
+      // The row is updated by a plain loop that writes its CFL values into
+      // scratch, then reduced: a max-reduction inside the update loop keeps
+      // g++ 12 from vectorising it.
+      (void)member;
+      Real* const m0 = red;
+      Real* const m1 = red + nx;
+      Real* const m2 = red + 2 * nx;
+#pragma GCC ivdep
+      for (int i = 0; i < nx; ++i) {
+        const RowMax v = cell(i);
+        m0[i] = v.metric;
+        m1[i] = v.speed;
+        m2[i] = v.depth;
+      }
+      Real r0 = 0, r1 = 0, r2 = 0;
+#pragma omp simd reduction(max : r0, r1, r2)
+      for (int i = 0; i < nx; ++i) {
+        r0 = m0[i] > r0 ? m0[i] : r0;
+        r1 = m1[i] > r1 ? m1[i] : r1;
+        r2 = m2[i] > r2 ? m2[i] : r2;
+      }
+      r = RowMax{r0, r1, r2};
+    } else {
+      (void)red;
+      Kokkos::parallel_reduce(
+          Kokkos::TeamVectorRange(member, nx),
+          [&](int i, RowMax& a) {
+            const RowMax v = cell(i);
+            a.metric = v.metric > a.metric ? v.metric : a.metric;
+            a.speed = v.speed > a.speed ? v.speed : a.speed;
+            a.depth = v.depth > a.depth ? v.depth : a.depth;
+          },
+          RowMaxReducer(r));
+    }
+    return r;
+  }
+};
+
+}  // namespace
+
+struct Solver::Impl {
+  Domain dom;
+  Options opt;
+  int nx = 0, ny = 0, nchunks = 0;
+  Field2D h, qx, qy, z, act, gn2, hmax, rain;
+  FaceRows ybnd;
+  Kokkos::View<Real*, MemSpace> chunk_metric, chunk_speed, chunk_depth;
+  Kokkos::View<double*, MemSpace> chunk_out;
+
+  // Halo cells: kind and level segment per edge cell. Order: west j, east j,
+  // south i, north i.
+  Kokkos::View<int*, MemSpace> halo_kind, halo_seg;
+  Kokkos::View<Real*, MemSpace> seg_level;
+  std::vector<TimeSeries> level_series;
+
+  // Mass sources: cells (padded index) with the source they belong to and
+  // the share of that source's discharge.
+  struct SourceCells {
+    Kokkos::View<int*, MemSpace> jj, ii, src;
+    Kokkos::View<Real*, MemSpace> share;
+    Kokkos::View<Real*, MemSpace> depth_rate;  // per source: volume / cell area / step
+  } sources;
+  std::vector<TimeSeries> source_series;  // m3/s per source
+  struct SourceCell {
+    int jj, ii, src;
+    double share;
+  };
+  std::vector<SourceCell> source_cells_host;
+  std::vector<BoundarySegment> boundary_inflows;  // kept to rebuild sources
+  std::vector<PointInflow> point_inflows;
+
+  TimeSeries rain_series;
+  bool rain_is_field = false;
+  double rain_field_volume_rate = 0;  // sum(rate * area) over active cells, m3/s
+  double active_area = 0;
+
+  double t = 0;
+  long steps = 0;
+  double last_dt = 0;
+  Real metric = 0;
+  bool metric_valid = false;
+  double last_max_speed = 0;
+  MassBalance mb;
+
+  void Allocate();
+  void UploadDomain();
+  void ComputeMetric();
+  void FillHalos();
+  void RebuildSources();
+  [[noreturn]] void ReportBlowUp(Real max_speed, Real max_depth);
+};
+
+void Solver::Impl::Allocate() {
+  const int px = nx + 2, py = ny + 2;
+  h = Field2D("solver::h", py, px);
+  qx = Field2D("solver::qx", py, px);
+  qy = Field2D("solver::qy", py, px);
+  z = Field2D("solver::z", py, px);
+  act = Field2D("solver::active", py, px);
+  gn2 = Field2D("solver::g_n2", py, px);
+  hmax = Field2D("solver::max_depth", py, px);
+  rain = Field2D("solver::rain_rate", 1, 1);
+  nchunks = (ny + opt.chunk_rows - 1) / opt.chunk_rows;
+  ybnd = FaceRows("solver::boundary_face_rows", nchunks + 1, kComponents, nx);
+  chunk_metric = Kokkos::View<Real*, MemSpace>("solver::chunk_metric", nchunks);
+  chunk_speed = Kokkos::View<Real*, MemSpace>("solver::chunk_speed", nchunks);
+  chunk_depth = Kokkos::View<Real*, MemSpace>("solver::chunk_depth", nchunks);
+  chunk_out = Kokkos::View<double*, MemSpace>("solver::chunk_outflow", nchunks);
+  const int nh = 2 * ny + 2 * nx;
+  halo_kind = Kokkos::View<int*, MemSpace>("solver::halo_kind", nh);
+  halo_seg = Kokkos::View<int*, MemSpace>("solver::halo_segment", nh);
+  seg_level = Kokkos::View<Real*, MemSpace>("solver::segment_level", 1);
+}
+
+void Solver::Impl::UploadDomain() {
+  auto zh = Kokkos::create_mirror_view(z);
+  auto ah = Kokkos::create_mirror_view(act);
+  auto gh = Kokkos::create_mirror_view(gn2);
+  Kokkos::deep_copy(zh, Real(0));
+  Kokkos::deep_copy(ah, Real(0));
+  Kokkos::deep_copy(gh, Real(0));
+  active_area = 0;
+  for (int j = 0; j < ny; ++j) {
+    for (int i = 0; i < nx; ++i) {
+      const std::size_t k = dom.Index(i, j);
+      const bool a = dom.active.empty() || dom.active[k] != 0;
+      const double n = dom.manning.empty()       ? 0.0
+                       : dom.manning.size() == 1 ? dom.manning[0]
+                                                 : dom.manning[k];
+      zh(j + 1, i + 1) = a ? static_cast<Real>(dom.bed[k]) : Real(0);
+      ah(j + 1, i + 1) = a ? Real(1) : Real(0);
+      gh(j + 1, i + 1) = static_cast<Real>(opt.gravity * n * n);
+      if (a) active_area += dom.dx * dom.dy;
+    }
+  }
+  Kokkos::deep_copy(z, zh);
+  Kokkos::deep_copy(act, ah);
+  Kokkos::deep_copy(gn2, gh);
+}
+
+Solver::Solver(Domain domain, Options options) : impl_(std::make_unique<Impl>()) {
+  Impl& s = *impl_;
+  if (domain.nx < 1 || domain.ny < 1)
+    throw std::invalid_argument(
+        fmt::format("solver domain: nx and ny must be >= 1, got {} x {}", domain.nx, domain.ny));
+  const std::size_t n = static_cast<std::size_t>(domain.nx) * domain.ny;
+  if (!(domain.dx > 0) || !(domain.dy > 0))
+    throw std::invalid_argument("solver domain: dx and dy must be > 0");
+  if (domain.bed.size() != n)
+    throw std::invalid_argument(
+        fmt::format("solver domain: bed has {} values, expected nx*ny = {}", domain.bed.size(), n));
+  if (!domain.active.empty() && domain.active.size() != n)
+    throw std::invalid_argument(fmt::format(
+        "solver domain: active mask has {} values, expected nx*ny = {}", domain.active.size(), n));
+  if (domain.manning.size() != 0 && domain.manning.size() != 1 && domain.manning.size() != n)
+    throw std::invalid_argument(
+        fmt::format("solver domain: manning has {} values, expected 1 or nx*ny = {}",
+                    domain.manning.size(), n));
+  for (std::size_t k = 0; k < domain.manning.size(); ++k) {
+    if (!(domain.manning[k] >= 0) || !std::isfinite(domain.manning[k]))
+      throw std::invalid_argument(
+          fmt::format("solver domain: Manning n must be finite and >= 0, got {} at cell {}",
+                      domain.manning[k], k));
+  }
+  for (std::size_t k = 0; k < n; ++k) {
+    const bool a = domain.active.empty() || domain.active[k] != 0;
+    if (a && !std::isfinite(domain.bed[k]))
+      throw std::invalid_argument(
+          fmt::format("solver domain: bed elevation is not finite in active cell (i={}, j={})",
+                      k % domain.nx, k / domain.nx));
+  }
+  if (!(options.cfl > 0 && options.cfl <= 1))
+    throw std::invalid_argument("solver options: cfl must be in (0, 1]");
+  if (options.chunk_rows < 1)
+    throw std::invalid_argument("solver options: chunk_rows must be >= 1");
+  s.dom = std::move(domain);
+  s.opt = options;
+  s.nx = s.dom.nx;
+  s.ny = s.dom.ny;
+  s.Allocate();
+  s.UploadDomain();
+  SetBoundaries({});
+  SetState(HostState{std::vector<double>(n, 0.0), {}, {}});
+}
+
+Solver::~Solver() = default;
+
+const Domain& Solver::domain() const { return impl_->dom; }
+const Options& Solver::options() const { return impl_->opt; }
+double Solver::time() const { return impl_->t; }
+void Solver::set_time(double t) { impl_->t = t; }
+long Solver::steps() const { return impl_->steps; }
+double Solver::last_dt() const { return impl_->last_dt; }
+double Solver::max_wave_speed() const { return impl_->last_max_speed; }
+
+void Solver::SetState(const HostState& st) {
+  Impl& s = *impl_;
+  const std::size_t n = static_cast<std::size_t>(s.nx) * s.ny;
+  if (st.h.size() != n) throw std::invalid_argument("SetState: h must have nx*ny values");
+  if (!st.hu.empty() && st.hu.size() != n)
+    throw std::invalid_argument("SetState: hu must be empty or have nx*ny values");
+  if (!st.hv.empty() && st.hv.size() != n)
+    throw std::invalid_argument("SetState: hv must be empty or have nx*ny values");
+  auto hh = Kokkos::create_mirror_view(s.h);
+  auto qxh = Kokkos::create_mirror_view(s.qx);
+  auto qyh = Kokkos::create_mirror_view(s.qy);
+  auto ah = Kokkos::create_mirror_view(s.act);
+  Kokkos::deep_copy(ah, s.act);
+  Kokkos::deep_copy(hh, Real(0));
+  Kokkos::deep_copy(qxh, Real(0));
+  Kokkos::deep_copy(qyh, Real(0));
+  for (int j = 0; j < s.ny; ++j) {
+    for (int i = 0; i < s.nx; ++i) {
+      const std::size_t k = s.dom.Index(i, j);
+      if (ah(j + 1, i + 1) == Real(0)) continue;
+      const double hv = st.h[k];
+      if (!(hv >= 0) || !std::isfinite(hv))
+        throw std::invalid_argument(fmt::format(
+            "SetState: depth must be finite and >= 0, got {} at (i={}, j={})", hv, i, j));
+      hh(j + 1, i + 1) = static_cast<Real>(hv);
+      if (!st.hu.empty()) qxh(j + 1, i + 1) = static_cast<Real>(st.hu[k]);
+      if (!st.hv.empty()) qyh(j + 1, i + 1) = static_cast<Real>(st.hv[k]);
+    }
+  }
+  Kokkos::deep_copy(s.h, hh);
+  Kokkos::deep_copy(s.qx, qxh);
+  Kokkos::deep_copy(s.qy, qyh);
+  Kokkos::deep_copy(s.hmax, hh);
+  s.metric_valid = false;
+  s.mb = MassBalance{};
+  s.mb.initial_volume = Volume();
+  s.mb.volume = s.mb.initial_volume;
+}
+
+void Solver::SetStillWater(double wse) {
+  const Domain& d = impl_->dom;
+  HostState st;
+  st.h.assign(static_cast<std::size_t>(d.nx) * d.ny, 0.0);
+  for (std::size_t k = 0; k < st.h.size(); ++k)
+    st.h[k] = (d.active.empty() || d.active[k]) ? std::max(0.0, wse - d.bed[k]) : 0.0;
+  SetState(st);
+}
+
+void Solver::SetBoundaries(const std::vector<BoundarySegment>& segments) {
+  Impl& s = *impl_;
+  const int nx = s.nx, ny = s.ny;
+  std::vector<int> kind(2 * nx + 2 * ny, kHaloWall), seg(2 * nx + 2 * ny, 0);
+  s.level_series.clear();
+  s.boundary_inflows.clear();
+  for (const auto& b : segments) {
+    const bool ew = b.edge == Edge::kWest || b.edge == Edge::kEast;
+    const int count = ew ? ny : nx;
+    const int base = b.edge == Edge::kWest    ? 0
+                     : b.edge == Edge::kEast  ? ny
+                     : b.edge == Edge::kSouth ? 2 * ny
+                                              : 2 * ny + nx;
+    if ((b.kind == BoundaryKind::kLevel || b.kind == BoundaryKind::kInflow) && b.series.empty())
+      throw std::invalid_argument(fmt::format("boundary '{}': a {} boundary needs a series", b.name,
+                                              b.kind == BoundaryKind::kLevel ? "level" : "inflow"));
+    int matched = 0;
+    for (int k = 0; k < count; ++k) {
+      const double c = ew ? s.dom.CellY(k) : s.dom.CellX(k);
+      if (b.from <= b.to && (c < b.from || c > b.to)) continue;
+      ++matched;
+      switch (b.kind) {
+        case BoundaryKind::kWall:
+        case BoundaryKind::kInflow:
+          kind[base + k] = kHaloWall;
+          break;
+        case BoundaryKind::kOutflow:
+          kind[base + k] = kHaloOutflow;
+          break;
+        case BoundaryKind::kLevel:
+          kind[base + k] = kHaloLevel;
+          seg[base + k] = static_cast<int>(s.level_series.size());
+          break;
+      }
+    }
+    if (matched == 0)
+      throw std::invalid_argument(
+          fmt::format("boundary '{}': the segment [{}, {}] contains no cell centre of its edge",
+                      b.name, b.from, b.to));
+    if (b.kind == BoundaryKind::kLevel) s.level_series.push_back(b.series);
+    if (b.kind == BoundaryKind::kInflow) s.boundary_inflows.push_back(b);
+  }
+  auto kh = Kokkos::create_mirror_view(s.halo_kind);
+  auto sh = Kokkos::create_mirror_view(s.halo_seg);
+  for (std::size_t k = 0; k < kind.size(); ++k) {
+    kh(k) = kind[k];
+    sh(k) = seg[k];
+  }
+  Kokkos::deep_copy(s.halo_kind, kh);
+  Kokkos::deep_copy(s.halo_seg, sh);
+  s.seg_level = Kokkos::View<Real*, MemSpace>("solver::segment_level",
+                                              std::max<std::size_t>(1, s.level_series.size()));
+  // Wall halos: inactive, zero state. Others are refreshed every step.
+  auto ah = Kokkos::create_mirror_view(s.act);
+  Kokkos::deep_copy(ah, s.act);
+  for (int j = 0; j < ny; ++j) {
+    ah(j + 1, 0) = Real(0);
+    ah(j + 1, nx + 1) = Real(0);
+  }
+  for (int i = 0; i < nx; ++i) {
+    ah(0, i + 1) = Real(0);
+    ah(ny + 1, i + 1) = Real(0);
+  }
+  Kokkos::deep_copy(s.act, ah);
+  s.RebuildSources();
+  s.metric_valid = false;
+}
+
+void Solver::AddPointInflow(const PointInflow& inflow) {
+  Impl& s = *impl_;
+  int i = 0, j = 0;
+  if (!s.dom.CellOf(inflow.x, inflow.y, i, j))
+    throw std::invalid_argument(fmt::format("inflow '{}': point ({}, {}) is outside the grid",
+                                            inflow.name, inflow.x, inflow.y));
+  if (!s.dom.active.empty() && !s.dom.active[s.dom.Index(i, j)])
+    throw std::invalid_argument(
+        fmt::format("inflow '{}': point ({}, {}) lies in an inactive (nodata) cell", inflow.name,
+                    inflow.x, inflow.y));
+  if (inflow.discharge.empty())
+    throw std::invalid_argument(fmt::format("inflow '{}': discharge series is empty", inflow.name));
+  s.point_inflows.push_back(inflow);
+  s.RebuildSources();
+}
+
+void Solver::Impl::RebuildSources() {
+  source_series.clear();
+  source_cells_host.clear();
+  for (const auto& p : point_inflows) {
+    int i = 0, j = 0;
+    dom.CellOf(p.x, p.y, i, j);
+    source_cells_host.push_back({j + 1, i + 1, static_cast<int>(source_series.size()), 1.0});
+    source_series.push_back(p.discharge);
+  }
+  for (const auto& b : boundary_inflows) {
+    const bool ew = b.edge == Edge::kWest || b.edge == Edge::kEast;
+    const int count = ew ? ny : nx;
+    std::vector<std::pair<int, int>> cells;
+    for (int k = 0; k < count; ++k) {
+      const double c = ew ? dom.CellY(k) : dom.CellX(k);
+      if (b.from <= b.to && (c < b.from || c > b.to)) continue;
+      const int i = b.edge == Edge::kWest ? 0 : b.edge == Edge::kEast ? nx - 1 : k;
+      const int j = b.edge == Edge::kSouth ? 0 : b.edge == Edge::kNorth ? ny - 1 : k;
+      if (!dom.active.empty() && !dom.active[dom.Index(i, j)]) continue;
+      cells.emplace_back(i, j);
+    }
+    if (cells.empty())
+      throw std::invalid_argument(
+          fmt::format("boundary '{}': inflow segment has no active cell next to it", b.name));
+    for (const auto& [i, j] : cells)
+      source_cells_host.push_back({j + 1, i + 1, static_cast<int>(source_series.size()),
+                                   1.0 / static_cast<double>(cells.size())});
+    source_series.push_back(b.series);
+  }
+  const int n = static_cast<int>(source_cells_host.size());
+  sources.jj = Kokkos::View<int*, MemSpace>("solver::source_jj", n);
+  sources.ii = Kokkos::View<int*, MemSpace>("solver::source_ii", n);
+  sources.src = Kokkos::View<int*, MemSpace>("solver::source_index", n);
+  sources.share = Kokkos::View<Real*, MemSpace>("solver::source_share", n);
+  sources.depth_rate = Kokkos::View<Real*, MemSpace>(
+      "solver::source_depth", std::max<std::size_t>(1, source_series.size()));
+  auto jj = Kokkos::create_mirror_view(sources.jj);
+  auto ii = Kokkos::create_mirror_view(sources.ii);
+  auto sr = Kokkos::create_mirror_view(sources.src);
+  auto sh = Kokkos::create_mirror_view(sources.share);
+  for (int k = 0; k < n; ++k) {
+    jj(k) = source_cells_host[k].jj;
+    ii(k) = source_cells_host[k].ii;
+    sr(k) = source_cells_host[k].src;
+    sh(k) = static_cast<Real>(source_cells_host[k].share);
+  }
+  Kokkos::deep_copy(sources.jj, jj);
+  Kokkos::deep_copy(sources.ii, ii);
+  Kokkos::deep_copy(sources.src, sr);
+  Kokkos::deep_copy(sources.share, sh);
+}
+
+void Solver::SetRainUniform(const TimeSeries& rate) {
+  for (double v : rate.values())
+    if (v < 0) throw std::invalid_argument("SetRainUniform: rain rate must be >= 0");
+  impl_->rain_series = rate;
+  impl_->rain_is_field = false;
+}
+
+void Solver::SetRainField(const std::vector<double>& rate) {
+  Impl& s = *impl_;
+  const std::size_t n = static_cast<std::size_t>(s.nx) * s.ny;
+  if (rate.size() != n) throw std::invalid_argument("SetRainField: need nx*ny rates");
+  if (s.rain.extent(0) != static_cast<std::size_t>(s.ny + 2))
+    s.rain = Field2D("solver::rain_rate", s.ny + 2, s.nx + 2);
+  auto rh = Kokkos::create_mirror_view(s.rain);
+  Kokkos::deep_copy(rh, Real(0));
+  // The volume rate is accumulated from the same Real values the kernel adds.
+  double vol_rate = 0;
+  for (int j = 0; j < s.ny; ++j) {
+    for (int i = 0; i < s.nx; ++i) {
+      const double r = rate[s.dom.Index(i, j)];
+      if (!(r >= 0) || !std::isfinite(r))
+        throw std::invalid_argument(fmt::format(
+            "SetRainField: rate must be finite and >= 0, got {} at (i={}, j={})", r, i, j));
+      const bool a = s.dom.active.empty() || s.dom.active[s.dom.Index(i, j)];
+      rh(j + 1, i + 1) = static_cast<Real>(r);
+      if (a) vol_rate += static_cast<double>(static_cast<Real>(r)) * s.dom.dx * s.dom.dy;
+    }
+  }
+  Kokkos::deep_copy(s.rain, rh);
+  s.rain_is_field = true;
+  s.rain_field_volume_rate = vol_rate;
+}
+
+double Solver::Volume() const {
+  const Impl& s = *impl_;
+  const Field2D h = s.h, act = s.act;
+  const int nx = s.nx;
+  double v = 0;
+  Kokkos::parallel_reduce(
+      "solver::volume", Kokkos::RangePolicy<ExecSpace>(0, s.ny),
+      KOKKOS_LAMBDA(int j, double& acc) {
+        double row = 0;
+        for (int i = 1; i <= nx; ++i) row += static_cast<double>(h(j + 1, i) * act(j + 1, i));
+        acc += row;
+      },
+      v);
+  return v * s.dom.dx * s.dom.dy;
+}
+
+const MassBalance& Solver::mass_balance() const {
+  impl_->mb.volume = Volume();
+  return impl_->mb;
+}
+
+void Solver::Impl::ComputeMetric() {
+  const Field2D h = this->h, qx = this->qx, qy = this->qy, act = this->act;
+  const int nx = this->nx;
+  const Real g = static_cast<Real>(opt.gravity), dry = static_cast<Real>(opt.dry_depth);
+  const Real inv_dx = static_cast<Real>(1.0 / dom.dx), inv_dy = static_cast<Real>(1.0 / dom.dy);
+  Real m = 0;
+  Kokkos::parallel_reduce(
+      "solver::initial_cfl", Kokkos::RangePolicy<ExecSpace>(0, ny),
+      KOKKOS_LAMBDA(int j, Real& acc) {
+        for (int i = 1; i <= nx; ++i) {
+          const Real hn = h(j + 1, i);
+          const bool wet = hn > dry && act(j + 1, i) != Real(0);
+          const Real inv_h = wet ? Real(1) / hn : Real(0);
+          const Real c = Sqrt(g * (wet ? hn : Real(0)));
+          const Real mm =
+              (Abs(qx(j + 1, i)) * inv_h + c) * inv_dx + (Abs(qy(j + 1, i)) * inv_h + c) * inv_dy;
+          acc = mm > acc ? mm : acc;
+        }
+      },
+      Kokkos::Max<Real>(m));
+  metric = m;
+  metric_valid = true;
+}
+
+void Solver::Impl::FillHalos() {
+  // Refresh level values for this step.
+  if (!level_series.empty()) {
+    auto lh = Kokkos::create_mirror_view(seg_level);
+    for (std::size_t k = 0; k < level_series.size(); ++k)
+      lh(k) = static_cast<Real>(level_series[k].At(t));
+    Kokkos::deep_copy(seg_level, lh);
+  }
+  const Field2D h = this->h, qx = this->qx, qy = this->qy, z = this->z, act = this->act;
+  const auto kind = halo_kind;
+  const auto seg = halo_seg;
+  const auto level = seg_level;
+  const int nx = this->nx, ny = this->ny;
+  const Real dry = static_cast<Real>(opt.dry_depth);
+  Kokkos::parallel_for(
+      "solver::fill_halos", Kokkos::RangePolicy<ExecSpace>(0, 2 * nx + 2 * ny),
+      KOKKOS_LAMBDA(int k) {
+        const int kd = kind(k);
+        if (kd == kHaloWall) return;
+        int hj, hi, ij, ii;  // halo cell and its interior neighbour (padded)
+        if (k < ny) {
+          hj = ij = k + 1;
+          hi = 0;
+          ii = 1;
+        } else if (k < 2 * ny) {
+          hj = ij = k - ny + 1;
+          hi = nx + 1;
+          ii = nx;
+        } else if (k < 2 * ny + nx) {
+          hi = ii = k - 2 * ny + 1;
+          hj = 0;
+          ij = 1;
+        } else {
+          hi = ii = k - 2 * ny - nx + 1;
+          hj = ny + 1;
+          ij = ny;
+        }
+        const Real hin = h(ij, ii);
+        const Real a = act(ij, ii);
+        z(hj, hi) = z(ij, ii);
+        act(hj, hi) = a;
+        if (a == Real(0)) {
+          // Next to an inactive cell the halo is a dry wall too: a face
+          // between two walls must carry nothing (the ledger counts it).
+          h(hj, hi) = Real(0);
+          qx(hj, hi) = Real(0);
+          qy(hj, hi) = Real(0);
+        } else if (kd == kHaloOutflow) {
+          h(hj, hi) = hin;
+          qx(hj, hi) = qx(ij, ii);
+          qy(hj, hi) = qy(ij, ii);
+        } else {  // level: depth from the level, velocity from the interior
+          const Real d = level(seg(k)) - z(ij, ii);
+          const Real hb = d > Real(0) ? d : Real(0);
+          const Real s = hin > dry ? hb / hin : Real(0);
+          h(hj, hi) = hb;
+          qx(hj, hi) = qx(ij, ii) * s;
+          qy(hj, hi) = qy(ij, ii) * s;
+        }
+      });
+}
+
+void Solver::Impl::ReportBlowUp(Real max_speed, Real max_depth) {
+  auto hh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), h);
+  auto qxh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), qx);
+  auto qyh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), qy);
+  int bi = -1, bj = -1;
+  double worst = -1;
+  for (int j = 0; j < ny && bi < 0; ++j) {
+    for (int i = 0; i < nx; ++i) {
+      const double hv = hh(j + 1, i + 1);
+      const double u = hv > opt.dry_depth ? qxh(j + 1, i + 1) / hv : 0.0;
+      const double v = hv > opt.dry_depth ? qyh(j + 1, i + 1) / hv : 0.0;
+      const bool nan = !std::isfinite(hv) || !std::isfinite(u) || !std::isfinite(v);
+      const double score = nan ? std::numeric_limits<double>::infinity()
+                               : std::max(std::max(std::abs(u), std::abs(v)) / opt.max_speed_bound,
+                                          hv / opt.max_depth_bound);
+      if (score > worst) {
+        worst = score;
+        bi = i;
+        bj = j;
+      }
+      if (nan) break;
+    }
+  }
+  const double hv = hh(bj + 1, bi + 1);
+  const double u = hv > opt.dry_depth ? qxh(bj + 1, bi + 1) / hv : 0.0;
+  const double v = hv > opt.dry_depth ? qyh(bj + 1, bi + 1) / hv : 0.0;
+  throw BlowUpError(fmt::format(
+      "solver blow-up at t = {:.6g} s (step {}, dt = {:.3g} s): cell (i={}, j={}) at x = {:.3f}, "
+      "y = {:.3f}: h = {:.6g} m, u = {:.6g} m/s, v = {:.6g} m/s, bed = {:.6g} m "
+      "(max speed {:.6g} m/s, max depth {:.6g} m; bounds {} m/s, {} m)",
+      t, steps, last_dt, bi, bj, dom.CellX(bi), dom.CellY(bj), hv, u, v, dom.bed[dom.Index(bi, bj)],
+      static_cast<double>(max_speed), static_cast<double>(max_depth), opt.max_speed_bound,
+      opt.max_depth_bound));
+}
+
+double Solver::Step(double dt_limit) {
+  Impl& s = *impl_;
+  if (!s.metric_valid) s.ComputeMetric();
+  double dt = s.metric > 0 ? s.opt.cfl / static_cast<double>(s.metric)
+                           : std::numeric_limits<double>::infinity();
+  if (s.opt.max_dt > 0) dt = std::min(dt, s.opt.max_dt);
+  dt = std::min(dt, dt_limit);
+  if (!(dt > 0) || !std::isfinite(dt))
+    throw std::invalid_argument(fmt::format(
+        "Step: no finite time step (dt_limit = {}, max_dt = {}); give a max_dt or a limit",
+        dt_limit, s.opt.max_dt));
+
+  s.FillHalos();
+
+  // Precomputed face rows at chunk starts and the north edge.
+  StepKernel k;
+  k.h = s.h;
+  k.qx = s.qx;
+  k.qy = s.qy;
+  k.z = s.z;
+  k.act = s.act;
+  k.gn2 = s.gn2;
+  k.hmax = s.hmax;
+  k.rain = s.rain;
+  k.ybnd = s.ybnd;
+  k.chunk_metric = s.chunk_metric;
+  k.chunk_speed = s.chunk_speed;
+  k.chunk_depth = s.chunk_depth;
+  k.chunk_out = s.chunk_out;
+  k.nx = s.nx;
+  k.ny = s.ny;
+  k.chunk_rows = s.opt.chunk_rows;
+  k.g = static_cast<Real>(s.opt.gravity);
+  k.dry = static_cast<Real>(s.opt.dry_depth);
+  k.dt = static_cast<Real>(dt);
+  k.rdx = static_cast<Real>(dt / s.dom.dx);
+  k.rdy = static_cast<Real>(dt / s.dom.dy);
+  k.inv_dx = static_cast<Real>(1.0 / s.dom.dx);
+  k.inv_dy = static_cast<Real>(1.0 / s.dom.dy);
+  k.rain_field = s.rain_is_field;
+  double rain_rate_mean = 0;
+  if (!s.rain_is_field && !s.rain_series.empty())
+    rain_rate_mean = s.rain_series.Mean(s.t, s.t + dt);
+  k.rain_dt = static_cast<Real>(rain_rate_mean * dt);
+
+  {
+    const StepKernel kk = k;
+    const int nx = s.nx, ny = s.ny, cr = s.opt.chunk_rows, nb = s.nchunks + 1;
+    const FaceRows ybnd = s.ybnd;
+    Kokkos::parallel_for(
+        "solver::boundary_face_rows", Kokkos::RangePolicy<ExecSpace>(0, nb * nx),
+        KOKKOS_LAMBDA(int idx) {
+          const int b = idx / nx;
+          const int i = idx - b * nx;
+          const int row = b * cr < ny ? b * cr : ny;
+          const FaceFlux f = kk.YFace(row, i);
+          ybnd(b, kMass, i) = f.mass;
+          ybnd(b, kMomLeft, i) = f.mom_left;
+          ybnd(b, kMomRight, i) = f.mom_right;
+          ybnd(b, kTang, i) = f.tang;
+        });
+  }
+  {
+    const std::size_t scratch = ScratchRow::shmem_size(StepKernel::ScratchSize(s.nx));
+    if constexpr (kHostKernels) {
+      TeamPolicy policy(s.nchunks, 1);
+      Kokkos::parallel_for("solver::update_chunks",
+                           policy.set_scratch_size(1, Kokkos::PerTeam(scratch)), k);
+    } else {
+      TeamPolicy policy(s.nchunks, Kokkos::AUTO);
+      Kokkos::parallel_for("solver::update_chunks",
+                           policy.set_scratch_size(1, Kokkos::PerTeam(scratch)), k);
+    }
+  }
+
+  // Point and boundary inflows: a short sequential loop, so that several
+  // sources in one cell add up in a fixed order.
+  double inflow_volume = 0;
+  Real source_metric = 0;
+  if (!s.source_series.empty()) {
+    auto rate_h = Kokkos::create_mirror_view(s.sources.depth_rate);
+    const double area = s.dom.dx * s.dom.dy;
+    for (std::size_t q = 0; q < s.source_series.size(); ++q) {
+      const double vol = s.source_series[q].Mean(s.t, s.t + dt) * dt;
+      if (vol < 0)
+        throw std::invalid_argument(fmt::format("inflow discharge is negative at t = {}", s.t));
+      rate_h(q) = static_cast<Real>(vol / area);
+    }
+    // Account exactly what is added (the Real values times the shares).
+    for (const auto& c : s.source_cells_host)
+      inflow_volume += static_cast<double>(static_cast<Real>(c.share) * rate_h(c.src)) * area;
+    Kokkos::deep_copy(s.sources.depth_rate, rate_h);
+    const auto src = s.sources;
+    const Field2D h = s.h, hmax = s.hmax;
+    const int n = static_cast<int>(s.source_cells_host.size());
+    const Field2D qx = s.qx, qy = s.qy, act = s.act;
+    const Real g = static_cast<Real>(s.opt.gravity), dry = static_cast<Real>(s.opt.dry_depth);
+    const Real inv_dx = static_cast<Real>(1.0 / s.dom.dx),
+               inv_dy = static_cast<Real>(1.0 / s.dom.dy);
+    // Sequential add (fixed order), then the CFL metric of the changed cells
+    // so that no extra pass over the grid is needed.
+    Kokkos::parallel_reduce(
+        "solver::add_sources", Kokkos::RangePolicy<ExecSpace>(0, 1),
+        KOKKOS_LAMBDA(int, Real& m) {
+          for (int c = 0; c < n; ++c) {
+            const int jj = src.jj(c), ii = src.ii(c);
+            h(jj, ii) += src.share(c) * src.depth_rate(src.src(c));
+            hmax(jj, ii) = h(jj, ii) > hmax(jj, ii) ? h(jj, ii) : hmax(jj, ii);
+          }
+          for (int c = 0; c < n; ++c) {
+            const int jj = src.jj(c), ii = src.ii(c);
+            const Real hn = h(jj, ii);
+            const bool wet = hn > dry && act(jj, ii) != Real(0);
+            const Real inv_h = wet ? Real(1) / hn : Real(0);
+            const Real cc = Sqrt(g * hn);
+            const Real mm =
+                (Abs(qx(jj, ii)) * inv_h + cc) * inv_dx + (Abs(qy(jj, ii)) * inv_h + cc) * inv_dy;
+            m = mm > m ? mm : m;
+          }
+        },
+        Kokkos::Max<Real>(source_metric));
+  }
+
+  // Reduce the per-chunk results in chunk order (deterministic).
+  auto m_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), s.chunk_metric);
+  auto sp_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), s.chunk_speed);
+  auto d_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), s.chunk_depth);
+  auto o_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), s.chunk_out);
+  Real metric = source_metric, speed = 0, depth = 0;
+  double out = 0;
+  for (int c = 0; c < s.nchunks; ++c) {
+    metric = std::max(metric, m_h(c));
+    speed = std::max(speed, sp_h(c));
+    depth = std::max(depth, d_h(c));
+    out += o_h(c);
+  }
+  s.t += dt;
+  s.steps += 1;
+  s.last_dt = dt;
+  s.mb.boundary_net_out += out;
+  s.mb.inflow_in += inflow_volume;
+  if (s.rain_is_field) {
+    s.mb.rain_in += s.rain_field_volume_rate * dt;
+  } else {
+    s.mb.rain_in += static_cast<double>(k.rain_dt) * s.active_area;
+  }
+  const bool bad = !std::isfinite(static_cast<double>(metric)) ||
+                   static_cast<double>(speed) > s.opt.max_speed_bound ||
+                   static_cast<double>(depth) > s.opt.max_depth_bound;
+  if (bad) s.ReportBlowUp(speed, depth);
+  s.metric = metric;
+  s.metric_valid = true;
+  s.last_max_speed = static_cast<double>(metric) > 0 ? static_cast<double>(speed) : 0.0;
+  return dt;
+}
+
+void Solver::AdvanceTo(double t_end) {
+  Impl& s = *impl_;
+  while (s.t < t_end) {
+    const double remaining = t_end - s.t;
+    const double dt = Step(remaining);
+    if (dt >= remaining) s.t = t_end;  // land exactly on the requested time
+  }
+}
+
+HostState Solver::Download() const {
+  const Impl& s = *impl_;
+  auto hh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), s.h);
+  auto qxh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), s.qx);
+  auto qyh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), s.qy);
+  HostState st;
+  const std::size_t n = static_cast<std::size_t>(s.nx) * s.ny;
+  st.h.resize(n);
+  st.hu.resize(n);
+  st.hv.resize(n);
+  for (int j = 0; j < s.ny; ++j) {
+    for (int i = 0; i < s.nx; ++i) {
+      const std::size_t k = s.dom.Index(i, j);
+      st.h[k] = hh(j + 1, i + 1);
+      st.hu[k] = qxh(j + 1, i + 1);
+      st.hv[k] = qyh(j + 1, i + 1);
+    }
+  }
+  return st;
+}
+
+std::vector<double> Solver::MaxDepth() const {
+  const Impl& s = *impl_;
+  auto mh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), s.hmax);
+  std::vector<double> out(static_cast<std::size_t>(s.nx) * s.ny);
+  for (int j = 0; j < s.ny; ++j)
+    for (int i = 0; i < s.nx; ++i) out[s.dom.Index(i, j)] = mh(j + 1, i + 1);
+  return out;
+}
+
+}  // namespace floodwarn::solver

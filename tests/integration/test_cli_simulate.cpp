@@ -1,0 +1,223 @@
+// Runs the real `floodwarn simulate` binary on every config under configs/
+// and checks what it wrote; also its exit codes and messages on bad input.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "floodwarn/grids/raster.hpp"
+#include "floodwarn/solver/scenario.hpp"
+#include "test_support.hpp"
+
+namespace floodwarn {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CliRun {
+  int exit_code = -1;
+  std::string output;  // stdout + stderr
+};
+
+std::string Quote(const std::string& s) { return "'" + s + "'"; }
+
+CliRun RunFloodwarn(const std::string& args) {
+  const std::string cmd = Quote(testing::BinaryDir() + "/apps/floodwarn") + " " + args + " 2>&1";
+  CliRun r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  std::array<char, 4096> buf{};
+  while (std::fgets(buf.data(), buf.size(), p) != nullptr) r.output += buf.data();
+  const int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> ConfigFiles() {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(testing::SourceDir() + "/configs"))
+    if (e.is_regular_file() && e.path().extension() == ".toml") out.push_back(e.path().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// A number after "key": in the summary, or NaN.
+double JsonNumber(const std::string& json, const std::string& key) {
+  std::smatch m;
+  const std::regex re("\"" + key + "\": ([-+0-9.eE]+)");
+  if (!std::regex_search(json, m, re)) return std::nan("");
+  return std::stod(m[1].str());
+}
+
+TEST(CliSimulate, EveryBundledConfigRunsAndWritesConsistentOutputs) {
+  const auto configs = ConfigFiles();
+  ASSERT_GE(configs.size(), 2u) << "expected the bundled configs under configs/";
+  for (const std::string& config : configs) {
+    SCOPED_TRACE(config);
+    const std::string out = testing::MakeTempDir("floodwarn_cli") + "/results";
+    const CliRun run = RunFloodwarn("simulate " + Quote(config) +
+                                    " --quiet --threads 1 --output-dir " + Quote(out));
+    ASSERT_EQ(run.exit_code, 0) << run.output;
+
+    const solver::ScenarioConfig cfg = solver::LoadScenario(config);
+    const grids::RasterD dem = grids::ReadAsciiGrid(cfg.dem_path);
+
+    // Snapshots: every output time, three fields, on the DEM's grid.
+    const grids::RasterD max_depth = grids::ReadAsciiGrid(out + "/max_depth.asc");
+    ASSERT_EQ(max_depth.cols(), dem.cols());
+    ASSERT_EQ(max_depth.rows(), dem.rows());
+    EXPECT_TRUE(max_depth.geo().SameGrid(dem.geo()));
+    double max_seen = 0.0;
+    for (const double t : cfg.output_times) {
+      const std::string label = solver::TimeLabel(t);
+      const grids::RasterD h = grids::ReadAsciiGrid(out + "/depth_" + label + "s.asc");
+      const grids::RasterD u = grids::ReadAsciiGrid(out + "/u_" + label + "s.asc");
+      const grids::RasterD v = grids::ReadAsciiGrid(out + "/v_" + label + "s.asc");
+      ASSERT_EQ(h.size(), dem.size());
+      ASSERT_EQ(u.size(), dem.size());
+      ASSERT_EQ(v.size(), dem.size());
+      int bad_max = 0, bad_mask = 0, bad_depth = 0, bad_velocity = 0;
+      for (int r = 0; r < dem.rows(); ++r) {
+        for (int c = 0; c < dem.cols(); ++c) {
+          if (dem.IsNodata(c, r) != h.IsNodata(c, r) ||
+              dem.IsNodata(c, r) != max_depth.IsNodata(c, r)) {
+            ++bad_mask;
+            continue;
+          }
+          if (dem.IsNodata(c, r)) continue;
+          if (!(h(c, r) >= 0.0) || !std::isfinite(u(c, r)) || !std::isfinite(v(c, r))) ++bad_depth;
+          if (!(max_depth(c, r) >= h(c, r))) ++bad_max;
+          if (h(c, r) <= cfg.options.dry_depth && (u(c, r) != 0.0 || v(c, r) != 0.0))
+            ++bad_velocity;
+          max_seen = std::max(max_seen, h(c, r));
+        }
+      }
+      EXPECT_EQ(bad_mask, 0) << "nodata mask differs from the DEM at t = " << t;
+      EXPECT_EQ(bad_depth, 0) << "negative or non-finite values at t = " << t;
+      EXPECT_EQ(bad_max, 0) << "max_depth < depth at t = " << t;
+      EXPECT_EQ(bad_velocity, 0) << "velocity in dry cells at t = " << t;
+    }
+    EXPECT_GT(max_seen, 0.0) << "no water anywhere in any snapshot";
+
+    // points.csv: header, then one row per sample time with one depth per point.
+    std::istringstream csv(ReadText(out + "/points.csv"));
+    std::string line;
+    ASSERT_TRUE(std::getline(csv, line));
+    std::string header = "time_s";
+    for (const auto& p : cfg.points) header += "," + p.name + "_depth_m";
+    EXPECT_EQ(line, header);
+    std::size_t rows = 0;
+    while (std::getline(csv, line)) {
+      ASSERT_LT(rows, cfg.point_times.size()) << "extra row: " << line;
+      std::istringstream ls(line);
+      std::string cell;
+      std::vector<double> values;
+      while (std::getline(ls, cell, ',')) values.push_back(std::stod(cell));
+      ASSERT_EQ(values.size(), cfg.points.size() + 1) << line;
+      EXPECT_DOUBLE_EQ(values[0], cfg.point_times[rows]);
+      for (std::size_t k = 1; k < values.size(); ++k) EXPECT_GE(values[k], 0.0) << line;
+      ++rows;
+    }
+    EXPECT_EQ(rows, cfg.point_times.size());
+
+    // summary.json: a finished run with a closed mass balance.
+    const std::string summary = ReadText(out + "/summary.json");
+    EXPECT_NE(summary.find("\"status\": \"ok\""), std::string::npos) << summary;
+    const double rel = JsonNumber(summary, "relative_error");
+    EXPECT_TRUE(std::isfinite(rel)) << summary;
+    EXPECT_LT(std::fabs(rel), 1e-8) << summary;
+    EXPECT_DOUBLE_EQ(JsonNumber(summary, "simulated_time_s"), cfg.end);
+    EXPECT_GT(JsonNumber(summary, "steps"), 0.0);
+    // The run's max depth covers every step, so at least every snapshot
+    // (which is rounded to 9 significant digits).
+    EXPECT_GE(JsonNumber(summary, "max_depth_m"), max_seen * (1.0 - 1e-8));
+
+    // Nothing half-written left behind.
+    for (const auto& e : fs::directory_iterator(out))
+      EXPECT_NE(e.path().extension(), ".tmp") << e.path();
+  }
+}
+
+// A small dam break written into `dir`: 20 x 10 cells of 1 m, water 2 m
+// deep in the western quarter.
+std::string WriteSmallCase(const std::string& dir, const std::string& extra) {
+  std::ofstream dem(dir + "/dem.asc");
+  dem << "ncols 20\nnrows 10\nxllcorner 0\nyllcorner 0\ncellsize 1\n";
+  std::ofstream h(dir + "/h.asc");
+  h << "ncols 20\nnrows 10\nxllcorner 0\nyllcorner 0\ncellsize 1\n";
+  for (int r = 0; r < 10; ++r) {
+    for (int c = 0; c < 20; ++c) {
+      dem << "0 ";
+      h << (c < 5 ? "2 " : "0 ");
+    }
+    dem << "\n";
+    h << "\n";
+  }
+  const std::string path = dir + "/small.toml";
+  std::ofstream cfg(path);
+  cfg << "[domain]\ndem = \"dem.asc\"\nmanning = 0.0\ninitial_depth = \"h.asc\"\n"
+         "[time]\nend = 5.0\n"
+      << extra;
+  return path;
+}
+
+TEST(CliSimulate, BadConfigExitsOneNamingFileAndKey) {
+  const std::string dir = testing::MakeTempDir("floodwarn_cli_bad");
+  const std::string cfg = WriteSmallCase(dir,
+                                         "[[boundary]]\nedge = \"east\"\nkind = \"outflow\"\n"
+                                         "[[boundary]]\nedge = \"west\"\nkind = \"outlet\"\n");
+  const CliRun run = RunFloodwarn("simulate " + Quote(cfg) + " --quiet");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_NE(run.output.find("error: "), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("small.toml"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("boundary[1].kind"), std::string::npos) << run.output;
+  EXPECT_FALSE(fs::exists(dir + "/output")) << "a bad config must not start a run";
+
+  const CliRun missing = RunFloodwarn("simulate " + Quote(dir + "/nope.toml"));
+  EXPECT_EQ(missing.exit_code, 1) << missing.output;
+  EXPECT_NE(missing.output.find("nope.toml"), std::string::npos) << missing.output;
+
+  const CliRun usage = RunFloodwarn("simulate");
+  EXPECT_NE(usage.exit_code, 0) << usage.output;
+}
+
+TEST(CliSimulate, BlowUpExitsTwoAndIsReported) {
+  const std::string dir = testing::MakeTempDir("floodwarn_cli_blowup");
+  // A 2 m dam break moves at ~4 m/s: a 0.5 m/s speed bound reports a blow-up.
+  const std::string cfg = WriteSmallCase(dir, "[solver]\nmax_speed_bound = 0.5\n");
+  const CliRun run =
+      RunFloodwarn("simulate " + Quote(cfg) + " --quiet --output-dir " + Quote(dir + "/out"));
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("error: "), std::string::npos) << run.output;
+  const std::string summary = ReadText(dir + "/out/summary.json");
+  EXPECT_NE(summary.find("\"status\": \"blow_up\""), std::string::npos) << summary;
+  EXPECT_FALSE(fs::exists(dir + "/out/max_depth.asc"));
+}
+
+TEST(CliSimulate, HelpAndVersion) {
+  const CliRun help = RunFloodwarn("simulate --help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.output.find("--threads"), std::string::npos) << help.output;
+  EXPECT_NE(help.output.find("--output-dir"), std::string::npos) << help.output;
+  const CliRun version = RunFloodwarn("--version");
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_NE(version.output.find("floodwarn "), std::string::npos) << version.output;
+}
+
+}  // namespace
+}  // namespace floodwarn

@@ -1,0 +1,277 @@
+// Scenario config loading: a good config gives the right values; each bad
+// input throws ConfigError naming the config file and the key.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <string>
+
+#include "floodwarn/solver/scenario.hpp"
+#include "test_support.hpp"
+
+namespace floodwarn::solver {
+namespace {
+
+void WriteText(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  ASSERT_TRUE(out.good()) << path;
+}
+
+// 6 x 4 cells of 10 m, west 100, south 200; elevation = 10 * row + col (row 0
+// north), one nodata cell at column 5, row 0 (the north-east corner).
+std::string DemText(int cols = 6, int rows = 4) {
+  std::string s = "ncols " + std::to_string(cols) + "\nnrows " + std::to_string(rows) +
+                  "\nxllcorner 100\nyllcorner 200\ncellsize 10\nNODATA_value -9999\n";
+  for (int r = 0; r < rows; ++r) {
+    for (int c = 0; c < cols; ++c) {
+      const bool nodata = (r == 0 && c == cols - 1);
+      s += (nodata ? std::string("-9999") : std::to_string(10 * r + c)) + " ";
+    }
+    s += "\n";
+  }
+  return s;
+}
+
+class ScenarioConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("floodwarn_scenario");
+    WriteText(dir_ + "/dem.asc", DemText());
+  }
+
+  // Writes `body` as the config and returns its path.
+  std::string Config(const std::string& body, const std::string& name = "case.toml") {
+    const std::string path = dir_ + "/" + name;
+    WriteText(path, body);
+    return path;
+  }
+
+  // Minimal valid sections; tests append or replace pieces.
+  static std::string Domain(const std::string& extra = "") {
+    return "[domain]\ndem = \"dem.asc\"\nmanning = 0.03\n" + extra;
+  }
+  static std::string Time() { return "[time]\nend = 100.0\n"; }
+
+  // Loads `body` and expects a ConfigError naming the file and `key`.
+  void ExpectError(const std::string& body, const std::string& key, const std::string& also = "") {
+    const std::string path = Config(body);
+    try {
+      LoadScenario(path);
+      ADD_FAILURE() << "no ConfigError for key " << key;
+    } catch (const ConfigError& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find(path), std::string::npos) << msg;
+      EXPECT_NE(msg.find(key), std::string::npos) << "expected key '" << key << "' in: " << msg;
+      if (!also.empty()) {
+        EXPECT_NE(msg.find(also), std::string::npos) << msg;
+      }
+    }
+  }
+
+  std::string dir_;
+};
+
+TEST_F(ScenarioConfigTest, GoodConfigLoadsWithTheRightValues) {
+  WriteText(dir_ + "/q.csv", "# hydrograph\ntime_s,discharge_m3s\n0,1\n60,3.5\n100,0\n");
+  const std::string path = Config(R"(
+title = "unit"
+[domain]
+dem = "dem.asc"
+manning = 0.025
+initial_wse = 25.0
+[time]
+end = 100.0
+output_interval = 30.0
+cfl = 0.4
+max_dt = 2.0
+[rain]
+times = [0.0, 50.0]
+rates_mm_per_h = [36.0, 0.0]
+[[inflow]]
+name = "creek"
+x = 115.0
+y = 235.0
+discharge = "q.csv"
+[[boundary]]
+edge = "east"
+kind = "level"
+from = 205.0
+to = 225.0
+level = 3.0
+[[boundary]]
+edge = "south"
+kind = "inflow"
+times = [0.0, 10.0]
+discharge = [0.0, 2.0]
+[output]
+dir = "out"
+point_interval = 25.0
+[[output.point]]
+name = "p1"
+x = 105.0
+y = 205.0
+[solver]
+dry_depth = 1e-5
+gravity = 9.8
+)");
+  const ScenarioConfig c = LoadScenario(path);
+  EXPECT_EQ(c.title, "unit");
+  // Grid: rows flipped so that j = 0 is the south row (raster row 3).
+  ASSERT_EQ(c.domain.nx, 6);
+  ASSERT_EQ(c.domain.ny, 4);
+  EXPECT_DOUBLE_EQ(c.domain.dx, 10.0);
+  EXPECT_DOUBLE_EQ(c.domain.x_west, 100.0);
+  EXPECT_DOUBLE_EQ(c.domain.y_south, 200.0);
+  EXPECT_DOUBLE_EQ(c.domain.bed[c.domain.Index(0, 0)], 30.0);  // raster row 3, col 0
+  EXPECT_DOUBLE_EQ(c.domain.bed[c.domain.Index(2, 3)], 2.0);   // raster row 0, col 2
+  EXPECT_EQ(c.domain.active[c.domain.Index(5, 3)], 0);         // the nodata cell
+  EXPECT_EQ(c.domain.active[c.domain.Index(5, 2)], 1);
+  ASSERT_EQ(c.domain.manning.size(), 1u);
+  EXPECT_DOUBLE_EQ(c.domain.manning[0], 0.025);
+  // initial_wse 25: depth = 25 - bed where positive; 0 in the nodata cell.
+  EXPECT_DOUBLE_EQ(c.initial_depth[c.domain.Index(1, 3)], 24.0);  // bed 1
+  EXPECT_DOUBLE_EQ(c.initial_depth[c.domain.Index(0, 0)], 0.0);   // bed 30
+  EXPECT_DOUBLE_EQ(c.initial_depth[c.domain.Index(5, 3)], 0.0);
+  // Time.
+  EXPECT_DOUBLE_EQ(c.end, 100.0);
+  EXPECT_EQ(c.output_times, (std::vector<double>{30.0, 60.0, 90.0, 100.0}));
+  EXPECT_DOUBLE_EQ(c.options.cfl, 0.4);
+  EXPECT_DOUBLE_EQ(c.options.max_dt, 2.0);
+  EXPECT_DOUBLE_EQ(c.options.dry_depth, 1e-5);
+  EXPECT_DOUBLE_EQ(c.options.gravity, 9.8);
+  // Rain converted from mm/h to m/s.
+  EXPECT_DOUBLE_EQ(c.rain_m_per_s.At(0.0), 36.0 / 3.6e6);
+  EXPECT_DOUBLE_EQ(c.rain_m_per_s.At(25.0), 18.0 / 3.6e6);
+  // Inflow from CSV (relative to the config's folder).
+  ASSERT_EQ(c.inflows.size(), 1u);
+  EXPECT_EQ(c.inflows[0].name, "creek");
+  EXPECT_DOUBLE_EQ(c.inflows[0].discharge.At(60.0), 3.5);
+  // Boundaries.
+  ASSERT_EQ(c.boundaries.size(), 2u);
+  EXPECT_EQ(c.boundaries[0].edge, Edge::kEast);
+  EXPECT_EQ(c.boundaries[0].kind, BoundaryKind::kLevel);
+  EXPECT_DOUBLE_EQ(c.boundaries[0].from, 205.0);
+  EXPECT_DOUBLE_EQ(c.boundaries[0].to, 225.0);
+  EXPECT_DOUBLE_EQ(c.boundaries[0].series.At(50.0), 3.0);
+  EXPECT_EQ(c.boundaries[1].kind, BoundaryKind::kInflow);
+  EXPECT_GT(c.boundaries[1].from, c.boundaries[1].to);  // whole edge
+  EXPECT_DOUBLE_EQ(c.boundaries[1].series.At(5.0), 1.0);
+  // Output.
+  EXPECT_EQ(c.output_dir, dir_ + "/out");
+  ASSERT_EQ(c.points.size(), 1u);
+  EXPECT_EQ(c.points[0].i, 0);
+  EXPECT_EQ(c.points[0].j, 0);
+  EXPECT_EQ(c.point_times, (std::vector<double>{0.0, 25.0, 50.0, 75.0, 100.0}));
+}
+
+TEST_F(ScenarioConfigTest, DefaultsAndRasterInputs) {
+  std::string n = "ncols 6\nnrows 4\nxllcorner 100\nyllcorner 200\ncellsize 10\n";
+  for (int r = 0; r < 4; ++r) n += "0.01 0.02 0.03 0.04 0.05 0.06\n";
+  WriteText(dir_ + "/n.asc", n);
+  const ScenarioConfig c =
+      LoadScenario(Config("[domain]\ndem = \"dem.asc\"\nmanning = \"n.asc\"\ninitial_depth = "
+                          "0.5\n[time]\nend = 10\n"));
+  ASSERT_EQ(c.domain.manning.size(), 24u);
+  EXPECT_DOUBLE_EQ(c.domain.manning[c.domain.Index(2, 1)], 0.03);
+  EXPECT_DOUBLE_EQ(c.initial_depth[c.domain.Index(2, 1)], 0.5);
+  EXPECT_DOUBLE_EQ(c.initial_depth[c.domain.Index(5, 3)], 0.0);  // nodata cell stays dry
+  EXPECT_EQ(c.output_times, (std::vector<double>{10.0}));
+  EXPECT_EQ(c.output_dir, dir_ + "/output");
+  EXPECT_TRUE(c.rain_m_per_s.empty());
+  EXPECT_TRUE(c.boundaries.empty());
+  EXPECT_EQ(c.point_times.size(), 101u);  // default point_interval = end / 100
+}
+
+TEST_F(ScenarioConfigTest, UnknownTopLevelKey) {
+  ExpectError(Domain() + Time() + "[outptu]\ndir = \"x\"\n", "outptu", "unknown key");
+}
+
+TEST_F(ScenarioConfigTest, UnknownKeyInsideATable) {
+  ExpectError(Domain() + "[time]\nend = 10\nouput_interval = 1\n", "time.ouput_interval",
+              "unknown key");
+  ExpectError(Domain("manning_n = 0.03\n") + Time(), "domain.manning_n");
+  ExpectError(Domain() + Time() + "[[boundary]]\nedge = \"east\"\nkind = \"outflow\"\nlevl = 2\n",
+              "boundary[0].levl");
+  ExpectError(Domain() + Time() + "[[output.point]]\nname = \"a\"\nx = 105\ny = 205\nz = 1\n",
+              "output.point[0].z");
+}
+
+TEST_F(ScenarioConfigTest, MissingDemFile) {
+  ExpectError("[domain]\ndem = \"nope.asc\"\nmanning = 0.03\n" + Time(), "domain.dem", "nope.asc");
+}
+
+TEST_F(ScenarioConfigTest, ManningRasterOfTheWrongSize) {
+  WriteText(dir_ + "/n.asc", DemText(5, 4));
+  ExpectError("[domain]\ndem = \"dem.asc\"\nmanning = \"n.asc\"\n" + Time(), "domain.manning",
+              "does not match");
+}
+
+TEST_F(ScenarioConfigTest, NegativeManning) {
+  ExpectError("[domain]\ndem = \"dem.asc\"\nmanning = -0.01\n" + Time(), "domain.manning", ">= 0");
+  std::string n = "ncols 6\nnrows 4\nxllcorner 100\nyllcorner 200\ncellsize 10\n";
+  for (int r = 0; r < 4; ++r)
+    n += r == 2 ? "0.03 0.03 -0.5 0.03 0.03 0.03\n" : "0.03 0.03 0.03 0.03 0.03 0.03\n";
+  WriteText(dir_ + "/n.asc", n);
+  ExpectError("[domain]\ndem = \"dem.asc\"\nmanning = \"n.asc\"\n" + Time(), "domain.manning",
+              "column 2, row 2");
+}
+
+TEST_F(ScenarioConfigTest, UnsortedHydrographTimes) {
+  ExpectError(Domain() + Time() +
+                  "[[inflow]]\nname = \"a\"\nx = 105\ny = 205\ntimes = [0, 20, 10]\n"
+                  "discharge = [1, 2, 3]\n",
+              "inflow[0].times", "strictly increasing");
+  // Duplicates in a CSV: the message also names the CSV file.
+  WriteText(dir_ + "/q.csv", "time_s,discharge_m3s\n0,1\n5,2\n5,3\n");
+  ExpectError(Domain() + Time() + "[[inflow]]\nx = 105\ny = 205\ndischarge = \"q.csv\"\n",
+              "inflow[0].discharge", "q.csv");
+}
+
+TEST_F(ScenarioConfigTest, NegativeRainAndDischarge) {
+  ExpectError(Domain() + Time() + "[rain]\ntimes = [0, 10]\nrates_mm_per_h = [1, -2]\n",
+              "rain.rates_mm_per_h", ">= 0");
+  WriteText(dir_ + "/r.csv", "time_s,rate_mm_per_h\n0,1\n10,-1\n");
+  ExpectError(Domain() + Time() + "[rain]\nseries = \"r.csv\"\n", "rain.series", ">= 0");
+  ExpectError(Domain() + Time() + "[[inflow]]\nx = 105\ny = 205\ndischarge = -1\n",
+              "inflow[0].discharge", ">= 0");
+}
+
+TEST_F(ScenarioConfigTest, BothInitialDepthAndWse) {
+  ExpectError(Domain("initial_depth = 1.0\ninitial_wse = 2.0\n") + Time(), "initial_wse",
+              "not both");
+}
+
+TEST_F(ScenarioConfigTest, OutputPointOutsideTheGridOrInNodata) {
+  ExpectError(Domain() + Time() + "[[output.point]]\nname = \"far\"\nx = 99\ny = 205\n",
+              "output.point[0]", "outside the grid");
+  ExpectError(Domain() + Time() +
+                  "[[output.point]]\nname = \"a\"\nx = 105\ny = 205\n"
+                  "[[output.point]]\nname = \"wall\"\nx = 155\ny = 235\n",
+              "output.point[1]", "nodata");
+}
+
+TEST_F(ScenarioConfigTest, BadEnumNamesKeyAndLine) {
+  const std::string body = Domain() + Time() +  // lines 1-5
+                           "[[boundary]]\nedge = \"east\"\nkind = \"outflow\"\n"
+                           "[[boundary]]\nedge = \"west\"\nkind = \"outlet\"\n";  // line 11
+  ExpectError(body, "boundary[1].kind", "case.toml:11:");
+  ExpectError(Domain() + Time() + "[[boundary]]\nedge = \"up\"\nkind = \"wall\"\n",
+              "boundary[0].edge");
+  ExpectError(Domain() + Time() + "[[boundary]]\nedge = \"west\"\nkind = \"level\"\n",
+              "boundary[0].level", "missing");
+}
+
+TEST_F(ScenarioConfigTest, TimeErrors) {
+  ExpectError(Domain() + "[time]\nend = 0\n", "time.end", "> 0");
+  ExpectError(Domain() + "[time]\nend = 10\noutput_times = [5, 20]\n", "time.output_times");
+  ExpectError(Domain(), "time", "missing");
+  ExpectError(Domain() + "[time]\nend = \"10\"\n", "time.end", "expected a number");
+}
+
+TEST_F(ScenarioConfigTest, SyntaxErrorNamesFileAndLine) {
+  ExpectError(Domain() + "[time]\nend = = 10\n", "TOML", "case.toml:5:");
+}
+
+}  // namespace
+}  // namespace floodwarn::solver
