@@ -46,7 +46,7 @@ using TeamMember = TeamPolicy::member_type;
 using ScratchRow = Kokkos::View<Real*, ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
 using FaceRows = Kokkos::View<Real***, Kokkos::LayoutRight, MemSpace>;  // [row][component][i]
 
-enum HaloKind : int { kHaloWall = 0, kHaloOutflow = 1, kHaloLevel = 2 };
+enum HaloKind : int { kHaloWall = 0, kHaloOutflow = 1, kHaloLevel = 2, kHaloInflow = 3 };
 
 // Runs body(i) for i in [0, n) along a row.
 template <class Body>
@@ -96,6 +96,8 @@ struct StepKernel {
   // State, padded with one halo cell on each side: (jj, ii) = (j + 1, i + 1).
   Field2D h, qx, qy, z, act, gn2, hmax, rain;
   FaceRows ybnd;  // precomputed face rows at chunk starts and the north edge
+  Kokkos::View<int*, MemSpace> halo_kind, halo_seg;
+  Kokkos::View<Real*, MemSpace> seg_value;
   Kokkos::View<Real*, MemSpace> chunk_metric, chunk_speed, chunk_depth;
   Kokkos::View<double*, MemSpace> chunk_out;
   int nx, ny, chunk_rows;
@@ -106,6 +108,14 @@ struct StepKernel {
   // three rows for the CFL reduction.
   static KOKKOS_INLINE_FUNCTION int ScratchSize(int nx) {
     return 2 * kComponents * nx + kComponents * (nx + 1) + 3 * nx;
+  }
+
+  static KOKKOS_FORCEINLINE_FUNCTION void StoreFace(Real* out, int stride, int k,
+                                                    const FaceFlux& f) {
+    out[kMass * stride + k] = f.mass;
+    out[kMomLeft * stride + k] = f.mom_left;
+    out[kMomRight * stride + k] = f.mom_right;
+    out[kTang * stride + k] = f.tang;
   }
 
   struct Ptrs {
@@ -138,6 +148,32 @@ struct StepKernel {
       ot[k] = f.tang;
     });
   }
+
+  // An inflow edge face passes exactly the prescribed unit discharge q into
+  // the cell with interior depth h_in: mass sign*q, normal momentum
+  // q^2/h_b + g/2 (h_b^2 - h_in^2) (own pressure dropped) with h_b the
+  // larger of h_in and the critical depth of q. sign = +1 when the interior
+  // cell is on the right (west/south edges), -1 otherwise.
+  // The bed-slope force from this face is the hydrostatic reconstruction
+  // against the halo's extrapolated bed z_out: g/2 (h_in^2 - h_in*^2).
+  KOKKOS_INLINE_FUNCTION FaceFlux InflowFace(Real q, Real h_in, Real z_in, Real z_out,
+                                             Real sign) const {
+    const Real hc = Cbrt(q * q / g);
+    const Real hb = h_in > hc ? h_in : hc;
+    const Real hbs = hb > dry ? hb : Real(1);
+    const Real d = h_in + z_in - (z_in > z_out ? z_in : z_out);
+    const Real hs = d > Real(0) ? d : Real(0);
+    const Real mom = (hb > dry ? q * q / hbs : Real(0)) + Real(0.5) * g * (hb * hb - hs * hs);
+    FaceFlux f;
+    f.mass = sign * q;
+    f.mom_left = mom;
+    f.mom_right = mom;
+    f.tang = Real(0);
+    return f;
+  }
+
+  // Whether edge cell k (halo order: west j, east j, south i, north i) is an inflow.
+  KOKKOS_INLINE_FUNCTION bool IsInflow(int k) const { return halo_kind(k) == kHaloInflow; }
 
   // North-south faces of face row k (between interior rows k-1 and k, i.e.
   // padded rows k and k+1), column i.
@@ -198,6 +234,17 @@ struct StepKernel {
         top = out;
       }
       FaceRow(member, nx + 1, xs, RowPtrs(j + 1, 0), RowPtrs(j + 1, 1), /*normal_is_x=*/true, xbuf);
+      member.team_barrier();
+      Kokkos::single(Kokkos::PerTeam(member), [&]() {
+        if (IsInflow(j) && act(j + 1, 1) != Real(0))
+          StoreFace(
+              xbuf, xs, 0,
+              InflowFace(seg_value(halo_seg(j)), h(j + 1, 1), z(j + 1, 1), z(j + 1, 0), Real(1)));
+        if (IsInflow(ny + j) && act(j + 1, nx) != Real(0))
+          StoreFace(xbuf, xs, nx,
+                    InflowFace(seg_value(halo_seg(ny + j)), h(j + 1, nx), z(j + 1, nx),
+                               z(j + 1, nx + 1), Real(-1)));
+      });
       member.team_barrier();
 
       // Outflow through the west and east domain edges of this row (every
@@ -338,8 +385,11 @@ struct Solver::Impl {
   // Halo cells: kind and level segment per edge cell. Order: west j, east j,
   // south i, north i.
   Kokkos::View<int*, MemSpace> halo_kind, halo_seg;
-  Kokkos::View<Real*, MemSpace> seg_level;
-  std::vector<TimeSeries> level_series;
+  // Level and inflow segments: series, and the value of this step in
+  // seg_value (level in m, or unit discharge in m2/s into the domain).
+  Kokkos::View<Real*, MemSpace> seg_value;
+  std::vector<TimeSeries> seg_series;
+  std::vector<double> seg_inflow_width;  // m of active edge; 0 for a level segment
 
   // Mass sources: cells (padded index) with the source they belong to and
   // the share of that source's discharge.
@@ -354,7 +404,6 @@ struct Solver::Impl {
     double share;
   };
   std::vector<SourceCell> source_cells_host;
-  std::vector<BoundarySegment> boundary_inflows;  // kept to rebuild sources
   std::vector<PointInflow> point_inflows;
 
   TimeSeries rain_series;
@@ -373,7 +422,7 @@ struct Solver::Impl {
   void Allocate();
   void UploadDomain();
   void ComputeMetric();
-  void FillHalos();
+  void FillHalos(double t_mid);
   void RebuildSources();
   [[noreturn]] void ReportBlowUp(Real max_speed, Real max_depth);
 };
@@ -397,7 +446,7 @@ void Solver::Impl::Allocate() {
   const int nh = 2 * ny + 2 * nx;
   halo_kind = Kokkos::View<int*, MemSpace>("solver::halo_kind", nh);
   halo_seg = Kokkos::View<int*, MemSpace>("solver::halo_segment", nh);
-  seg_level = Kokkos::View<Real*, MemSpace>("solver::segment_level", 1);
+  seg_value = Kokkos::View<Real*, MemSpace>("solver::segment_value", 1);
 }
 
 void Solver::Impl::UploadDomain() {
@@ -533,8 +582,8 @@ void Solver::SetBoundaries(const std::vector<BoundarySegment>& segments) {
   Impl& s = *impl_;
   const int nx = s.nx, ny = s.ny;
   std::vector<int> kind(2 * nx + 2 * ny, kHaloWall), seg(2 * nx + 2 * ny, 0);
-  s.level_series.clear();
-  s.boundary_inflows.clear();
+  s.seg_series.clear();
+  s.seg_inflow_width.clear();
   for (const auto& b : segments) {
     const bool ew = b.edge == Edge::kWest || b.edge == Edge::kEast;
     const int count = ew ? ny : nx;
@@ -545,14 +594,18 @@ void Solver::SetBoundaries(const std::vector<BoundarySegment>& segments) {
     if ((b.kind == BoundaryKind::kLevel || b.kind == BoundaryKind::kInflow) && b.series.empty())
       throw std::invalid_argument(fmt::format("boundary '{}': a {} boundary needs a series", b.name,
                                               b.kind == BoundaryKind::kLevel ? "level" : "inflow"));
-    int matched = 0;
+    int matched = 0, active = 0;
+    const int seg_index = static_cast<int>(s.seg_series.size());
     for (int k = 0; k < count; ++k) {
       const double c = ew ? s.dom.CellY(k) : s.dom.CellX(k);
       if (b.from <= b.to && (c < b.from || c > b.to)) continue;
       ++matched;
+      const int i = b.edge == Edge::kWest ? 0 : b.edge == Edge::kEast ? nx - 1 : k;
+      const int j = b.edge == Edge::kSouth ? 0 : b.edge == Edge::kNorth ? ny - 1 : k;
+      if (s.dom.active.empty() || s.dom.active[s.dom.Index(i, j)]) ++active;
+      seg[base + k] = seg_index;
       switch (b.kind) {
         case BoundaryKind::kWall:
-        case BoundaryKind::kInflow:
           kind[base + k] = kHaloWall;
           break;
         case BoundaryKind::kOutflow:
@@ -560,7 +613,9 @@ void Solver::SetBoundaries(const std::vector<BoundarySegment>& segments) {
           break;
         case BoundaryKind::kLevel:
           kind[base + k] = kHaloLevel;
-          seg[base + k] = static_cast<int>(s.level_series.size());
+          break;
+        case BoundaryKind::kInflow:
+          kind[base + k] = kHaloInflow;
           break;
       }
     }
@@ -568,8 +623,14 @@ void Solver::SetBoundaries(const std::vector<BoundarySegment>& segments) {
       throw std::invalid_argument(
           fmt::format("boundary '{}': the segment [{}, {}] contains no cell centre of its edge",
                       b.name, b.from, b.to));
-    if (b.kind == BoundaryKind::kLevel) s.level_series.push_back(b.series);
-    if (b.kind == BoundaryKind::kInflow) s.boundary_inflows.push_back(b);
+    if (b.kind == BoundaryKind::kInflow && active == 0)
+      throw std::invalid_argument(
+          fmt::format("boundary '{}': inflow segment has no active cell next to it", b.name));
+    if (b.kind == BoundaryKind::kLevel || b.kind == BoundaryKind::kInflow) {
+      s.seg_series.push_back(b.series);
+      s.seg_inflow_width.push_back(
+          b.kind == BoundaryKind::kInflow ? active * (ew ? s.dom.dy : s.dom.dx) : 0.0);
+    }
   }
   auto kh = Kokkos::create_mirror_view(s.halo_kind);
   auto sh = Kokkos::create_mirror_view(s.halo_seg);
@@ -579,8 +640,8 @@ void Solver::SetBoundaries(const std::vector<BoundarySegment>& segments) {
   }
   Kokkos::deep_copy(s.halo_kind, kh);
   Kokkos::deep_copy(s.halo_seg, sh);
-  s.seg_level = Kokkos::View<Real*, MemSpace>("solver::segment_level",
-                                              std::max<std::size_t>(1, s.level_series.size()));
+  s.seg_value = Kokkos::View<Real*, MemSpace>("solver::segment_value",
+                                              std::max<std::size_t>(1, s.seg_series.size()));
   // Wall halos: inactive, zero state. Others are refreshed every step.
   auto ah = Kokkos::create_mirror_view(s.act);
   Kokkos::deep_copy(ah, s.act);
@@ -621,26 +682,6 @@ void Solver::Impl::RebuildSources() {
     dom.CellOf(p.x, p.y, i, j);
     source_cells_host.push_back({j + 1, i + 1, static_cast<int>(source_series.size()), 1.0});
     source_series.push_back(p.discharge);
-  }
-  for (const auto& b : boundary_inflows) {
-    const bool ew = b.edge == Edge::kWest || b.edge == Edge::kEast;
-    const int count = ew ? ny : nx;
-    std::vector<std::pair<int, int>> cells;
-    for (int k = 0; k < count; ++k) {
-      const double c = ew ? dom.CellY(k) : dom.CellX(k);
-      if (b.from <= b.to && (c < b.from || c > b.to)) continue;
-      const int i = b.edge == Edge::kWest ? 0 : b.edge == Edge::kEast ? nx - 1 : k;
-      const int j = b.edge == Edge::kSouth ? 0 : b.edge == Edge::kNorth ? ny - 1 : k;
-      if (!dom.active.empty() && !dom.active[dom.Index(i, j)]) continue;
-      cells.emplace_back(i, j);
-    }
-    if (cells.empty())
-      throw std::invalid_argument(
-          fmt::format("boundary '{}': inflow segment has no active cell next to it", b.name));
-    for (const auto& [i, j] : cells)
-      source_cells_host.push_back({j + 1, i + 1, static_cast<int>(source_series.size()),
-                                   1.0 / static_cast<double>(cells.size())});
-    source_series.push_back(b.series);
   }
   const int n = static_cast<int>(source_cells_host.size());
   sources.jj = Kokkos::View<int*, MemSpace>("solver::source_jj", n);
@@ -743,18 +784,20 @@ void Solver::Impl::ComputeMetric() {
   metric_valid = true;
 }
 
-void Solver::Impl::FillHalos() {
-  // Refresh level values for this step.
-  if (!level_series.empty()) {
-    auto lh = Kokkos::create_mirror_view(seg_level);
-    for (std::size_t k = 0; k < level_series.size(); ++k)
-      lh(k) = static_cast<Real>(level_series[k].At(t));
-    Kokkos::deep_copy(seg_level, lh);
+void Solver::Impl::FillHalos(double t_mid) {
+  // Segment values for this step, taken at its mid-point.
+  if (!seg_series.empty()) {
+    auto vh = Kokkos::create_mirror_view(seg_value);
+    for (std::size_t k = 0; k < seg_series.size(); ++k) {
+      const double v = seg_series[k].At(t_mid);
+      vh(k) = static_cast<Real>(seg_inflow_width[k] > 0 ? v / seg_inflow_width[k] : v);
+    }
+    Kokkos::deep_copy(seg_value, vh);
   }
   const Field2D h = this->h, qx = this->qx, qy = this->qy, z = this->z, act = this->act;
   const auto kind = halo_kind;
   const auto seg = halo_seg;
-  const auto level = seg_level;
+  const auto value = seg_value;
   const int nx = this->nx, ny = this->ny;
   const Real dry = static_cast<Real>(opt.dry_depth);
   Kokkos::parallel_for(
@@ -762,27 +805,39 @@ void Solver::Impl::FillHalos() {
       KOKKOS_LAMBDA(int k) {
         const int kd = kind(k);
         if (kd == kHaloWall) return;
-        int hj, hi, ij, ii;  // halo cell and its interior neighbour (padded)
+        // Halo cell (hj, hi), its interior neighbour (ij, ii) and the next
+        // interior cell (kj, ki), padded indices.
+        int hj, hi, ij, ii, kj, ki;
         if (k < ny) {
-          hj = ij = k + 1;
+          hj = ij = kj = k + 1;
           hi = 0;
           ii = 1;
+          ki = nx > 1 ? 2 : 1;
         } else if (k < 2 * ny) {
-          hj = ij = k - ny + 1;
+          hj = ij = kj = k - ny + 1;
           hi = nx + 1;
           ii = nx;
+          ki = nx > 1 ? nx - 1 : nx;
         } else if (k < 2 * ny + nx) {
-          hi = ii = k - 2 * ny + 1;
+          hi = ii = ki = k - 2 * ny + 1;
           hj = 0;
           ij = 1;
+          kj = ny > 1 ? 2 : 1;
         } else {
-          hi = ii = k - 2 * ny - nx + 1;
+          hi = ii = ki = k - 2 * ny - nx + 1;
           hj = ny + 1;
           ij = ny;
+          kj = ny > 1 ? ny - 1 : ny;
         }
         const Real hin = h(ij, ii);
         const Real a = act(ij, ii);
-        z(hj, hi) = z(ij, ii);
+        // The bed is extrapolated linearly into the halo, so that the first
+        // cell feels the slope force from its edge face as inner cells do
+        // (hydrostatic reconstruction), and a zero-gradient depth there is
+        // normal-depth flow.
+        const Real zi = z(ij, ii);
+        z(hj, hi) = act(kj, ki) != Real(0) ? Real(2) * zi - z(kj, ki) : zi;
+        if (kd == kHaloInflow) return;  // its faces are set in the kernels
         act(hj, hi) = a;
         if (a == Real(0)) {
           // Next to an inactive cell the halo is a dry wall too: a face
@@ -794,8 +849,8 @@ void Solver::Impl::FillHalos() {
           h(hj, hi) = hin;
           qx(hj, hi) = qx(ij, ii);
           qy(hj, hi) = qy(ij, ii);
-        } else {  // level: depth from the level, velocity from the interior
-          const Real d = level(seg(k)) - z(ij, ii);
+        } else if (kd == kHaloLevel) {  // depth from the level, velocity from the interior
+          const Real d = value(seg(k)) - z(hj, hi);
           const Real hb = d > Real(0) ? d : Real(0);
           const Real s = hin > dry ? hb / hin : Real(0);
           h(hj, hi) = hb;
@@ -852,7 +907,7 @@ double Solver::Step(double dt_limit) {
         "Step: no finite time step (dt_limit = {}, max_dt = {}); give a max_dt or a limit",
         dt_limit, s.opt.max_dt));
 
-  s.FillHalos();
+  s.FillHalos(s.t + 0.5 * dt);
 
   // Precomputed face rows at chunk starts and the north edge.
   StepKernel k;
@@ -865,6 +920,9 @@ double Solver::Step(double dt_limit) {
   k.hmax = s.hmax;
   k.rain = s.rain;
   k.ybnd = s.ybnd;
+  k.halo_kind = s.halo_kind;
+  k.halo_seg = s.halo_seg;
+  k.seg_value = s.seg_value;
   k.chunk_metric = s.chunk_metric;
   k.chunk_speed = s.chunk_speed;
   k.chunk_depth = s.chunk_depth;
@@ -895,7 +953,13 @@ double Solver::Step(double dt_limit) {
           const int b = idx / nx;
           const int i = idx - b * nx;
           const int row = b * cr < ny ? b * cr : ny;
-          const FaceFlux f = kk.YFace(row, i);
+          FaceFlux f = kk.YFace(row, i);
+          if (row == 0 && kk.IsInflow(2 * ny + i) && kk.act(1, i + 1) != Real(0))
+            f = kk.InflowFace(kk.seg_value(kk.halo_seg(2 * ny + i)), kk.h(1, i + 1), kk.z(1, i + 1),
+                              kk.z(0, i + 1), Real(1));
+          if (row == ny && kk.IsInflow(2 * ny + nx + i) && kk.act(ny, i + 1) != Real(0))
+            f = kk.InflowFace(kk.seg_value(kk.halo_seg(2 * ny + nx + i)), kk.h(ny, i + 1),
+                              kk.z(ny, i + 1), kk.z(ny + 1, i + 1), Real(-1));
           ybnd(b, kMass, i) = f.mass;
           ybnd(b, kMomLeft, i) = f.mom_left;
           ybnd(b, kMomRight, i) = f.mom_right;

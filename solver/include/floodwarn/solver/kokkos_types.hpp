@@ -26,6 +26,10 @@ KOKKOS_FORCEINLINE_FUNCTION Real Sqrt(Real x) {
   using std::sqrt;
   return sqrt(x);
 }
+KOKKOS_FORCEINLINE_FUNCTION Real Cbrt(Real x) {
+  using std::cbrt;
+  return cbrt(x);
+}
 KOKKOS_FORCEINLINE_FUNCTION Real Abs(Real x) { return x < Real(0) ? -x : x; }
 
 }  // namespace floodwarn::solver

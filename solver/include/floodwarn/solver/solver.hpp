@@ -43,7 +43,12 @@ enum class BoundaryKind {
   kWall,     // closed, reflective (the default on every edge)
   kOutflow,  // free outflow: zero-gradient (transmissive) ghost cell
   kLevel,    // fixed (time-varying) water level (m, same datum as the bed)
-  kInflow,   // discharge (m3/s) entering through the segment, spread over its wet length
+  // Discharge (m3/s) entering through the segment, spread evenly per metre
+  // over the segment's active edge cells. The ghost cell carries the unit
+  // discharge q normal to the edge at the interior depth (at least the
+  // critical depth of q), so the water enters with its momentum; what the
+  // face actually passes is booked in MassBalance::boundary_net_out.
+  kInflow,
 };
 
 struct BoundarySegment {
@@ -88,8 +93,8 @@ struct MassBalance {
   double initial_volume = 0;
   double volume = 0;            // current stored volume
   double rain_in = 0;           // rain onto active cells
-  double inflow_in = 0;         // point inflows and inflow boundaries
-  double boundary_net_out = 0;  // net outflow through open/level boundaries (negative = in)
+  double inflow_in = 0;         // point inflows
+  double boundary_net_out = 0;  // net outflow through outflow/level/inflow edges (negative = in)
   // volume - initial - (rain + inflow - outflow)
   double Error() const {
     return volume - initial_volume - (rain_in + inflow_in - boundary_net_out);
