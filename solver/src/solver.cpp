@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "floodwarn/solver/physics.hpp"
 
@@ -371,6 +372,32 @@ struct StepKernel {
   }
 };
 
+// The north-south face rows at the start of every chunk and the domain's
+// north edge (one team per row), with the inflow faces of the south and north
+// edges. Same face function as inside the chunks, so the same bits.
+struct BoundaryRowsKernel {
+  StepKernel k;
+  KOKKOS_FUNCTION void operator()(const TeamMember& member) const {
+    const int b = member.league_rank();
+    const int nx = k.nx, ny = k.ny;
+    const int row = b * k.chunk_rows < ny ? b * k.chunk_rows : ny;
+    Real* const out = &k.ybnd(b, 0, 0);
+    k.FaceRow(member, nx, nx, k.RowPtrs(row, 1), k.RowPtrs(row + 1, 1), /*normal_is_x=*/false, out);
+    if (row != 0 && row != ny) return;
+    member.team_barrier();
+    Kokkos::parallel_for(Kokkos::TeamThreadRange(member, nx), [&](int i) {
+      if (row == 0 && k.IsInflow(2 * ny + i) && k.act(1, i + 1) != Real(0))
+        StepKernel::StoreFace(out, nx, i,
+                              k.InflowFace(k.seg_value(k.halo_seg(2 * ny + i)), k.h(1, i + 1),
+                                           k.z(1, i + 1), k.z(0, i + 1), Real(1)));
+      if (row == ny && k.IsInflow(2 * ny + nx + i) && k.act(ny, i + 1) != Real(0))
+        StepKernel::StoreFace(out, nx, i,
+                              k.InflowFace(k.seg_value(k.halo_seg(2 * ny + nx + i)), k.h(ny, i + 1),
+                                           k.z(ny, i + 1), k.z(ny + 1, i + 1), Real(-1)));
+    });
+  }
+};
+
 }  // namespace
 
 struct Solver::Impl {
@@ -418,6 +445,15 @@ struct Solver::Impl {
   bool metric_valid = false;
   double last_max_speed = 0;
   MassBalance mb;
+  KernelTimes times;
+  Kokkos::Timer timer;
+  // With profile_kernels: fence and add the time since the last mark.
+  void Mark(double KernelTimes::*slot) {
+    if (!opt.profile_kernels) return;
+    Kokkos::fence();
+    times.*slot += timer.seconds();
+    timer.reset();
+  }
 
   void Allocate();
   void UploadDomain();
@@ -907,7 +943,12 @@ double Solver::Step(double dt_limit) {
         "Step: no finite time step (dt_limit = {}, max_dt = {}); give a max_dt or a limit",
         dt_limit, s.opt.max_dt));
 
+  if (s.opt.profile_kernels) {
+    Kokkos::fence();
+    s.timer.reset();
+  }
   s.FillHalos(s.t + 0.5 * dt);
+  s.Mark(&KernelTimes::fill_halos);
 
   // Precomputed face rows at chunk starts and the north edge.
   StepKernel k;
@@ -944,27 +985,14 @@ double Solver::Step(double dt_limit) {
   k.rain_dt = static_cast<Real>(rain_rate_mean * dt);
 
   {
-    const StepKernel kk = k;
-    const int nx = s.nx, ny = s.ny, cr = s.opt.chunk_rows, nb = s.nchunks + 1;
-    const FaceRows ybnd = s.ybnd;
-    Kokkos::parallel_for(
-        "solver::boundary_face_rows", Kokkos::RangePolicy<ExecSpace>(0, nb * nx),
-        KOKKOS_LAMBDA(int idx) {
-          const int b = idx / nx;
-          const int i = idx - b * nx;
-          const int row = b * cr < ny ? b * cr : ny;
-          FaceFlux f = kk.YFace(row, i);
-          if (row == 0 && kk.IsInflow(2 * ny + i) && kk.act(1, i + 1) != Real(0))
-            f = kk.InflowFace(kk.seg_value(kk.halo_seg(2 * ny + i)), kk.h(1, i + 1), kk.z(1, i + 1),
-                              kk.z(0, i + 1), Real(1));
-          if (row == ny && kk.IsInflow(2 * ny + nx + i) && kk.act(ny, i + 1) != Real(0))
-            f = kk.InflowFace(kk.seg_value(kk.halo_seg(2 * ny + nx + i)), kk.h(ny, i + 1),
-                              kk.z(ny, i + 1), kk.z(ny + 1, i + 1), Real(-1));
-          ybnd(b, kMass, i) = f.mass;
-          ybnd(b, kMomLeft, i) = f.mom_left;
-          ybnd(b, kMomRight, i) = f.mom_right;
-          ybnd(b, kTang, i) = f.tang;
-        });
+    const BoundaryRowsKernel rows{k};
+    if constexpr (kHostKernels) {
+      Kokkos::parallel_for("solver::boundary_face_rows", TeamPolicy(s.nchunks + 1, 1), rows);
+    } else {
+      Kokkos::parallel_for("solver::boundary_face_rows", TeamPolicy(s.nchunks + 1, Kokkos::AUTO),
+                           rows);
+    }
+    s.Mark(&KernelTimes::boundary_face_rows);
   }
   {
     const std::size_t scratch = ScratchRow::shmem_size(StepKernel::ScratchSize(s.nx));
@@ -977,6 +1005,7 @@ double Solver::Step(double dt_limit) {
       Kokkos::parallel_for("solver::update_chunks",
                            policy.set_scratch_size(1, Kokkos::PerTeam(scratch)), k);
     }
+    s.Mark(&KernelTimes::update_chunks);
   }
 
   // Point and boundary inflows: a short sequential loop, so that several
@@ -1025,6 +1054,7 @@ double Solver::Step(double dt_limit) {
           }
         },
         Kokkos::Max<Real>(source_metric));
+    s.Mark(&KernelTimes::sources);
   }
 
   // Reduce the per-chunk results in chunk order (deterministic).
@@ -1056,6 +1086,7 @@ double Solver::Step(double dt_limit) {
   if (bad) s.ReportBlowUp(speed, depth);
   s.metric = metric;
   s.metric_valid = true;
+  s.Mark(&KernelTimes::reduce);
   s.last_max_speed = static_cast<double>(metric) > 0 ? static_cast<double>(speed) : 0.0;
   return dt;
 }
@@ -1067,6 +1098,19 @@ void Solver::AdvanceTo(double t_end) {
     const double dt = Step(remaining);
     if (dt >= remaining) s.t = t_end;  // land exactly on the requested time
   }
+}
+
+KernelTimes Solver::kernel_times() const {
+  const Impl& s = *impl_;
+  KernelTimes t = s.times;
+  auto bytes = [](const auto& v) {
+    return v.span() * sizeof(typename std::decay_t<decltype(v)>::value_type);
+  };
+  t.device_bytes = bytes(s.h) + bytes(s.qx) + bytes(s.qy) + bytes(s.z) + bytes(s.act) +
+                   bytes(s.gn2) + bytes(s.hmax) + bytes(s.rain) + bytes(s.ybnd) +
+                   bytes(s.chunk_metric) + bytes(s.chunk_speed) + bytes(s.chunk_depth) +
+                   bytes(s.chunk_out) + bytes(s.halo_kind) + bytes(s.halo_seg);
+  return t;
 }
 
 HostState Solver::Download() const {

@@ -79,6 +79,18 @@ struct Options {
   double max_speed_bound = 150;  // |u| or |v| above this (m/s) is a blow-up
   double max_depth_bound = 1e4;  // a depth above this (m) is a blow-up
   int chunk_rows = 16;           // rows per work chunk (does not change results)
+  bool profile_kernels = false;  // fence and time each kernel (slows the run a little)
+};
+
+// Seconds spent per kernel when Options::profile_kernels is set.
+struct KernelTimes {
+  double fill_halos = 0;          // "solver::fill_halos"
+  double boundary_face_rows = 0;  // "solver::boundary_face_rows"
+  double update_chunks = 0;       // "solver::update_chunks" (fluxes, update, friction, CFL)
+  double sources = 0;             // "solver::add_sources"
+  double reduce = 0;              // per-chunk results to the host, dt, blow-up check
+  // Bytes held on the device by the solver's arrays (state, bed, masks, face buffers).
+  std::size_t device_bytes = 0;
 };
 
 // Host copy of the state, per-cell vectors indexed [j * nx + i].
@@ -155,6 +167,8 @@ class Solver {
   const MassBalance& mass_balance() const;
   // Largest |u|+c over wet cells from the last step (m/s).
   double max_wave_speed() const;
+  // Kernel timings (zeros unless Options::profile_kernels) and memory held.
+  KernelTimes kernel_times() const;
 
  private:
   struct Impl;
