@@ -681,7 +681,13 @@ void ParseOutput(const Ctx& ctx, const toml::table* t, ScenarioConfig& cfg) {
   std::string dir = "output";
   std::optional<double> interval;
   if (t != nullptr) {
-    CheckKeys(ctx, *t, p, {"dir", "point", "point_interval"});
+    CheckKeys(ctx, *t, p, {"dir", "point", "point_interval", "digits"});
+    if (auto d = GetNumber(ctx, *t, p, "digits")) {
+      if (!(*d >= 1 && *d <= 17 && *d == std::floor(*d)))
+        ctx.Fail("output.digits", t->get("digits"),
+                 fmt::format("must be an integer from 1 to 17, got {}", *d));
+      cfg.grid_digits = static_cast<int>(*d);
+    }
     dir = GetString(ctx, *t, p, "dir").value_or(dir);
     if (dir.empty()) ctx.Fail("output.dir", t->get("dir"), "must not be empty");
     interval = GetNumber(ctx, *t, p, "point_interval");
@@ -778,8 +784,6 @@ grids::RasterD ToRaster(const ScenarioConfig& cfg, const std::vector<double>& fi
       if (d.active[d.Index(i, j)]) r(i, d.ny - 1 - j) = field[d.Index(i, j)];
   return r;
 }
-
-constexpr int kGridDigits = 9;  // significant digits in output grids
 
 }  // namespace
 
@@ -908,7 +912,7 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
               {"u", &u},
               {"v", &v}}) {
           const std::string path = (out_dir / fmt::format("{}_{}s.asc", name, label)).string();
-          grids::WriteAsciiGrid(path, ToRaster(cfg, *field), kGridDigits);
+          grids::WriteAsciiGrid(path, ToRaster(cfg, *field), cfg.grid_digits);
           result.files.push_back(path);
         }
         spdlog::debug("snapshot t_s={} steps={}", te, solver.steps());
@@ -936,7 +940,7 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
     for (std::size_t k = 0; k < mx.size(); ++k)
       if (d.active[k]) max_depth_value = std::max(max_depth_value, mx[k]);
     const std::string path = (out_dir / "max_depth.asc").string();
-    grids::WriteAsciiGrid(path, ToRaster(cfg, mx), kGridDigits);
+    grids::WriteAsciiGrid(path, ToRaster(cfg, mx), cfg.grid_digits);
     result.files.push_back(path);
   }
 

@@ -209,6 +209,38 @@ TEST(CliSimulate, BlowUpExitsTwoAndIsReported) {
   EXPECT_FALSE(fs::exists(dir + "/out/max_depth.asc"));
 }
 
+// A rerun of a past event must reproduce what the system said at the time:
+// the same config gives bit-identical results on 1 and 2 threads (each face
+// is computed once per step, the floating-point model is fixed; see
+// docs/SOLVER.md "Kernels and determinism").
+TEST(CliSimulate, ResultsAreBitIdenticalAcrossThreadCounts) {
+  const std::string dir = testing::MakeTempDir("floodwarn_cli_threads");
+  // The bundled dam break with exact (17-digit) grids and absolute data paths.
+  std::string text = ReadText(testing::SourceDir() + "/configs/dambreak_building.toml");
+  text = std::regex_replace(text, std::regex("\"data/"),
+                            "\"" + testing::SourceDir() + "/configs/data/");
+  text = std::regex_replace(text, std::regex("\\[output\\]\n"), "[output]\ndigits = 17\n");
+  ASSERT_NE(text.find("digits = 17"), std::string::npos);
+  const std::string config = dir + "/exact.toml";
+  std::ofstream(config) << text;
+  for (const char* threads : {"1", "2"}) {
+    const CliRun run = RunFloodwarn("simulate " + Quote(config) + " --quiet --threads " + threads +
+                                    " --output-dir " + Quote(dir + "/t" + threads));
+    ASSERT_EQ(run.exit_code, 0) << run.output;
+  }
+  int compared = 0;
+  for (const auto& e : fs::directory_iterator(dir + "/t1")) {
+    const std::string name = e.path().filename().string();
+    if (name == "summary.json") continue;  // holds wall times
+    const std::string a = ReadText(e.path().string());
+    const std::string b = ReadText(dir + "/t2/" + name);
+    ASSERT_FALSE(a.empty()) << name;
+    EXPECT_TRUE(a == b) << name << " differs between 1 and 2 threads";
+    ++compared;
+  }
+  EXPECT_GE(compared, 5);
+}
+
 TEST(CliSimulate, HelpAndVersion) {
   const CliRun help = RunFloodwarn("simulate --help");
   EXPECT_EQ(help.exit_code, 0);

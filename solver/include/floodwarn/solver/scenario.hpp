@@ -59,6 +59,7 @@ struct ScenarioConfig {
   std::string output_dir;           // resolved
   std::vector<OutputPoint> points;  // [[output.point]]
   double point_interval = 0.0;      // s
+  int grid_digits = 9;              // significant digits in output grids (17 = exact)
   std::vector<double> point_times;  // expanded: 0, dt, 2dt, ..., end
 };
 
