@@ -57,6 +57,10 @@ class Raster {
 
   // Nodata: the file's sentinel value. A cell is nodata when it equals the
   // sentinel or is NaN.
+  // Coordinate reference system as WKT ("" = unknown, e.g. from ESRI ASCII).
+  const std::string& crs_wkt() const { return crs_wkt_; }
+  void set_crs_wkt(std::string wkt) { crs_wkt_ = std::move(wkt); }
+
   const std::optional<double>& nodata() const { return nodata_; }
   void set_nodata(std::optional<double> v) { nodata_ = v; }
   bool IsNodata(int col, int row) const {
@@ -79,6 +83,7 @@ class Raster {
   int rows_ = 0;
   GeoTransform gt_;
   std::optional<double> nodata_;
+  std::string crs_wkt_;
   std::vector<T> data_;
 };
 
