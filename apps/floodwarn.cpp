@@ -8,11 +8,17 @@
 #include <CLI/CLI.hpp>
 #include <Kokkos_Core.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <exception>
+#include <filesystem>
 #include <string>
 
+#include "floodwarn/grids/flood_map.hpp"
+#include "floodwarn/grids/raster.hpp"
+#include "floodwarn/solver/demo_town.hpp"
 #include "floodwarn/solver/scenario.hpp"
 
 namespace {
@@ -100,6 +106,102 @@ int Simulate(const std::string& config_path, int threads, bool quiet,
   return rc;
 }
 
+// Plain words for a depth, from the map's depth classes.
+std::string DepthMeaning(double depth) {
+  const auto classes = floodwarn::grids::DefaultDepthClasses();
+  if (classes.empty() || depth < classes.front().lower) return "dry or a film of water";
+  for (const auto& k : classes)
+    if (depth >= k.lower && depth < k.upper) return k.meaning;
+  return classes.back().meaning;
+}
+
+// `floodwarn demo`: generate the bundled demo town (once), run it, draw the
+// flood map and tell the user in plain words what happened and where the files are.
+int Demo(const std::string& dir_arg, int threads, bool quiet) {
+  namespace fs = std::filesystem;
+  namespace gr = floodwarn::grids;
+  const std::string dir = fs::absolute(dir_arg).lexically_normal().string();
+  sv::DemoTown town;
+  if (sv::DemoTownIsComplete(dir)) {
+    town = sv::DescribeDemoTown(dir);
+    if (!quiet) fmt::print("Using the demo town in {}\n", dir);
+  } else {
+    if (!quiet) fmt::print("Generating the demo town in {} ...\n", dir);
+    town = sv::GenerateDemoTown(dir);
+  }
+  const sv::ScenarioConfig cfg = sv::LoadScenario(town.config_path);
+  if (!quiet) {
+    fmt::print("{} (a fictitious town, {} x {} cells of {:g} m): {}\n", town.name, town.cols,
+               town.rows, town.cell_size, town.event);
+    fmt::print("Simulating {:g} min of the event ...\n", cfg.end / 60.0);
+    std::fflush(stdout);
+  }
+
+  InitKokkos(threads, quiet);
+  sv::RunResult result;
+  try {
+    sv::RunObserver observer;
+    if (!quiet) observer.on_progress = ProgressReporter(isatty(STDERR_FILENO) != 0);
+    result = sv::RunScenario(cfg, observer);
+  } catch (...) {
+    Kokkos::finalize();
+    throw;
+  }
+  Kokkos::finalize();
+  if (!result.ok) {
+    fmt::print(stderr, "error: solver blow-up in {}: {}\n", town.config_path, result.error);
+    return 2;
+  }
+
+  const fs::path out_dir = fs::path(cfg.output_dir);
+  const gr::RasterD dem = gr::ReadAsciiGrid(cfg.dem_path);
+  const gr::RasterD max_depth = gr::ReadAsciiGrid((out_dir / "max_depth.asc").string());
+  const std::string map_path = (out_dir / "flood_map.png").string();
+
+  char date[32] = "";
+  const std::time_t now = std::time(nullptr);
+  std::strftime(date, sizeof date, "%Y-%m-%d %H:%M", std::localtime(&now));
+  gr::FloodMapOptions map;
+  map.title = fmt::format("{} (demo town): maximum water depth", town.name);
+  map.subtitle =
+      fmt::format("Event: {}; {:g} min simulated. Computed {}.", town.event, cfg.end / 60.0, date);
+  for (const sv::PointOfInterest& p : town.points)
+    map.points.push_back({p.label, p.kind, p.x, p.y});
+  gr::RenderFloodMap(map_path, dem, max_depth, map);
+
+  // Depth at each place, and the flooded area outside the river (cells dry at the start).
+  const gr::GeoTransform& geo = dem.geo();
+  fmt::print("\nMaximum water depth at the places of interest:\n");
+  std::size_t width = 0;
+  for (const auto& p : town.points) width = std::max(width, p.label.size());
+  for (const auto& p : town.points) {
+    const int c = geo.ColumnOf(p.x), r = geo.RowOf(p.y);
+    const double d = max_depth.IsNodata(c, r) ? 0.0 : max_depth(c, r);
+    fmt::print("  {:<{}}  {:5.2f} m  {}\n", p.label, width, d, DepthMeaning(d));
+  }
+  const double cell_area = geo.cell_width * geo.cell_height;
+  double area_01 = 0, area_05 = 0;
+  for (int r = 0; r < max_depth.rows(); ++r)
+    for (int c = 0; c < max_depth.cols(); ++c) {
+      if (max_depth.IsNodata(c, r)) continue;
+      const std::size_t k =
+          static_cast<std::size_t>(max_depth.rows() - 1 - r) * max_depth.cols() + c;
+      if (k < cfg.initial_depth.size() && cfg.initial_depth[k] > 0) continue;  // the river
+      if (max_depth(c, r) > 0.1) area_01 += cell_area;
+      if (max_depth(c, r) > 0.5) area_05 += cell_area;
+    }
+  fmt::print(
+      "Flooded land (outside the river bed): {:.1f} ha deeper than 0.1 m, {:.1f} ha deeper "
+      "than 0.5 m\n",
+      area_01 / 1e4, area_05 / 1e4);
+  fmt::print("Run time {} ({:.0f} times faster than real time).\n\n", Duration(result.wall_s),
+             result.speedup);
+  fmt::print("Results:  {}\n", fs::absolute(out_dir).lexically_normal().string());
+  fmt::print("Summary:  {}\n", fs::absolute(out_dir / "summary.json").lexically_normal().string());
+  fmt::print("Map:      {}\n", fs::absolute(map_path).lexically_normal().string());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -125,6 +227,18 @@ int main(int argc, char** argv) {
   simulate->add_option("--output-dir", output_dir,
                        "Write the results here instead of the config's output.dir");
 
+  std::string demo_dir = "floodwarn-demo";
+  CLI::App* demo = app.add_subcommand(
+      "demo",
+      "Run the bundled demo town end to end (cloudburst + river flood) and draw a flood map");
+  demo->add_option("--dir", demo_dir,
+                   "Folder of the demo town and its results (created on first use)")
+      ->capture_default_str();
+  demo->add_option("--threads", threads,
+                   "Number of OpenMP threads (default: OMP_NUM_THREADS or all)")
+      ->check(CLI::PositiveNumber);
+  demo->add_flag("--quiet,-q", quiet, "No progress display (the summary is still printed)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -136,6 +250,7 @@ int main(int argc, char** argv) {
 
   try {
     if (simulate->parsed()) return Simulate(config_path, threads, quiet, output_dir);
+    if (demo->parsed()) return Demo(demo_dir, threads, quiet);
   } catch (const std::exception& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 1;

@@ -2,6 +2,10 @@
 // Every key handled here is documented in docs/CONFIG.md; keep them in step.
 #include "floodwarn/solver/scenario.hpp"
 
+#include "floodwarn/grids/cf_netcdf.hpp"
+#include "floodwarn/grids/gdal_io.hpp"
+#include "floodwarn/solver/hazard.hpp"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -298,28 +302,64 @@ grids::RasterD LoadRaster(const Ctx& ctx, const std::string& key, const toml::no
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) ctx.Fail(key, node, fmt::format("file not found: {}", path));
   try {
-    return grids::ReadAsciiGrid(path);
+    return grids::ReadRaster(path);  // any GDAL format: GeoTIFF, ESRI ASCII, NetCDF, ...
   } catch (const std::exception& e) {
     ctx.Fail(key, node, e.what());
   }
 }
 
-void CheckSameGrid(const Ctx& ctx, const std::string& key, const toml::node* node,
-                   const grids::RasterD& r, const grids::RasterD& dem, const std::string& path) {
+// The raster on the DEM's grid. Another CRS is an error (a DEM and its
+// parameters in different CRSs is almost always a mistake in the model
+// setup). Another grid in the same CRS is resampled onto the DEM's grid with
+// `method` (bilinear for continuous fields such as depths, nearest for
+// per-class values such as Manning n), with a warning; DEM cells that the
+// raster does not cover are an error.
+grids::RasterD OnDemGrid(const Ctx& ctx, const std::string& key, const toml::node* node,
+                         const grids::RasterD& r, const grids::RasterD& dem,
+                         const std::string& path, grids::Resample method) {
   const auto& a = r.geo();
   const auto& b = dem.geo();
-  if (r.cols() != dem.cols() || r.rows() != dem.rows() || !a.SameGrid(b))
+  bool same_crs = true;
+  try {
+    same_crs =
+        r.crs_wkt().empty() || dem.crs_wkt().empty() || grids::SameCrs(r.crs_wkt(), dem.crs_wkt());
+  } catch (const std::exception& e) {
+    ctx.Fail(key, node, fmt::format("{}: {}", path, e.what()));
+  }
+  if (!same_crs)
     ctx.Fail(key, node,
-             fmt::format("raster {} ({}x{} cells, west {}, north {}, cell {}x{}) does not match "
-                         "the DEM's grid ({}x{} cells, west {}, north {}, cell {}x{})",
-                         path, r.cols(), r.rows(), a.x_west, a.y_north, a.cell_width, a.cell_height,
-                         dem.cols(), dem.rows(), b.x_west, b.y_north, b.cell_width, b.cell_height));
+             fmt::format("raster {} is in another coordinate reference system than the DEM; "
+                         "reproject it onto the DEM's CRS first",
+                         path));
+  if (r.cols() == dem.cols() && r.rows() == dem.rows() && a.SameGrid(b)) return r;
+  const std::string grid_text = fmt::format(
+      "raster {} ({}x{} cells, west {}, north {}, cell {}x{}) does not match the "
+      "DEM's grid ({}x{} cells, west {}, north {}, cell {}x{})",
+      path, r.cols(), r.rows(), a.x_west, a.y_north, a.cell_width, a.cell_height, dem.cols(),
+      dem.rows(), b.x_west, b.y_north, b.cell_width, b.cell_height);
+  grids::RasterD out;
+  try {
+    out = grids::ResampleTo(r, b, dem.cols(), dem.rows(), dem.crs_wkt(), method);
+  } catch (const std::exception& e) {
+    ctx.Fail(key, node, fmt::format("{}; resampling it failed: {}", grid_text, e.what()));
+  }
+  for (int row = 0; row < dem.rows(); ++row)
+    for (int col = 0; col < dem.cols(); ++col)
+      if (!dem.IsNodata(col, row) && out.IsNodata(col, row))
+        ctx.Fail(key, node,
+                 fmt::format("{}, and resampled onto it leaves DEM cells without data (first at "
+                             "column {}, row {})",
+                             grid_text, col, row));
+  spdlog::warn("{}: {}; resampled onto the DEM's grid ({})", key, grid_text,
+               method == grids::Resample::kNearest ? "nearest neighbour" : "bilinear");
+  return out;
 }
 
 // A number, or a raster path on the DEM's grid; returns per solver cell values
 // (nodata cells of the raster as NaN).
 std::vector<double> NumberOrRaster(const Ctx& ctx, const toml::node& n, const std::string& key,
-                                   const grids::RasterD& dem, bool& uniform) {
+                                   const grids::RasterD& dem, bool& uniform,
+                                   grids::Resample method) {
   const int nx = dem.cols(), ny = dem.rows();
   std::vector<double> out(static_cast<std::size_t>(nx) * ny);
   if (n.is_number()) {
@@ -331,8 +371,8 @@ std::vector<double> NumberOrRaster(const Ctx& ctx, const toml::node& n, const st
     ctx.Fail(key, &n, fmt::format("expected a number or a raster path, got {}", TypeName(n)));
   uniform = false;
   const std::string path = ctx.Resolve(std::string(n.as_string()->get()));
-  const grids::RasterD r = LoadRaster(ctx, key, &n, path);
-  CheckSameGrid(ctx, key, &n, r, dem, path);
+  const grids::RasterD r =
+      OnDemGrid(ctx, key, &n, LoadRaster(ctx, key, &n, path), dem, path, method);
   for (int j = 0; j < ny; ++j) {
     const int row = ny - 1 - j;
     for (int i = 0; i < nx; ++i)
@@ -353,10 +393,13 @@ void ParseDomain(const Ctx& ctx, const toml::table& t, ScenarioConfig& cfg) {
   const std::string p = "domain";
   CheckKeys(ctx, t, p, {"dem", "manning", "initial_depth", "initial_wse"});
   const auto dem_rel = GetString(ctx, t, p, "dem");
-  if (!dem_rel) ctx.Fail("domain.dem", &t, "missing required key (path of an ESRI ASCII DEM)");
+  if (!dem_rel)
+    ctx.Fail("domain.dem", &t,
+             "missing required key (path of a DEM raster: GeoTIFF, ESRI ASCII, NetCDF, ...)");
   cfg.dem_path = ctx.Resolve(*dem_rel);
   const grids::RasterD dem = LoadRaster(ctx, "domain.dem", t.get("dem"), cfg.dem_path);
   cfg.geo = dem.geo();
+  cfg.crs_wkt = dem.crs_wkt();
   if (dem.nodata()) cfg.nodata = *dem.nodata();
 
   Domain& d = cfg.domain;
@@ -396,7 +439,8 @@ void ParseDomain(const Ctx& ctx, const toml::table& t, ScenarioConfig& cfg) {
     ctx.Fail("domain.manning", &t,
              "missing required key (Manning n in s/m^(1/3): a number or a raster path)");
   bool uniform = false;
-  std::vector<double> manning = NumberOrRaster(ctx, *mn, "domain.manning", dem, uniform);
+  std::vector<double> manning =
+      NumberOrRaster(ctx, *mn, "domain.manning", dem, uniform, grids::Resample::kNearest);
   if (uniform) {
     if (manning[0] < 0)
       ctx.Fail("domain.manning", mn, fmt::format("must be >= 0, got {}", manning[0]));
@@ -428,7 +472,8 @@ void ParseDomain(const Ctx& ctx, const toml::table& t, ScenarioConfig& cfg) {
              "give either domain.initial_depth or domain.initial_wse, not both");
   cfg.initial_depth.assign(n, 0.0);
   if (hd != nullptr) {
-    std::vector<double> h = NumberOrRaster(ctx, *hd, "domain.initial_depth", dem, uniform);
+    std::vector<double> h =
+        NumberOrRaster(ctx, *hd, "domain.initial_depth", dem, uniform, grids::Resample::kBilinear);
     for (int j = 0; j < d.ny; ++j) {
       for (int i = 0; i < d.nx; ++i) {
         const std::size_t k = d.Index(i, j);
@@ -441,7 +486,8 @@ void ParseDomain(const Ctx& ctx, const toml::table& t, ScenarioConfig& cfg) {
       }
     }
   } else if (hw != nullptr) {
-    std::vector<double> w = NumberOrRaster(ctx, *hw, "domain.initial_wse", dem, uniform);
+    std::vector<double> w =
+        NumberOrRaster(ctx, *hw, "domain.initial_wse", dem, uniform, grids::Resample::kBilinear);
     for (std::size_t k = 0; k < n; ++k) {
       if (!d.active[k] || std::isnan(w[k])) continue;  // nodata = dry
       cfg.initial_depth[k] = std::max(0.0, w[k] - d.bed[k]);
@@ -785,6 +831,23 @@ grids::RasterD ToRaster(const ScenarioConfig& cfg, const std::vector<double>& fi
   return r;
 }
 
+// A solver field as north-up values for NetCDF: NaN outside the domain and,
+// when `dry_nan`, where the depth is at most the dry depth.
+std::vector<double> NorthUp(const ScenarioConfig& cfg, const std::vector<double>& field,
+                            const std::vector<double>* depth_for_dry = nullptr) {
+  const Domain& d = cfg.domain;
+  std::vector<double> out(field.size(), std::numeric_limits<double>::quiet_NaN());
+  for (int j = 0; j < d.ny; ++j) {
+    for (int i = 0; i < d.nx; ++i) {
+      const std::size_t k = d.Index(i, j);
+      if (!d.active[k]) continue;
+      if (depth_for_dry && (*depth_for_dry)[k] <= cfg.options.dry_depth) continue;
+      out[static_cast<std::size_t>(d.ny - 1 - j) * d.nx + i] = field[k];
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string TimeLabel(double t) {
@@ -852,6 +915,17 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
   events.erase(std::unique(events.begin(), events.end()), events.end());
 
   std::vector<std::vector<double>> rows;  // time, depth per point
+
+  std::vector<grids::CfPoint> nc_points;
+  for (const auto& p : cfg.points) nc_points.push_back({p.name, p.x, p.y});
+  grids::CfRunInfo info;
+  info.title = cfg.title.empty() ? "floodwarn scenario run" : cfg.title;
+  info.source = "floodwarn";
+  info.history = fmt::format("floodwarn simulate {}", cfg.config_path);
+  info.config_path = cfg.config_path;
+  grids::CfNetcdfWriter nc((out_dir / "results.nc").string(), cfg.geo, d.nx, d.ny, cfg.crs_wkt,
+                           nc_points, info);
+
   const auto start = Clock::now();
   auto last_report = start;
   auto wall = [&](Clock::time_point a) {
@@ -894,6 +968,7 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
       if (is_sample) {
         std::vector<double> row{te};
         for (const auto& p : cfg.points) row.push_back(s.h[d.Index(p.i, p.j)]);
+        nc.AppendPointSample(te, std::vector<double>(row.begin() + 1, row.end()));
         rows.push_back(std::move(row));
       }
       if (is_output) {
@@ -915,6 +990,10 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
           grids::WriteAsciiGrid(path, ToRaster(cfg, *field), cfg.grid_digits);
           result.files.push_back(path);
         }
+        std::vector<double> wse(s.h.size());
+        for (std::size_t k = 0; k < s.h.size(); ++k) wse[k] = s.h[k] + d.bed[k];
+        nc.AppendFrame(te, NorthUp(cfg, s.h), NorthUp(cfg, u), NorthUp(cfg, v),
+                       NorthUp(cfg, wse, &s.h));
         spdlog::debug("snapshot t_s={} steps={}", te, solver.steps());
       }
     }
@@ -934,14 +1013,50 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
   report(true);
 
   double max_depth_value = std::numeric_limits<double>::quiet_NaN();
+  double max_depth_x = max_depth_value, max_depth_y = max_depth_value;
+  // Areas (m2) whose max depth exceeds each threshold, and per hazard class.
+  const std::vector<double> thresholds = {0.05, 0.1, 0.3, 0.5, 1.0};
+  std::vector<double> flooded_area(thresholds.size(), 0.0);
+  std::vector<double> hazard_area(5, 0.0);
   if (result.ok) {
     const std::vector<double> mx = solver.MaxDepth();
+    const std::vector<double> vmax = solver.MaxSpeed();
+    const std::vector<double> arrival = solver.ArrivalTime();
+    // Hazard from the max depth and the max speed of each cell: these need
+    // not occur at the same time, so the rating is an upper bound (FD2320
+    // rates the combination); urban debris factor (a town).
+    std::vector<double> hazard(mx.size(), 0.0), hazard_class(mx.size(), 0.0);
+    const double cell_area = d.dx * d.dy;
     max_depth_value = 0.0;
-    for (std::size_t k = 0; k < mx.size(); ++k)
-      if (d.active[k]) max_depth_value = std::max(max_depth_value, mx[k]);
-    const std::string path = (out_dir / "max_depth.asc").string();
-    grids::WriteAsciiGrid(path, ToRaster(cfg, mx), cfg.grid_digits);
-    result.files.push_back(path);
+    for (std::size_t k = 0; k < mx.size(); ++k) {
+      if (!d.active[k]) continue;
+      if (mx[k] > max_depth_value) {
+        max_depth_value = mx[k];
+        max_depth_x = d.CellX(static_cast<int>(k % d.nx));
+        max_depth_y = d.CellY(static_cast<int>(k / d.nx));
+      }
+      for (std::size_t t = 0; t < thresholds.size(); ++t)
+        if (mx[k] > thresholds[t]) flooded_area[t] += cell_area;
+      const double wet_depth = mx[k] > cfg.options.dry_depth ? mx[k] : 0.0;
+      hazard[k] = HazardRating(wet_depth, vmax[k], LandUse::kUrban);
+      const int c = HazardClass(hazard[k], wet_depth);
+      hazard_class[k] = c;
+      hazard_area[static_cast<std::size_t>(c)] += cell_area;
+    }
+    const std::pair<const char*, const std::vector<double>*> maps[] = {
+        {"max_depth.asc", &mx},
+        {"max_speed.asc", &vmax},
+        {"arrival_time.asc", &arrival},
+        {"hazard_rating.asc", &hazard},
+        {"hazard_class.asc", &hazard_class}};
+    for (const auto& [name, field] : maps) {
+      const std::string path = (out_dir / name).string();
+      grids::WriteAsciiGrid(path, ToRaster(cfg, *field), cfg.grid_digits);
+      result.files.push_back(path);
+    }
+    nc.WriteSummaryFields(NorthUp(cfg, mx), NorthUp(cfg, vmax), NorthUp(cfg, arrival));
+    nc.Close();  // a failed run leaves no results.nc (the writer removes its temporary file)
+    result.files.push_back(nc.path());
   }
 
   {  // points.csv (the rows sampled so far, also after a blow-up)
@@ -978,6 +1093,19 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
     j += fmt::format("  \"cell_updates_per_s\": {},\n", JsonNumber(result.cell_updates_per_s));
     j += fmt::format("  \"speedup_over_real_time\": {},\n", JsonNumber(result.speedup));
     j += fmt::format("  \"max_depth_m\": {},\n", JsonNumber(max_depth_value));
+    j += fmt::format("  \"max_depth_at\": {{\"x\": {}, \"y\": {}}},\n", JsonNumber(max_depth_x),
+                     JsonNumber(max_depth_y));
+    j += "  \"flooded_area_m2\": {";
+    for (std::size_t t = 0; t < thresholds.size(); ++t)
+      j += fmt::format("{}\"max_depth_above_{}m\": {}", t ? ", " : "", thresholds[t],
+                       JsonNumber(result.ok ? flooded_area[t] : std::nan("")));
+    j += "},\n";
+    j += "  \"hazard_area_m2\": {";
+    for (int c = 1; c <= 4; ++c)
+      j += fmt::format(
+          "{}{}: {}", c > 1 ? ", " : "", JsonString(HazardClassName(c)),
+          JsonNumber(result.ok ? hazard_area[static_cast<std::size_t>(c)] : std::nan("")));
+    j += "},\n";
     j += "  \"mass_balance\": {\n";
     j += fmt::format("    \"initial_volume_m3\": {},\n", JsonNumber(mb.initial_volume));
     j += fmt::format("    \"final_volume_m3\": {},\n", JsonNumber(mb.volume));

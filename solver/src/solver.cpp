@@ -96,14 +96,16 @@ enum FaceComponent { kMass = 0, kMomLeft = 1, kMomRight = 2, kTang = 3, kCompone
 struct StepKernel {
   // State, padded with one halo cell on each side: (jj, ii) = (j + 1, i + 1).
   Field2D h, qx, qy, z, act, gn2, hmax, rain;
-  FaceRows ybnd;  // precomputed face rows at chunk starts and the north edge
+  Field2D vmax, arrival;  // max speed, arrival time (only with track_extremes)
+  FaceRows ybnd;          // precomputed face rows at chunk starts and the north edge
   Kokkos::View<int*, MemSpace> halo_kind, halo_seg;
   Kokkos::View<Real*, MemSpace> seg_value;
   Kokkos::View<Real*, MemSpace> chunk_metric, chunk_speed, chunk_depth;
   Kokkos::View<double*, MemSpace> chunk_out;
   int nx, ny, chunk_rows;
   Real g, dry, dt, rdx, rdy, inv_dx, inv_dy, rain_dt;
-  bool rain_field;
+  Real t_new, arrival_depth;
+  bool rain_field, track;
 
   // Reals of team scratch: two face rows, one row of east-west faces and
   // three rows for the CFL reduction.
@@ -254,8 +256,11 @@ struct StepKernel {
           (static_cast<double>(xbuf[kMass * xs + nx]) - static_cast<double>(xbuf[kMass * xs + 0])) *
           static_cast<double>(dt) / static_cast<double>(inv_dy);
 
-      const RowMax rm = rain_field ? UpdateRow<true>(member, j, bot, top, xbuf, rbuf)
-                                   : UpdateRow<false>(member, j, bot, top, xbuf, rbuf);
+      const RowMax rm = rain_field
+                            ? (track ? UpdateRow<true, true>(member, j, bot, top, xbuf, rbuf)
+                                     : UpdateRow<true, false>(member, j, bot, top, xbuf, rbuf))
+                            : (track ? UpdateRow<false, true>(member, j, bot, top, xbuf, rbuf)
+                                     : UpdateRow<false, false>(member, j, bot, top, xbuf, rbuf));
       acc.metric = rm.metric > acc.metric ? rm.metric : acc.metric;
       acc.speed = rm.speed > acc.speed ? rm.speed : acc.speed;
       acc.depth = rm.depth > acc.depth ? rm.depth : acc.depth;
@@ -270,7 +275,7 @@ struct StepKernel {
     });
   }
 
-  template <bool kRainField>
+  template <bool kRainField, bool kTrack>
   KOKKOS_FORCEINLINE_FUNCTION RowMax UpdateRow(const TeamMember& member, int j, const Real* bot,
                                                const Real* top, const Real* xbuf, Real* red) const {
     const int jj = j + 1;
@@ -282,6 +287,8 @@ struct StepKernel {
     const Real* const ar = &act(jj, 1);
     const Real* const gr = &gn2(jj, 1);
     const Real* const rr = kRainField ? &rain(jj, 1) : nullptr;
+    Real* const vmr = kTrack ? &vmax(jj, 1) : nullptr;
+    Real* const tar = kTrack ? &arrival(jj, 1) : nullptr;
     const Real* const xm = xbuf + kMass * xs;
     const Real* const xl = xbuf + kMomLeft * xs;
     const Real* const xr = xbuf + kMomRight * xs;
@@ -297,6 +304,7 @@ struct StepKernel {
     // stores and keep the loop from being if-converted.
     const Real dt = this->dt, rdx = this->rdx, rdy = this->rdy, dry = this->dry, g = this->g;
     const Real inv_dx = this->inv_dx, inv_dy = this->inv_dy, rain_dt = this->rain_dt;
+    const Real t_new = this->t_new, arrival_depth = this->arrival_depth;
 
     auto cell = [=](int i) -> RowMax {
       const Real a = ar[i];
@@ -328,6 +336,12 @@ struct StepKernel {
       metric = metric == metric ? metric : inf;  // NaN -> blow-up
       const Real sp = ua > va ? ua : va;
       const Real spd = sp == sp ? sp : inf;
+      if constexpr (kTrack) {
+        const Real speed = Sqrt(qxn * qxn + qyn * qyn) * inv_h;
+        vmr[i] = speed > vmr[i] ? speed : vmr[i];
+        const Real ta = tar[i];
+        tar[i] = (ta != ta && hn > arrival_depth) ? t_new : ta;  // NaN until first wet
+      }
       const Real dep = hn == hn ? hn : inf;
       return RowMax{metric, spd, dep};
     };
@@ -405,6 +419,7 @@ struct Solver::Impl {
   Options opt;
   int nx = 0, ny = 0, nchunks = 0;
   Field2D h, qx, qy, z, act, gn2, hmax, rain;
+  Field2D vmax, arrival;
   FaceRows ybnd;
   Kokkos::View<Real*, MemSpace> chunk_metric, chunk_speed, chunk_depth;
   Kokkos::View<double*, MemSpace> chunk_out;
@@ -473,6 +488,9 @@ void Solver::Impl::Allocate() {
   gn2 = Field2D("solver::g_n2", py, px);
   hmax = Field2D("solver::max_depth", py, px);
   rain = Field2D("solver::rain_rate", 1, 1);
+  vmax = Field2D("solver::max_speed", opt.track_extremes ? py : 1, opt.track_extremes ? px : 1);
+  arrival =
+      Field2D("solver::arrival_time", opt.track_extremes ? py : 1, opt.track_extremes ? px : 1);
   nchunks = (ny + opt.chunk_rows - 1) / opt.chunk_rows;
   ybnd = FaceRows("solver::boundary_face_rows", nchunks + 1, kComponents, nx);
   chunk_metric = Kokkos::View<Real*, MemSpace>("solver::chunk_metric", nchunks);
@@ -599,6 +617,25 @@ void Solver::SetState(const HostState& st) {
   Kokkos::deep_copy(s.qx, qxh);
   Kokkos::deep_copy(s.qy, qyh);
   Kokkos::deep_copy(s.hmax, hh);
+  if (s.opt.track_extremes) {
+    // Speeds of the initial state, arrival 0 where already wet, NaN elsewhere.
+    auto vh = Kokkos::create_mirror_view(s.vmax);
+    auto th = Kokkos::create_mirror_view(s.arrival);
+    Kokkos::deep_copy(vh, Real(0));
+    Kokkos::deep_copy(th, std::numeric_limits<Real>::quiet_NaN());
+    for (int j = 0; j < s.ny; ++j) {
+      for (int i = 0; i < s.nx; ++i) {
+        const double hv = hh(j + 1, i + 1);
+        if (hv > s.opt.dry_depth)
+          vh(j + 1, i + 1) = static_cast<Real>(std::hypot(static_cast<double>(qxh(j + 1, i + 1)),
+                                                          static_cast<double>(qyh(j + 1, i + 1))) /
+                                               hv);
+        if (hv > s.opt.arrival_depth) th(j + 1, i + 1) = Real(0);
+      }
+    }
+    Kokkos::deep_copy(s.vmax, vh);
+    Kokkos::deep_copy(s.arrival, th);
+  }
   s.metric_valid = false;
   s.mb = MassBalance{};
   s.mb.initial_volume = Volume();
@@ -960,6 +997,11 @@ double Solver::Step(double dt_limit) {
   k.gn2 = s.gn2;
   k.hmax = s.hmax;
   k.rain = s.rain;
+  k.vmax = s.vmax;
+  k.arrival = s.arrival;
+  k.track = s.opt.track_extremes;
+  k.t_new = static_cast<Real>(s.t + dt);
+  k.arrival_depth = static_cast<Real>(s.opt.arrival_depth);
   k.ybnd = s.ybnd;
   k.halo_kind = s.halo_kind;
   k.halo_seg = s.halo_seg;
@@ -1107,9 +1149,10 @@ KernelTimes Solver::kernel_times() const {
     return v.span() * sizeof(typename std::decay_t<decltype(v)>::value_type);
   };
   t.device_bytes = bytes(s.h) + bytes(s.qx) + bytes(s.qy) + bytes(s.z) + bytes(s.act) +
-                   bytes(s.gn2) + bytes(s.hmax) + bytes(s.rain) + bytes(s.ybnd) +
-                   bytes(s.chunk_metric) + bytes(s.chunk_speed) + bytes(s.chunk_depth) +
-                   bytes(s.chunk_out) + bytes(s.halo_kind) + bytes(s.halo_seg);
+                   bytes(s.gn2) + bytes(s.hmax) + bytes(s.rain) + bytes(s.vmax) + bytes(s.arrival) +
+                   bytes(s.ybnd) + bytes(s.chunk_metric) + bytes(s.chunk_speed) +
+                   bytes(s.chunk_depth) + bytes(s.chunk_out) + bytes(s.halo_kind) +
+                   bytes(s.halo_seg);
   return t;
 }
 
@@ -1132,6 +1175,27 @@ HostState Solver::Download() const {
     }
   }
   return st;
+}
+
+std::vector<double> Solver::MaxSpeed() const {
+  const Impl& s = *impl_;
+  std::vector<double> out(static_cast<std::size_t>(s.nx) * s.ny, 0.0);
+  if (!s.opt.track_extremes) return out;
+  auto mh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), s.vmax);
+  for (int j = 0; j < s.ny; ++j)
+    for (int i = 0; i < s.nx; ++i) out[s.dom.Index(i, j)] = mh(j + 1, i + 1);
+  return out;
+}
+
+std::vector<double> Solver::ArrivalTime() const {
+  const Impl& s = *impl_;
+  std::vector<double> out(static_cast<std::size_t>(s.nx) * s.ny,
+                          std::numeric_limits<double>::quiet_NaN());
+  if (!s.opt.track_extremes) return out;
+  auto th = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), s.arrival);
+  for (int j = 0; j < s.ny; ++j)
+    for (int i = 0; i < s.nx; ++i) out[s.dom.Index(i, j)] = th(j + 1, i + 1);
+  return out;
 }
 
 std::vector<double> Solver::MaxDepth() const {

@@ -114,6 +114,39 @@ TEST(CliSimulate, EveryBundledConfigRunsAndWritesConsistentOutputs) {
     }
     EXPECT_GT(max_seen, 0.0) << "no water anywhere in any snapshot";
 
+    // Extremes and hazard: arrival time where (and only where) the max depth
+    // passed the arrival depth (0.01 m), within the run; speeds >= 0; the
+    // hazard class is the FD2320 class of the hazard rating.
+    const grids::RasterD vmax = grids::ReadAsciiGrid(out + "/max_speed.asc");
+    const grids::RasterD arrival = grids::ReadAsciiGrid(out + "/arrival_time.asc");
+    const grids::RasterD hr = grids::ReadAsciiGrid(out + "/hazard_rating.asc");
+    const grids::RasterD hc = grids::ReadAsciiGrid(out + "/hazard_class.asc");
+    int bad_arrival = 0, bad_speed = 0, bad_class = 0, arrived = 0;
+    for (int r = 0; r < dem.rows(); ++r) {
+      for (int c = 0; c < dem.cols(); ++c) {
+        if (dem.IsNodata(c, r)) continue;
+        const double md = max_depth(c, r);
+        if (md > 0.0101) {
+          ++arrived;
+          if (arrival.IsNodata(c, r) || arrival(c, r) < 0 || arrival(c, r) > cfg.end) ++bad_arrival;
+        } else if (md < 0.0099 && !arrival.IsNodata(c, r)) {
+          ++bad_arrival;
+        }
+        if (!(vmax(c, r) >= 0.0)) ++bad_speed;
+        const double rating = hr(c, r);
+        const int expected = md <= cfg.options.dry_depth ? 0
+                             : rating < 0.75             ? 1
+                             : rating <= 1.25            ? 2
+                             : rating <= 2.0             ? 3
+                                                         : 4;
+        if (hc(c, r) != expected) ++bad_class;
+      }
+    }
+    EXPECT_GT(arrived, 0);
+    EXPECT_EQ(bad_arrival, 0) << "arrival time inconsistent with max depth";
+    EXPECT_EQ(bad_speed, 0);
+    EXPECT_EQ(bad_class, 0) << "hazard class does not match the hazard rating";
+
     // points.csv: header, then one row per sample time with one depth per point.
     std::istringstream csv(ReadText(out + "/points.csv"));
     std::string line;

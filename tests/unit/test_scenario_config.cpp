@@ -6,6 +6,7 @@
 #include <fstream>
 #include <string>
 
+#include "floodwarn/grids/gdal_io.hpp"
 #include "floodwarn/solver/scenario.hpp"
 #include "test_support.hpp"
 
@@ -271,6 +272,96 @@ TEST_F(ScenarioConfigTest, TimeErrors) {
 
 TEST_F(ScenarioConfigTest, SyntaxErrorNamesFileAndLine) {
   ExpectError(Domain() + "[time]\nend = = 10\n", "TOML", "case.toml:5:");
+}
+
+}  // namespace
+}  // namespace floodwarn::solver
+
+namespace floodwarn::solver {
+namespace {
+
+// Real terrain formats through GDAL: a GeoTIFF DEM in EPSG:25832 carries its
+// CRS into the config; a Manning GeoTIFF on a coarser grid in the same CRS is
+// resampled (nearest: every DEM cell takes the value of the coarse cell it lies
+// in); a raster in another CRS is an error naming the file and key.
+class ScenarioGdalTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = testing::MakeTempDir("floodwarn_scenario_gdal"); }
+  // 6 x 4 cells of 10 m, west 100, north 240; bed = col.
+  grids::RasterD Dem(const std::string& crs) {
+    grids::RasterD r(6, 4, grids::GeoTransform{100, 240, 10, 10}, 0.0);
+    for (int row = 0; row < 4; ++row)
+      for (int col = 0; col < 6; ++col) r(col, row) = col;
+    r.set_crs_wkt(crs);
+    return r;
+  }
+  std::string Write(const std::string& body) {
+    const std::string path = dir_ + "/case.toml";
+    std::ofstream(path) << body;
+    return path;
+  }
+  std::string dir_;
+};
+
+TEST_F(ScenarioGdalTest, GeoTiffDemAndCoarserManningAreResampled) {
+  grids::WriteGeoTiff(dir_ + "/dem.tif", Dem("EPSG:25832"));
+  // Manning on 20 m cells covering the DEM: columns 0-2 of 20 m = x 100..160.
+  grids::RasterD n(3, 2, grids::GeoTransform{100, 240, 20, 20}, 0.0);
+  for (int row = 0; row < 2; ++row)
+    for (int col = 0; col < 3; ++col) n(col, row) = 0.01 * (1 + col + 3 * row);
+  n.set_crs_wkt("EPSG:25832");
+  grids::WriteGeoTiff(dir_ + "/n.tif", n);
+  const ScenarioConfig cfg = LoadScenario(
+      Write("[domain]\ndem = \"dem.tif\"\nmanning = \"n.tif\"\ninitial_depth = 0.1\n[time]\nend = "
+            "10.0\n"));
+  EXPECT_TRUE(grids::SameCrs(cfg.crs_wkt, "EPSG:25832"));
+  const Domain& d = cfg.domain;
+  ASSERT_EQ(d.nx, 6);
+  ASSERT_EQ(d.ny, 4);
+  ASSERT_EQ(d.manning.size(), 24u);
+  for (int j = 0; j < 4; ++j) {
+    for (int i = 0; i < 6; ++i) {
+      const int coarse_col = i / 2, coarse_row = (3 - j) / 2;  // solver j = 0 is south
+      EXPECT_NEAR(d.manning[d.Index(i, j)], 0.01 * (1 + coarse_col + 3 * coarse_row), 1e-15)
+          << i << "," << j;
+      EXPECT_DOUBLE_EQ(d.bed[d.Index(i, j)], i);
+    }
+  }
+}
+
+TEST_F(ScenarioGdalTest, RasterInAnotherCrsIsAnError) {
+  grids::WriteGeoTiff(dir_ + "/dem.tif", Dem("EPSG:25832"));
+  grids::RasterD n = Dem("EPSG:25833");
+  grids::WriteGeoTiff(dir_ + "/n.tif", n);
+  const std::string path =
+      Write("[domain]\ndem = \"dem.tif\"\nmanning = \"n.tif\"\n[time]\nend = 10.0\n");
+  try {
+    LoadScenario(path);
+    ADD_FAILURE() << "no ConfigError for a Manning raster in another CRS";
+  } catch (const ConfigError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find(path), std::string::npos) << msg;
+    EXPECT_NE(msg.find("domain.manning"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("n.tif"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("coordinate reference system"), std::string::npos) << msg;
+  }
+}
+
+TEST_F(ScenarioGdalTest, DemFullOfNodataIsAnError) {
+  grids::RasterD dem = Dem("EPSG:25832");
+  dem.set_nodata(-9999.0);
+  for (auto& v : dem.data()) v = -9999.0;
+  grids::WriteGeoTiff(dir_ + "/dem.tif", dem);
+  const std::string path =
+      Write("[domain]\ndem = \"dem.tif\"\nmanning = 0.03\n[time]\nend = 10.0\n");
+  try {
+    LoadScenario(path);
+    ADD_FAILURE() << "no ConfigError for a DEM that is all nodata";
+  } catch (const ConfigError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("domain.dem"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("every cell is nodata"), std::string::npos) << msg;
+  }
 }
 
 }  // namespace

@@ -37,6 +37,7 @@ struct ScenarioConfig {
   // [domain]
   std::string dem_path;     // resolved path of the DEM
   grids::GeoTransform geo;  // the DEM's grid (row 0 north)
+  std::string crs_wkt;      // the DEM's CRS ("" = unknown, e.g. ESRI ASCII)
   double nodata = -9999.0;  // nodata value written into output grids
   Domain domain;            // solver grid, j = 0 at the south, walls where the DEM is nodata
   std::vector<double> initial_depth;  // per solver cell [j * nx + i] (m), 0 outside
@@ -95,8 +96,11 @@ struct RunResult {
 };
 
 // Runs the scenario and writes into config.output_dir (created if needed):
-// depth_<t>s.asc, u_<t>s.asc, v_<t>s.asc per output time, max_depth.asc,
-// points.csv and summary.json, each written to a temporary name and renamed.
+// results.nc (CF-1.8: depth/u/v/wse per output time, max_depth, max_speed,
+// arrival_time, point series; only for a run that finished), depth_<t>s.asc,
+// u_<t>s.asc, v_<t>s.asc per output time, max_depth.asc, max_speed.asc,
+// arrival_time.asc, hazard_rating.asc, hazard_class.asc, points.csv and
+// summary.json, each written to a temporary name and renamed.
 // A solver blow-up is returned as a failed run (ok = false) with summary.json
 // written; I/O errors throw std::runtime_error.
 RunResult RunScenario(const ScenarioConfig& config, const RunObserver& observer = {});
