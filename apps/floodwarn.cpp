@@ -177,7 +177,8 @@ int Demo(const std::string& dir_arg, int threads, bool quiet) {
   for (const auto& p : town.points) {
     const int c = geo.ColumnOf(p.x), r = geo.RowOf(p.y);
     const double d = max_depth.IsNodata(c, r) ? 0.0 : max_depth(c, r);
-    fmt::print("  {:<{}}  {:5.2f} m  {}\n", p.label, width, d, DepthMeaning(d));
+    const std::string meaning = p.kind == "gauge" ? "in the river channel" : DepthMeaning(d);
+    fmt::print("  {:<{}}  {:5.2f} m  {}\n", p.label, width, d, meaning);
   }
   const double cell_area = geo.cell_width * geo.cell_height;
   double area_01 = 0, area_05 = 0;

@@ -320,7 +320,7 @@ void RenderFloodMap(const std::string& path_png, const RasterD& dem, const Raste
     p.Rect(lx, y, 34, 24, building);
     p.Font(14, true);
     p.Text(lx + 46, y + 17, "buildings");
-    y += 44;
+    y += 58;
   }
   if (!options.points.empty()) {
     p.Font(17, true);

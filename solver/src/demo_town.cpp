@@ -333,7 +333,8 @@ std::vector<PointOfInterest> Points() {
   const double school_u = kSchoolBlockX + 55.0;
   const double hospital_u = kHospitalBlockX + 55.0;
   return {
-      Poi("school", "Primary school (yard)", "school", school_u, kSchoolBlockD + 4.0 + 24.0),
+      // The school's gate on the riverside road (the way children come and go).
+      Poi("school", "Primary school (gate)", "school", school_u, kSchoolBlockD),
       Poi("hospital", "Hospital (ambulance entrance)", "hospital", hospital_u,
           kHospitalBlockD + 4.0 + 12.0),
       Poi("underpass", "Railway underpass", "underpass", kUnderpassX, kRailD),
@@ -470,7 +471,7 @@ DemoTown GenerateDemoTown(const std::string& dir) {
   }
   const fs::path d(dir);
   grids::WriteAsciiGrid((d / "dem.asc").string(), dem, 7);
-  grids::WriteAsciiGrid((d / "manning.asc").string(), manning, 3);
+  grids::WriteAsciiGrid((d / "manning.asc").string(), manning, 5);
   grids::WriteAsciiGrid((d / "initial_depth.asc").string(), depth, 5);
   WriteTextFile(town.config_path, ConfigText(town));
   return town;

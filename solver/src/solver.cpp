@@ -1142,6 +1142,62 @@ void Solver::AdvanceTo(double t_end) {
   }
 }
 
+SolverState Solver::Export() const {
+  const Impl& s = *impl_;
+  SolverState st;
+  st.time = s.t;
+  st.steps = s.steps;
+  st.last_dt = s.last_dt;
+  st.cfl_metric = static_cast<double>(s.metric);
+  st.cfl_metric_valid = s.metric_valid;
+  st.mass_balance = mass_balance();
+  HostState hs = Download();
+  st.h = std::move(hs.h);
+  st.hu = std::move(hs.hu);
+  st.hv = std::move(hs.hv);
+  st.max_depth = MaxDepth();
+  st.max_speed = MaxSpeed();
+  st.arrival_time = ArrivalTime();
+  return st;
+}
+
+void Solver::Import(const SolverState& st) {
+  Impl& s = *impl_;
+  const std::size_t n = static_cast<std::size_t>(s.nx) * s.ny;
+  const std::pair<const char*, const std::vector<double>*> fields[] = {
+      {"h", &st.h},
+      {"hu", &st.hu},
+      {"hv", &st.hv},
+      {"max_depth", &st.max_depth},
+      {"max_speed", &st.max_speed},
+      {"arrival_time", &st.arrival_time}};
+  for (const auto& [name, f] : fields)
+    if (f->size() != n)
+      throw std::invalid_argument(fmt::format(
+          "Import: field {} has {} values, the domain has nx*ny = {}", name, f->size(), n));
+  // Exact copies (no clamping): the values came from a Real state.
+  auto put = [&](const Field2D& view, const std::vector<double>& f) {
+    if (view.extent(0) != static_cast<std::size_t>(s.ny + 2)) return;  // not tracked
+    auto m = Kokkos::create_mirror_view(view);
+    Kokkos::deep_copy(m, view);
+    for (int j = 0; j < s.ny; ++j)
+      for (int i = 0; i < s.nx; ++i) m(j + 1, i + 1) = static_cast<Real>(f[s.dom.Index(i, j)]);
+    Kokkos::deep_copy(view, m);
+  };
+  put(s.h, st.h);
+  put(s.qx, st.hu);
+  put(s.qy, st.hv);
+  put(s.hmax, st.max_depth);
+  put(s.vmax, st.max_speed);
+  put(s.arrival, st.arrival_time);
+  s.t = st.time;
+  s.steps = st.steps;
+  s.last_dt = st.last_dt;
+  s.metric = static_cast<Real>(st.cfl_metric);
+  s.metric_valid = st.cfl_metric_valid;
+  s.mb = st.mass_balance;
+}
+
 KernelTimes Solver::kernel_times() const {
   const Impl& s = *impl_;
   KernelTimes t = s.times;

@@ -77,7 +77,7 @@ TEST(FloodMap, RendersPngWithClassesHillshadeBuildingsAndLegend) {
   grids::FloodMapOptions opt;
   opt.title = "Test map";
   opt.subtitle = "synthetic case";
-  opt.points = {{"School", "school", 1001.0 + 45 * 2.0, 2160.0 - 35 * 2.0},
+  opt.points = {{"School", "school", 1001.0 + 60 * 2.0, 2160.0 - 60 * 2.0},
                 {"Gauge", "gauge", 1001.0 + 10 * 2.0, 2160.0 - 40 * 2.0}};
   grids::RenderFloodMap(path, c.dem, c.depth, opt);
   ASSERT_TRUE(fs::exists(path));

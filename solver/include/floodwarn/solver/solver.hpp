@@ -119,6 +119,20 @@ struct MassBalance {
   double RelativeError() const;
 };
 
+// The complete model state, for checkpoints (hot start). Import(Export())
+// continues a run bit for bit: the next time step comes from the stored CFL
+// metric, not from a recomputation. Fields indexed [j * nx + i].
+struct SolverState {
+  double time = 0;
+  long steps = 0;
+  double last_dt = 0;
+  double cfl_metric = 0;  // max((|u|+c)/dx + (|v|+c)/dy) of the current state
+  bool cfl_metric_valid = false;
+  MassBalance mass_balance;
+  std::vector<double> h, hu, hv;
+  std::vector<double> max_depth, max_speed, arrival_time;
+};
+
 // A blow-up: NaN, or depth/speed beyond Options' bounds. The message names the
 // time, the cell and its values.
 class BlowUpError : public std::runtime_error {
@@ -164,6 +178,11 @@ class Solver {
   void AdvanceTo(double t_end);
 
   HostState Download() const;
+  // Everything needed to continue this run exactly (see SolverState).
+  SolverState Export() const;
+  // Restores an exported state (same domain and options). Throws
+  // std::invalid_argument when sizes do not match the domain.
+  void Import(const SolverState& state);
   // Max depth reached in each cell since SetState (m), indexed [j * nx + i].
   std::vector<double> MaxDepth() const;
   // Max speed |(u, v)| reached in each cell since SetState (m/s); zeros
