@@ -84,10 +84,11 @@ class ProgressReporter {
   int last_decile_ = 0;
 };
 
-int Simulate(const std::string& config_path, int threads, bool quiet,
-             const std::string& output_dir) {
+int Simulate(const std::string& config_path, int threads, bool quiet, const std::string& output_dir,
+             const std::string& restart) {
   sv::ScenarioConfig cfg = sv::LoadScenario(config_path);
   if (!output_dir.empty()) cfg.output_dir = output_dir;
+  cfg.restart_from = restart;
   InitKokkos(threads, quiet);
   int rc = 0;
   try {
@@ -227,6 +228,9 @@ int main(int argc, char** argv) {
   simulate->add_flag("--quiet,-q", quiet, "No progress display, warnings and errors only");
   simulate->add_option("--output-dir", output_dir,
                        "Write the results here instead of the config's output.dir");
+  std::string restart;
+  simulate->add_option("--restart", restart,
+                       "Continue from this checkpoint (checkpoint_<t>s.h5 of the same scenario)");
 
   std::string demo_dir = "floodwarn-demo";
   CLI::App* demo = app.add_subcommand(
@@ -250,7 +254,7 @@ int main(int argc, char** argv) {
   if (quiet) spdlog::set_level(spdlog::level::warn);
 
   try {
-    if (simulate->parsed()) return Simulate(config_path, threads, quiet, output_dir);
+    if (simulate->parsed()) return Simulate(config_path, threads, quiet, output_dir, restart);
     if (demo->parsed()) return Demo(demo_dir, threads, quiet);
   } catch (const std::exception& e) {
     fmt::print(stderr, "error: {}\n", e.what());

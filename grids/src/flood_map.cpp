@@ -328,7 +328,7 @@ void RenderFloodMap(const std::string& path_png, const RasterD& dem, const Raste
     y += 24;
     for (const MapPoint& mp : options.points) {
       p.Marker(lx + 12, y, mp.kind);
-      p.Font(13);
+      p.Font(14);
       p.Text(lx + 32, y + 5, point_label(mp));
       y += 28;
     }

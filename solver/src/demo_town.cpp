@@ -189,9 +189,7 @@ class Town {
   Cell At(double lx, double ly) const {
     const double d = ly - RiverCentreY(lx);
     Cell c;
-    double noise = 0.0;
-    for (const Wave& w : waves_) noise += w.amp * std::sin(w.kx * lx + w.ky * ly + w.phase);
-    c.z = Ground(lx, d) + noise * SmoothStep(kChannelHalfTop, kChannelHalfTop + 25.0, std::abs(d));
+    c.z = Ground(lx, d) + Noise(lx, ly);
     c.land = (d < -130.0 || d > 430.0) ? Land::kForest : Land::kGrass;
 
     if (std::abs(d) < kChannelHalfTop) {
@@ -208,9 +206,15 @@ class Town {
     const double rd = std::abs(d - kRailD);
     const bool underpass_street = std::abs(lx - kUnderpassX) <= kStreetHalf;
     if (underpass_street && rd < kUnderpassFlat + kUnderpassRamp) {
-      const double drop =
-          kUnderpassDepth * Clamp01((kUnderpassFlat + kUnderpassRamp - rd) / kUnderpassRamp);
-      c.z = c.z - 0.15 - drop;
+      // Ramps from the street level down to a bottom that is level with the
+      // ground under the railway minus kUnderpassDepth, dished by 10 cm
+      // towards the middle so the middle is the lowest point.
+      const double reach = kUnderpassFlat + kUnderpassRamp;
+      const double centre_ly = RiverCentreY(lx) + kRailD;
+      const double bottom = Ground(lx, kRailD) + Noise(lx, centre_ly) - 0.15 - kUnderpassDepth -
+                            0.1 * (1.0 - rd / reach);
+      const double t = Clamp01((reach - rd) / kUnderpassRamp);
+      c.z = (1.0 - t) * (c.z - 0.15) + t * bottom;
       c.land = Land::kStreet;
       return c;
     }
@@ -230,6 +234,14 @@ class Town {
   }
 
   double normal_depth() const { return normal_depth_; }
+
+  // Gentle undulations, faded out towards the river channel.
+  double Noise(double lx, double ly) const {
+    double n = 0.0;
+    for (const Wave& w : waves_) n += w.amp * std::sin(w.kx * lx + w.ky * ly + w.phase);
+    const double d = std::abs(ly - RiverCentreY(lx));
+    return n * SmoothStep(kChannelHalfTop, kChannelHalfTop + 25.0, d);
+  }
 
  private:
   static bool IsStreet(double lx, double d) {

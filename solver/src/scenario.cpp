@@ -3,6 +3,7 @@
 #include "floodwarn/solver/scenario.hpp"
 
 #include "floodwarn/grids/cf_netcdf.hpp"
+#include "floodwarn/grids/checkpoint_file.hpp"
 #include "floodwarn/grids/gdal_io.hpp"
 #include "floodwarn/solver/hazard.hpp"
 
@@ -870,8 +871,9 @@ ScenarioConfig LoadScenario(const std::string& path) {
   }
   ScenarioConfig cfg;
   cfg.config_path = path;
-  CheckKeys(ctx, root, "",
-            {"title", "domain", "time", "rain", "inflow", "boundary", "output", "solver"});
+  CheckKeys(
+      ctx, root, "",
+      {"title", "domain", "time", "rain", "inflow", "boundary", "output", "solver", "checkpoint"});
   cfg.title = GetString(ctx, root, "", "title").value_or("");
   ParseDomain(ctx, *GetTable(ctx, root, "", "domain", true), cfg);
   ParseTime(ctx, *GetTable(ctx, root, "", "time", true), cfg);
@@ -880,8 +882,136 @@ ScenarioConfig LoadScenario(const std::string& path) {
   if (const auto* a = GetTableArray(ctx, root, "", "inflow")) ParseInflows(ctx, *a, cfg);
   if (const auto* a = GetTableArray(ctx, root, "", "boundary")) ParseBoundaries(ctx, *a, cfg);
   ParseOutput(ctx, GetTable(ctx, root, "", "output", false), cfg);
+  if (const auto* t = GetTable(ctx, root, "", "checkpoint", false)) {
+    CheckKeys(ctx, *t, "checkpoint", {"times", "interval"});
+    const toml::node* times = t->get("times");
+    if (times && t->get("interval"))
+      ctx.Fail("checkpoint.times", times, "give either checkpoint.times or checkpoint.interval");
+    if (times) {
+      cfg.checkpoint_times = AsNumberArray(ctx, *times, "checkpoint.times");
+      CheckStrictlyIncreasing(ctx, cfg.checkpoint_times, "checkpoint.times", times);
+    } else if (auto iv = GetNumber(ctx, *t, "checkpoint", "interval")) {
+      if (!(*iv > 0))
+        ctx.Fail("checkpoint.interval", t->get("interval"),
+                 fmt::format("must be > 0 s, got {}", *iv));
+      cfg.checkpoint_times = Expand(*iv, cfg.end, false);
+    }
+    for (double tc : cfg.checkpoint_times)
+      if (!(tc > 0 && tc <= cfg.end))
+        ctx.Fail("checkpoint.times", times ? times : t,
+                 fmt::format("{} s is outside (0, time.end = {} s]", tc, cfg.end));
+  }
   return cfg;
 }
+
+std::string DomainFingerprint(const Domain& d) {
+  // FNV-1a over the grid, the bed of active cells, the mask and Manning n.
+  std::uint64_t hsh = 1469598103934665603ull;
+  auto mix = [&](const void* p, std::size_t n) {
+    const auto* b = static_cast<const unsigned char*>(p);
+    for (std::size_t k = 0; k < n; ++k) hsh = (hsh ^ b[k]) * 1099511628211ull;
+  };
+  mix(&d.nx, sizeof d.nx);
+  mix(&d.ny, sizeof d.ny);
+  for (double v : {d.dx, d.dy, d.x_west, d.y_south}) mix(&v, sizeof v);
+  for (std::size_t k = 0; k < d.bed.size(); ++k) {
+    const bool a = d.active.empty() || d.active[k];
+    mix(&a, sizeof a);
+    if (a) mix(&d.bed[k], sizeof(double));
+  }
+  for (double v : d.manning) mix(&v, sizeof v);
+  return fmt::format("{:016x}", hsh);
+}
+
+namespace {
+
+grids::CheckpointData ToCheckpoint(const ScenarioConfig& cfg, const SolverState& st) {
+  grids::CheckpointData c;
+  c.nx = cfg.domain.nx;
+  c.ny = cfg.domain.ny;
+  c.scalars = {{"time_s", st.time},
+               {"steps", static_cast<double>(st.steps)},
+               {"last_dt_s", st.last_dt},
+               {"cfl_metric", st.cfl_metric},
+               {"cfl_metric_valid", st.cfl_metric_valid ? 1.0 : 0.0},
+               {"initial_volume_m3", st.mass_balance.initial_volume},
+               {"rain_in_m3", st.mass_balance.rain_in},
+               {"inflow_in_m3", st.mass_balance.inflow_in},
+               {"boundary_net_out_m3", st.mass_balance.boundary_net_out}};
+  c.strings = {{"domain_fingerprint", DomainFingerprint(cfg.domain)},
+               {"precision", sizeof(Real) == 8 ? "double" : "float"},
+               {"config", cfg.config_path}};
+  // Solver order (j = 0 south), as exported.
+  c.fields = {{"h", st.h},
+              {"hu", st.hu},
+              {"hv", st.hv},
+              {"max_depth", st.max_depth},
+              {"max_speed", st.max_speed},
+              {"arrival_time", st.arrival_time}};
+  return c;
+}
+
+SolverState FromCheckpoint(const ScenarioConfig& cfg, const std::string& path) {
+  grids::CheckpointData c;
+  try {
+    c = grids::ReadCheckpoint(path);
+  } catch (const std::exception& e) {
+    throw ConfigError(fmt::format("--restart {}: {}", path, e.what()));
+  }
+  auto str = [&](const char* key) {
+    auto it = c.strings.find(key);
+    if (it == c.strings.end())
+      throw ConfigError(fmt::format("--restart {}: checkpoint has no '{}'", path, key));
+    return it->second;
+  };
+  if (c.nx != cfg.domain.nx || c.ny != cfg.domain.ny ||
+      str("domain_fingerprint") != DomainFingerprint(cfg.domain))
+    throw ConfigError(fmt::format(
+        "--restart {}: the checkpoint is from another domain ({}x{} cells, fingerprint {}) than "
+        "{} ({}x{} cells, fingerprint {})",
+        path, c.nx, c.ny, str("domain_fingerprint"), cfg.config_path, cfg.domain.nx, cfg.domain.ny,
+        DomainFingerprint(cfg.domain)));
+  const std::string precision = sizeof(Real) == 8 ? "double" : "float";
+  if (str("precision") != precision)
+    throw ConfigError(
+        fmt::format("--restart {}: checkpoint written by a {} build, this is a {} build", path,
+                    str("precision"), precision));
+  auto num = [&](const char* key) {
+    auto it = c.scalars.find(key);
+    if (it == c.scalars.end())
+      throw ConfigError(fmt::format("--restart {}: checkpoint has no '{}'", path, key));
+    return it->second;
+  };
+  auto field = [&](const char* key) {
+    auto it = c.fields.find(key);
+    if (it == c.fields.end())
+      throw ConfigError(fmt::format("--restart {}: checkpoint has no field '{}'", path, key));
+    return it->second;
+  };
+  SolverState st;
+  st.time = num("time_s");
+  st.steps = static_cast<long>(num("steps"));
+  st.last_dt = num("last_dt_s");
+  st.cfl_metric = num("cfl_metric");
+  st.cfl_metric_valid = num("cfl_metric_valid") != 0.0;
+  st.mass_balance.initial_volume = num("initial_volume_m3");
+  st.mass_balance.rain_in = num("rain_in_m3");
+  st.mass_balance.inflow_in = num("inflow_in_m3");
+  st.mass_balance.boundary_net_out = num("boundary_net_out_m3");
+  st.h = field("h");
+  st.hu = field("hu");
+  st.hv = field("hv");
+  st.max_depth = field("max_depth");
+  st.max_speed = field("max_speed");
+  st.arrival_time = field("arrival_time");
+  if (!(st.time >= 0 && st.time < cfg.end))
+    throw ConfigError(
+        fmt::format("--restart {}: checkpoint time {} s is not before time.end = {} s", path,
+                    st.time, cfg.end));
+  return st;
+}
+
+}  // namespace
 
 RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
   using Clock = std::chrono::steady_clock;
@@ -901,6 +1031,12 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
   solver.SetBoundaries(cfg.boundaries);
   for (const auto& in : cfg.inflows) solver.AddPointInflow(in);
   if (!cfg.rain_m_per_s.empty()) solver.SetRainUniform(cfg.rain_m_per_s);
+  double restart_time = 0.0;
+  if (!cfg.restart_from.empty()) {
+    solver.Import(FromCheckpoint(cfg, cfg.restart_from));
+    restart_time = solver.time();
+    spdlog::info("restart from={} t_s={} steps={}", cfg.restart_from, restart_time, solver.steps());
+  }
 
   const std::size_t active =
       static_cast<std::size_t>(std::count(d.active.begin(), d.active.end(), std::uint8_t{1}));
@@ -911,8 +1047,19 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
   // Event times: snapshots and point samples, merged.
   std::vector<double> events = cfg.output_times;
   events.insert(events.end(), cfg.point_times.begin(), cfg.point_times.end());
+  events.insert(events.end(), cfg.checkpoint_times.begin(), cfg.checkpoint_times.end());
   std::sort(events.begin(), events.end());
   events.erase(std::unique(events.begin(), events.end()), events.end());
+  // After a restart: only what lies after the checkpoint's time (a point
+  // sample exactly at it is taken again).
+  events.erase(std::remove_if(events.begin(), events.end(),
+                              [&](double e) {
+                                return e < restart_time ||
+                                       (e == restart_time && restart_time > 0 &&
+                                        !std::binary_search(cfg.point_times.begin(),
+                                                            cfg.point_times.end(), e));
+                              }),
+               events.end());
 
   std::vector<std::vector<double>> rows;  // time, depth per point
 
@@ -957,10 +1104,21 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
     }
   };
 
-  std::size_t next_output = 0;
+  std::size_t next_output = static_cast<std::size_t>(
+      std::upper_bound(cfg.output_times.begin(), cfg.output_times.end(), restart_time) -
+      cfg.output_times.begin());
+  if (restart_time == 0.0) next_output = 0;
   try {
     for (const double te : events) {
       advance_to(te);
+      if (std::binary_search(cfg.checkpoint_times.begin(), cfg.checkpoint_times.end(), te) &&
+          te > restart_time) {
+        const std::string path =
+            (out_dir / fmt::format("checkpoint_{}s.h5", TimeLabel(te))).string();
+        grids::WriteCheckpoint(path, ToCheckpoint(cfg, solver.Export()));
+        result.files.push_back(path);
+        spdlog::info("checkpoint t_s={} file={}", te, path);
+      }
       const bool is_output =
           next_output < cfg.output_times.size() && cfg.output_times[next_output] == te;
       const bool is_sample = std::binary_search(cfg.point_times.begin(), cfg.point_times.end(), te);

@@ -293,6 +293,50 @@ TEST(CliSimulate, ResultsAreBitIdenticalAcrossThreadCounts) {
   EXPECT_GE(compared, 5);
 }
 
+// Hot start: the bundled dam break with a checkpoint at 30 s, run through, and
+// restarted from that checkpoint into another folder, ends with byte-identical
+// (17-digit) grids; a checkpoint of another domain is refused.
+TEST(CliSimulate, RestartFromCheckpointEndsIdentical) {
+  const std::string dir = testing::MakeTempDir("floodwarn_cli_restart");
+  std::string text = ReadText(testing::SourceDir() + "/configs/dambreak_building.toml");
+  text = std::regex_replace(text, std::regex("\"data/"),
+                            "\"" + testing::SourceDir() + "/configs/data/");
+  text = std::regex_replace(text, std::regex("\\[output\\]\n"), "[output]\ndigits = 17\n");
+  text += "\n[checkpoint]\ntimes = [30.0]\n";
+  const std::string config = dir + "/ckpt.toml";
+  std::ofstream(config) << text;
+
+  const CliRun full =
+      RunFloodwarn("simulate " + Quote(config) + " --quiet --output-dir " + Quote(dir + "/full"));
+  ASSERT_EQ(full.exit_code, 0) << full.output;
+  const std::string ckpt = dir + "/full/checkpoint_30s.h5";
+  ASSERT_TRUE(fs::exists(ckpt));
+  const CliRun resumed = RunFloodwarn("simulate " + Quote(config) + " --quiet --restart " +
+                                      Quote(ckpt) + " --output-dir " + Quote(dir + "/resumed"));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  for (const char* name : {"max_depth.asc", "max_speed.asc", "arrival_time.asc", "depth_60s.asc",
+                           "u_60s.asc", "v_60s.asc", "hazard_rating.asc"}) {
+    const std::string a = ReadText(dir + "/full/" + name);
+    ASSERT_FALSE(a.empty()) << name;
+    EXPECT_TRUE(a == ReadText(dir + "/resumed/" + name)) << name << " differs after restart";
+  }
+  // Snapshots before the checkpoint are not rewritten by the resumed run.
+  EXPECT_FALSE(fs::exists(dir + "/resumed/depth_20s.asc"));
+  EXPECT_TRUE(fs::exists(dir + "/resumed/depth_40s.asc"));
+
+  // A checkpoint of another domain (the tidal basin) is refused.
+  const std::string other = dir + "/other.toml";
+  std::string tb = ReadText(testing::SourceDir() + "/configs/tidal_basin.toml");
+  tb =
+      std::regex_replace(tb, std::regex("\"data/"), "\"" + testing::SourceDir() + "/configs/data/");
+  std::ofstream(other) << tb;
+  const CliRun bad = RunFloodwarn("simulate " + Quote(other) + " --quiet --restart " + Quote(ckpt) +
+                                  " --output-dir " + Quote(dir + "/bad"));
+  EXPECT_EQ(bad.exit_code, 1) << bad.output;
+  EXPECT_NE(bad.output.find("another domain"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find(ckpt), std::string::npos) << bad.output;
+}
+
 TEST(CliSimulate, HelpAndVersion) {
   const CliRun help = RunFloodwarn("simulate --help");
   EXPECT_EQ(help.exit_code, 0);

@@ -61,6 +61,13 @@ struct ScenarioConfig {
   std::vector<OutputPoint> points;  // [[output.point]]
   double point_interval = 0.0;      // s
   int grid_digits = 9;              // significant digits in output grids (17 = exact)
+
+  // [checkpoint]: HDF5 model-state checkpoints checkpoint_<t>s.h5 in the
+  // output folder at these times (s).
+  std::vector<double> checkpoint_times;
+
+  // Not from the TOML: a checkpoint file to continue from (CLI --restart).
+  std::string restart_from;
   std::vector<double> point_times;  // expanded: 0, dt, 2dt, ..., end
 };
 
@@ -103,7 +110,15 @@ struct RunResult {
 // summary.json, each written to a temporary name and renamed.
 // A solver blow-up is returned as a failed run (ok = false) with summary.json
 // written; I/O errors throw std::runtime_error.
+// With config.restart_from, the run continues from that checkpoint (which must
+// come from the same domain and precision): outputs after its time are
+// written, and the final state and maps are bit-identical to those of the
+// uninterrupted run. Throws ConfigError for an unusable checkpoint.
 RunResult RunScenario(const ScenarioConfig& config, const RunObserver& observer = {});
+
+// A fingerprint of the domain (grid, bed, mask, Manning) that checkpoints
+// carry, so that a checkpoint from another domain is refused.
+std::string DomainFingerprint(const Domain& domain);
 
 // The time label used in snapshot file names: "60" for 60 s, "12.5" for 12.5 s.
 std::string TimeLabel(double t);
