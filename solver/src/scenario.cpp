@@ -1212,6 +1212,16 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
       grids::WriteAsciiGrid(path, ToRaster(cfg, *field), cfg.grid_digits);
       result.files.push_back(path);
     }
+    // GeoTIFFs for GIS users: the max depth and the hazard class, with the DEM's CRS.
+    for (const auto& [name, field] :
+         {std::pair<const char*, const std::vector<double>*>{"max_depth.tif", &mx},
+          {"hazard_class.tif", &hazard_class}}) {
+      grids::RasterD r = ToRaster(cfg, *field);
+      r.set_crs_wkt(cfg.crs_wkt);
+      const std::string path = (out_dir / name).string();
+      grids::WriteGeoTiff(path, r);
+      result.files.push_back(path);
+    }
     nc.WriteSummaryFields(NorthUp(cfg, mx), NorthUp(cfg, vmax), NorthUp(cfg, arrival));
     nc.Close();  // a failed run leaves no results.nc (the writer removes its temporary file)
     result.files.push_back(nc.path());

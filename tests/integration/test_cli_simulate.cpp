@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "floodwarn/grids/gdal_io.hpp"
 #include "floodwarn/grids/raster.hpp"
 #include "floodwarn/solver/scenario.hpp"
 #include "test_support.hpp"
@@ -131,6 +132,20 @@ TEST(CliSimulate, EveryBundledConfigRunsAndWritesConsistentOutputs) {
           << info.output;
     } else {
       ADD_FAILURE() << "gdalinfo could not open results.nc: " << info.output;
+    }
+    // GeoTIFF exports hold the same values as the ASCII grids.
+    for (const char* name : {"max_depth", "hazard_class"}) {
+      const grids::RasterD tif = grids::ReadRaster(out + "/" + name + ".tif");
+      const grids::RasterD asc = grids::ReadAsciiGrid(out + "/" + name + ".asc");
+      ASSERT_EQ(tif.size(), asc.size()) << name;
+      EXPECT_TRUE(tif.geo().SameGrid(asc.geo())) << name;
+      int differ = 0;
+      for (int r = 0; r < asc.rows(); ++r)
+        for (int c = 0; c < asc.cols(); ++c)
+          if (asc.IsNodata(c, r) != tif.IsNodata(c, r) ||
+              (!asc.IsNodata(c, r) && std::fabs(asc(c, r) - tif(c, r)) > 1e-8 * (1 + asc(c, r))))
+            ++differ;
+      EXPECT_EQ(differ, 0) << name << ".tif differs from " << name << ".asc";
     }
     const grids::RasterD vmax = grids::ReadAsciiGrid(out + "/max_speed.asc");
     const grids::RasterD arrival = grids::ReadAsciiGrid(out + "/arrival_time.asc");
