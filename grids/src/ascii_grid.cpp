@@ -166,12 +166,18 @@ void WriteAsciiGrid(const std::string& path, const RasterD& r, int digits) {
                          gt.cell_height);
     }
     const double nodata = r.nodata().value_or(-9999.0);
-    out += fmt::format("NODATA_value {:.17g}\n", nodata);
+    const std::string nodata_text = fmt::format("{:.17g}", nodata);
+    out += fmt::format("NODATA_value {}\n", nodata_text);
     for (int row = 0; row < r.rows(); ++row) {
       for (int col = 0; col < r.cols(); ++col) {
-        const double v = r.IsNodata(col, row) ? nodata : r(col, row);
         if (col) out += ' ';
-        out += fmt::format("{:.{}g}", v, digits);
+        // Nodata cells carry the header's value exactly, whatever `digits`
+        // (rounded, -9999 at 3 digits would read back as -1e+04: data).
+        if (r.IsNodata(col, row)) {
+          out += nodata_text;
+        } else {
+          out += fmt::format("{:.{}g}", r(col, row), digits);
+        }
       }
       out += '\n';
       if (out.size() > (1 << 20)) {

@@ -72,6 +72,23 @@ TEST(AsciiGrid, RoundTripIsExact) {
     }
 }
 
+// With few significant digits the values are rounded, but nodata cells keep
+// the header's exact value (else -9999 at 3 digits reads back as -1e+04).
+TEST(AsciiGrid, FewDigitsKeepNodataExact) {
+  RasterD r(3, 1, GeoTransform{0, 1, 1, 1}, 0.0);
+  r.set_nodata(-9999.0);
+  r(0, 0) = 1.23456;
+  r(1, 0) = -9999.0;
+  r(2, 0) = 98765.4;
+  const std::string path = floodwarn::testing::MakeTempDir() + "/few.asc";
+  WriteAsciiGrid(path, r, 3);
+  const RasterD back = ReadAsciiGrid(path);
+  EXPECT_DOUBLE_EQ(back(0, 0), 1.23);
+  EXPECT_TRUE(back.IsNodata(1, 0));
+  EXPECT_FALSE(back.IsNodata(2, 0));
+  EXPECT_DOUBLE_EQ(back(2, 0), 98800.0);
+}
+
 // Bad input: the message names the file and the line and what was expected.
 TEST(AsciiGrid, ErrorsNameFileAndLine) {
   struct Case {
