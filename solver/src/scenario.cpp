@@ -19,6 +19,7 @@
 #include <fstream>
 #include <initializer_list>
 #include <limits>
+#include <map>
 #include <sstream>
 #include <utility>
 
@@ -390,9 +391,30 @@ std::string CellText(const Domain& d, int i, int j) {
 // ---------------------------------------------------------------------------
 // Sections.
 
-void ParseDomain(const Ctx& ctx, const toml::table& t, ScenarioConfig& cfg) {
+// [manning_table]: land-use class code (a TOML key such as "1") -> Manning n.
+std::map<long, double> ParseManningTable(const Ctx& ctx, const toml::table& t) {
+  std::map<long, double> out;
+  for (auto&& [k, v] : t) {
+    const std::string key(k.str());
+    const std::string full = Join("manning_table", key);
+    char* end = nullptr;
+    const long code = std::strtol(key.c_str(), &end, 10);
+    if (key.empty() || end == key.c_str() || *end != '\0')
+      ctx.Fail(full, &v,
+               fmt::format("expected an integer land-use class code as the key, got '{}'", key));
+    const double n = AsNumber(ctx, v, full);
+    if (n < 0) ctx.Fail(full, &v, fmt::format("Manning n must be >= 0, got {}", n));
+    if (!out.emplace(code, n).second)
+      ctx.Fail(full, &v, fmt::format("class {} is given twice", code));
+  }
+  if (out.empty()) ctx.Fail("manning_table", &t, "is empty (give class = n pairs)");
+  return out;
+}
+
+grids::RasterD ParseDomain(const Ctx& ctx, const toml::table& t, const toml::table& root,
+                           ScenarioConfig& cfg) {
   const std::string p = "domain";
-  CheckKeys(ctx, t, p, {"dem", "manning", "initial_depth", "initial_wse"});
+  CheckKeys(ctx, t, p, {"dem", "manning", "landuse", "initial_depth", "initial_wse"});
   const auto dem_rel = GetString(ctx, t, p, "dem");
   if (!dem_rel)
     ctx.Fail("domain.dem", &t,
@@ -434,35 +456,76 @@ void ParseDomain(const Ctx& ctx, const toml::table& t, ScenarioConfig& cfg) {
   for (std::size_t k = 0; k < n; ++k)
     if (!d.active[k]) d.bed[k] = max_bed;  // walls; the value is never used
 
-  // Manning n.
+  // Manning n: a number or raster (`manning`), or land-use classes through
+  // [manning_table] (`landuse`).
   const toml::node* mn = t.get("manning");
-  if (mn == nullptr)
+  const toml::node* lu = t.get("landuse");
+  const toml::node* table_node = root.get("manning_table");
+  if (mn != nullptr && lu != nullptr)
+    ctx.Fail("domain.landuse", lu, "give either domain.manning or domain.landuse, not both");
+  if (mn == nullptr && lu == nullptr)
     ctx.Fail("domain.manning", &t,
-             "missing required key (Manning n in s/m^(1/3): a number or a raster path)");
+             "missing required key (Manning n in s/m^(1/3): a number or a raster path; or "
+             "domain.landuse with a [manning_table])");
+  if (lu == nullptr && table_node != nullptr)
+    ctx.Fail("manning_table", table_node, "only used with domain.landuse");
   bool uniform = false;
-  std::vector<double> manning =
-      NumberOrRaster(ctx, *mn, "domain.manning", dem, uniform, grids::Resample::kNearest);
-  if (uniform) {
-    if (manning[0] < 0)
-      ctx.Fail("domain.manning", mn, fmt::format("must be >= 0, got {}", manning[0]));
-    d.manning = {manning[0]};
-  } else {
+  if (lu != nullptr) {
+    if (!lu->is_string())
+      ctx.Fail("domain.landuse", lu,
+               fmt::format("expected a raster path (integer class codes), got {}", TypeName(*lu)));
+    const toml::table* table = GetTable(ctx, root, "", "manning_table", false);
+    if (table == nullptr)
+      ctx.Fail("manning_table", &root,
+               "missing: domain.landuse needs a [manning_table] mapping class codes to Manning n");
+    const std::map<long, double> n_of = ParseManningTable(ctx, *table);
+    const std::vector<double> cls =
+        NumberOrRaster(ctx, *lu, "domain.landuse", dem, uniform, grids::Resample::kNearest);
+    d.manning.assign(n, 0.0);
     for (int j = 0; j < d.ny; ++j) {
       for (int i = 0; i < d.nx; ++i) {
         const std::size_t k = d.Index(i, j);
-        if (!d.active[k]) {
-          manning[k] = 0.0;
-          continue;
-        }
-        if (std::isnan(manning[k]))
-          ctx.Fail("domain.manning", mn,
+        if (!d.active[k]) continue;
+        const double c = cls[k];
+        if (std::isnan(c))
+          ctx.Fail("domain.landuse", lu,
                    fmt::format("nodata at {}, a cell inside the DEM", CellText(d, i, j)));
-        if (manning[k] < 0)
-          ctx.Fail("domain.manning", mn,
-                   fmt::format("must be >= 0, got {} at {}", manning[k], CellText(d, i, j)));
+        if (c != std::floor(c) || std::abs(c) > 1e15)
+          ctx.Fail("domain.landuse", lu,
+                   fmt::format("class codes must be integers, got {} at {}", c, CellText(d, i, j)));
+        const auto it = n_of.find(static_cast<long>(c));
+        if (it == n_of.end())
+          ctx.Fail("manning_table", table,
+                   fmt::format("no Manning n for land-use class {} (first at {} of {})",
+                               static_cast<long>(c), CellText(d, i, j), "domain.landuse"));
+        d.manning[k] = it->second;
       }
     }
-    d.manning = std::move(manning);
+  } else {
+    std::vector<double> manning =
+        NumberOrRaster(ctx, *mn, "domain.manning", dem, uniform, grids::Resample::kNearest);
+    if (uniform) {
+      if (manning[0] < 0)
+        ctx.Fail("domain.manning", mn, fmt::format("must be >= 0, got {}", manning[0]));
+      d.manning = {manning[0]};
+    } else {
+      for (int j = 0; j < d.ny; ++j) {
+        for (int i = 0; i < d.nx; ++i) {
+          const std::size_t k = d.Index(i, j);
+          if (!d.active[k]) {
+            manning[k] = 0.0;
+            continue;
+          }
+          if (std::isnan(manning[k]))
+            ctx.Fail("domain.manning", mn,
+                     fmt::format("nodata at {}, a cell inside the DEM", CellText(d, i, j)));
+          if (manning[k] < 0)
+            ctx.Fail("domain.manning", mn,
+                     fmt::format("must be >= 0, got {} at {}", manning[k], CellText(d, i, j)));
+        }
+      }
+      d.manning = std::move(manning);
+    }
   }
 
   // Initial water: depth or water-surface elevation, not both (default dry).
@@ -492,6 +555,79 @@ void ParseDomain(const Ctx& ctx, const toml::table& t, ScenarioConfig& cfg) {
     for (std::size_t k = 0; k < n; ++k) {
       if (!d.active[k] || std::isnan(w[k])) continue;  // nodata = dry
       cfg.initial_depth[k] = std::max(0.0, w[k] - d.bed[k]);
+    }
+  }
+  return dem;
+}
+
+// [infiltration]: model and its parameters, each a number or a raster path
+// (nearest-neighbour resampling: soil classes).
+void ParseInfiltration(const Ctx& ctx, const toml::table& t, const grids::RasterD& dem,
+                       ScenarioConfig& cfg) {
+  const std::string p = "infiltration";
+  const auto model = GetString(ctx, t, p, "model");
+  if (!model) ctx.Fail("infiltration.model", &t, "missing required key (green_ampt or horton)");
+  Infiltration& inf = cfg.infiltration;
+  std::vector<std::pair<const char*, std::vector<double>*>> params;
+  if (*model == "green_ampt") {
+    CheckKeys(ctx, t, p, {"model", "ks", "psi", "dtheta", "initial_infiltration"});
+    inf.model = InfiltrationModel::kGreenAmpt;
+    params = {{"ks", &inf.ks}, {"psi", &inf.psi}, {"dtheta", &inf.dtheta}};
+    if (t.get("initial_infiltration") != nullptr)
+      params.push_back({"initial_infiltration", &inf.initial_f});
+  } else if (*model == "horton") {
+    CheckKeys(ctx, t, p, {"model", "f0", "fc", "k"});
+    inf.model = InfiltrationModel::kHorton;
+    params = {{"f0", &inf.f0}, {"fc", &inf.fc}, {"k", &inf.k}};
+  } else {
+    ctx.Fail("infiltration.model", t.get("model"),
+             fmt::format("expected green_ampt or horton, got '{}'", *model));
+  }
+  const Domain& d = cfg.domain;
+  for (const auto& [key, dst] : params) {
+    const std::string full = Join(p, key);
+    const toml::node* node = t.get(key);
+    if (node == nullptr) ctx.Fail(full, &t, "missing required key (a number or a raster path)");
+    bool uniform = false;
+    std::vector<double> v =
+        NumberOrRaster(ctx, *node, full, dem, uniform, grids::Resample::kNearest);
+    const bool strictly = std::string(key) == "initial_infiltration";
+    auto check = [&](double x, const std::string& where) {
+      if (std::isnan(x))
+        ctx.Fail(full, node, fmt::format("nodata at {}, a cell inside the DEM", where));
+      if (strictly ? !(x > 0) : !(x >= 0))
+        ctx.Fail(full, node,
+                 fmt::format("must be {} 0, got {}{}", strictly ? ">" : ">=", x,
+                             where.empty() ? "" : " at " + where));
+    };
+    if (uniform) {
+      check(v[0], "");
+      *dst = {v[0]};
+      continue;
+    }
+    for (int j = 0; j < d.ny; ++j) {
+      for (int i = 0; i < d.nx; ++i) {
+        const std::size_t k = d.Index(i, j);
+        if (!d.active[k]) {
+          v[k] = strictly ? 1.0 : 0.0;  // never used
+          continue;
+        }
+        check(v[k], CellText(d, i, j));
+      }
+    }
+    *dst = std::move(v);
+  }
+  if (inf.model == InfiltrationModel::kHorton) {
+    for (std::size_t k = 0; k < d.active.size(); ++k) {
+      const double f0 = inf.f0.size() == 1 ? inf.f0[0] : inf.f0[k];
+      const double fc = inf.fc.size() == 1 ? inf.fc[0] : inf.fc[k];
+      if (d.active[k] && fc > f0)
+        ctx.Fail("infiltration.fc", t.get("fc"),
+                 fmt::format("must be <= infiltration.f0 ({}), got {}{}", f0, fc,
+                             inf.fc.size() == 1 && inf.f0.size() == 1
+                                 ? ""
+                                 : " at " + CellText(d, static_cast<int>(k % d.nx),
+                                                     static_cast<int>(k / d.nx))));
     }
   }
 }
@@ -871,11 +1007,13 @@ ScenarioConfig LoadScenario(const std::string& path) {
   }
   ScenarioConfig cfg;
   cfg.config_path = path;
-  CheckKeys(
-      ctx, root, "",
-      {"title", "domain", "time", "rain", "inflow", "boundary", "output", "solver", "checkpoint"});
+  CheckKeys(ctx, root, "",
+            {"title", "domain", "manning_table", "time", "rain", "infiltration", "inflow",
+             "boundary", "output", "solver", "checkpoint"});
   cfg.title = GetString(ctx, root, "", "title").value_or("");
-  ParseDomain(ctx, *GetTable(ctx, root, "", "domain", true), cfg);
+  const grids::RasterD dem = ParseDomain(ctx, *GetTable(ctx, root, "", "domain", true), root, cfg);
+  if (const auto* t = GetTable(ctx, root, "", "infiltration", false))
+    ParseInfiltration(ctx, *t, dem, cfg);
   ParseTime(ctx, *GetTable(ctx, root, "", "time", true), cfg);
   if (const auto* t = GetTable(ctx, root, "", "solver", false)) ParseSolver(ctx, *t, cfg);
   if (const auto* t = GetTable(ctx, root, "", "rain", false)) ParseRain(ctx, *t, cfg);
@@ -937,7 +1075,8 @@ grids::CheckpointData ToCheckpoint(const ScenarioConfig& cfg, const SolverState&
                {"initial_volume_m3", st.mass_balance.initial_volume},
                {"rain_in_m3", st.mass_balance.rain_in},
                {"inflow_in_m3", st.mass_balance.inflow_in},
-               {"boundary_net_out_m3", st.mass_balance.boundary_net_out}};
+               {"boundary_net_out_m3", st.mass_balance.boundary_net_out},
+               {"infiltration_out_m3", st.mass_balance.infiltration_out}};
   c.strings = {{"domain_fingerprint", DomainFingerprint(cfg.domain)},
                {"precision", sizeof(Real) == 8 ? "double" : "float"},
                {"config", cfg.config_path}};
@@ -948,6 +1087,9 @@ grids::CheckpointData ToCheckpoint(const ScenarioConfig& cfg, const SolverState&
               {"max_depth", st.max_depth},
               {"max_speed", st.max_speed},
               {"arrival_time", st.arrival_time}};
+  // Optional: only with infiltration (checkpoints without them stay valid).
+  if (!st.infiltrated_depth.empty()) c.fields["infiltrated_depth"] = st.infiltrated_depth;
+  if (!st.infiltration_time.empty()) c.fields["infiltration_time"] = st.infiltration_time;
   return c;
 }
 
@@ -1004,6 +1146,26 @@ SolverState FromCheckpoint(const ScenarioConfig& cfg, const std::string& path) {
   st.max_depth = field("max_depth");
   st.max_speed = field("max_speed");
   st.arrival_time = field("arrival_time");
+  // Optional fields (absent in checkpoints of runs without infiltration).
+  if (auto it = c.scalars.find("infiltration_out_m3"); it != c.scalars.end())
+    st.mass_balance.infiltration_out = it->second;
+  const bool has_f = c.fields.count("infiltrated_depth") != 0;
+  const bool has_t = c.fields.count("infiltration_time") != 0;
+  const InfiltrationModel m = cfg.infiltration.model;
+  const bool want_f = m != InfiltrationModel::kNone, want_t = m == InfiltrationModel::kHorton;
+  if (has_f != want_f || has_t != want_t)
+    throw ConfigError(fmt::format(
+        "--restart {}: the checkpoint is from a run {} infiltration state ({}), but {} has {}",
+        path, has_f ? "with" : "without",
+        has_t   ? "Horton"
+        : has_f ? "Green-Ampt"
+                : "none",
+        cfg.config_path,
+        m == InfiltrationModel::kNone        ? "no [infiltration]"
+        : m == InfiltrationModel::kGreenAmpt ? "model = \"green_ampt\""
+                                             : "model = \"horton\""));
+  if (has_f) st.infiltrated_depth = field("infiltrated_depth");
+  if (has_t) st.infiltration_time = field("infiltration_time");
   if (!(st.time >= 0 && st.time < cfg.end))
     throw ConfigError(
         fmt::format("--restart {}: checkpoint time {} s is not before time.end = {} s", path,
@@ -1031,6 +1193,7 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
   solver.SetBoundaries(cfg.boundaries);
   for (const auto& in : cfg.inflows) solver.AddPointInflow(in);
   if (!cfg.rain_m_per_s.empty()) solver.SetRainUniform(cfg.rain_m_per_s);
+  if (cfg.infiltration.model != InfiltrationModel::kNone) solver.SetInfiltration(cfg.infiltration);
   double restart_time = 0.0;
   if (!cfg.restart_from.empty()) {
     solver.Import(FromCheckpoint(cfg, cfg.restart_from));
@@ -1280,6 +1443,7 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
     j += fmt::format("    \"rain_in_m3\": {},\n", JsonNumber(mb.rain_in));
     j += fmt::format("    \"inflow_in_m3\": {},\n", JsonNumber(mb.inflow_in));
     j += fmt::format("    \"boundary_net_out_m3\": {},\n", JsonNumber(mb.boundary_net_out));
+    j += fmt::format("    \"infiltration_out_m3\": {},\n", JsonNumber(mb.infiltration_out));
     j += fmt::format("    \"error_m3\": {},\n", JsonNumber(mb.Error()));
     j += fmt::format("    \"relative_error\": {}\n", JsonNumber(mb.RelativeError()));
     j += "  },\n";

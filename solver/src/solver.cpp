@@ -35,8 +35,9 @@ bool Domain::CellOf(double x, double y, int& i, int& j) const {
 }
 
 double MassBalance::RelativeError() const {
-  const double scale = std::max({std::abs(initial_volume), std::abs(volume), std::abs(rain_in),
-                                 std::abs(inflow_in), std::abs(boundary_net_out)});
+  const double scale =
+      std::max({std::abs(initial_volume), std::abs(volume), std::abs(rain_in), std::abs(inflow_in),
+                std::abs(boundary_net_out), std::abs(infiltration_out)});
   return scale > 0 ? std::abs(Error()) / scale : 0.0;
 }
 
@@ -412,6 +413,61 @@ struct BoundaryRowsKernel {
   }
 };
 
+KOKKOS_FORCEINLINE_FUNCTION Real Exp(Real x) {
+  using std::exp;
+  return exp(x);
+}
+KOKKOS_FORCEINLINE_FUNCTION Real Expm1(Real x) {
+  using std::expm1;
+  return expm1(x);
+}
+
+// Infiltration over rows [0, ny) (unpadded parameter/state fields (j, i),
+// padded h/q/act (j + 1, i + 1)). Per cell: capacity over the step `cap`,
+// infiltrated depth i = min(h, cap), h -= i, F += i; the discharge is scaled
+// by h_new / h_old (the water leaves with its momentum, so the velocity and
+// the CFL bound from the update stay valid) and zeroed below the dry depth.
+// row_sum(j) gets the depth removed from row j, summed in double in column
+// order, so that the ledger is reduced on the host in a fixed order.
+// Green-Ampt (kHorton = false): pa = Ks, pb = psi * dtheta, explicit in time.
+// Horton: pa = f0 - fc, pb = fc, pc = k, integrated exactly over the step.
+template <bool kHorton>
+void InfiltrateRows(int ny, int nx, Real dt, Real dry, const Field2D& h, const Field2D& qx,
+                    const Field2D& qy, const Field2D& act, const Field2D& pa, const Field2D& pb,
+                    const Field2D& pc, const Field2D& cum, const Field2D& tp,
+                    const Kokkos::View<double*, MemSpace>& row_sum) {
+  Kokkos::parallel_for(
+      "solver::infiltration", Kokkos::RangePolicy<ExecSpace>(0, ny), KOKKOS_LAMBDA(int j) {
+        double row = 0;
+        for (int i = 0; i < nx; ++i) {
+          const int jj = j + 1, ii = i + 1;
+          const Real h0 = h(jj, ii);
+          Real cap;
+          if constexpr (kHorton) {
+            const Real k = pc(j, i);
+            const Real ks = k > Real(0) ? k : Real(1);
+            const Real frac = k > Real(0) ? -Expm1(-k * dt) / ks : dt;  // integral of exp over dt
+            cap = pb(j, i) * dt + pa(j, i) * Exp(-k * tp(j, i)) * frac;
+            tp(j, i) += h0 > Real(0) ? dt : Real(0);
+          } else {
+            cap = pa(j, i) * (Real(1) + pb(j, i) / cum(j, i)) * dt;
+          }
+          Real inf = h0 < cap ? h0 : cap;
+          inf = act(jj, ii) != Real(0) ? inf : Real(0);
+          const Real h1 = h0 - inf;
+          const Real removed = h0 - h1;
+          const Real hs = h0 > Real(0) ? h0 : Real(1);
+          const Real scale = h1 > dry ? h1 / hs : Real(0);
+          h(jj, ii) = h1;
+          qx(jj, ii) *= scale;
+          qy(jj, ii) *= scale;
+          cum(j, i) += removed;
+          row += static_cast<double>(removed);
+        }
+        row_sum(j) = row;
+      });
+}
+
 }  // namespace
 
 struct Solver::Impl {
@@ -460,6 +516,15 @@ struct Solver::Impl {
   bool metric_valid = false;
   double last_max_speed = 0;
   MassBalance mb;
+
+  // Infiltration (views allocated only when a model is set): parameters and
+  // state on the unpadded grid (j, i), per-row infiltrated depth sums.
+  InfiltrationModel infil_model = InfiltrationModel::kNone;
+  Field2D infil_a, infil_b, infil_c, infil_cum, infil_time;
+  Kokkos::View<double*, MemSpace> infil_rows;
+  std::vector<double> infil_initial;  // F0 per cell [j * nx + i]
+  void ResetInfiltrationState();
+  double Infiltrate(double dt);  // volume infiltrated in this step (m3)
   KernelTimes times;
   Kokkos::Timer timer;
   // With profile_kernels: fence and add the time since the last mark.
@@ -636,6 +701,7 @@ void Solver::SetState(const HostState& st) {
     Kokkos::deep_copy(s.vmax, vh);
     Kokkos::deep_copy(s.arrival, th);
   }
+  s.ResetInfiltrationState();
   s.metric_valid = false;
   s.mb = MassBalance{};
   s.mb.initial_volume = Volume();
@@ -1099,6 +1165,12 @@ double Solver::Step(double dt_limit) {
     s.Mark(&KernelTimes::sources);
   }
 
+  double infiltration_volume = 0;
+  if (s.infil_model != InfiltrationModel::kNone) {
+    infiltration_volume = s.Infiltrate(dt);
+    s.Mark(&KernelTimes::infiltration);
+  }
+
   // Reduce the per-chunk results in chunk order (deterministic).
   auto m_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), s.chunk_metric);
   auto sp_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), s.chunk_speed);
@@ -1117,6 +1189,7 @@ double Solver::Step(double dt_limit) {
   s.last_dt = dt;
   s.mb.boundary_net_out += out;
   s.mb.inflow_in += inflow_volume;
+  s.mb.infiltration_out += infiltration_volume;
   if (s.rain_is_field) {
     s.mb.rain_in += s.rain_field_volume_rate * dt;
   } else {
@@ -1158,6 +1231,13 @@ SolverState Solver::Export() const {
   st.max_depth = MaxDepth();
   st.max_speed = MaxSpeed();
   st.arrival_time = ArrivalTime();
+  if (s.infil_model != InfiltrationModel::kNone) {
+    st.infiltrated_depth = InfiltratedDepth();
+    if (s.infil_model == InfiltrationModel::kHorton) {
+      auto th = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), s.infil_time);
+      st.infiltration_time.assign(th.data(), th.data() + th.size());
+    }
+  }
   return st;
 }
 
@@ -1175,6 +1255,21 @@ void Solver::Import(const SolverState& st) {
     if (f->size() != n)
       throw std::invalid_argument(fmt::format(
           "Import: field {} has {} values, the domain has nx*ny = {}", name, f->size(), n));
+  const bool ga = s.infil_model == InfiltrationModel::kGreenAmpt;
+  const bool horton = s.infil_model == InfiltrationModel::kHorton;
+  const std::pair<const char*, std::size_t> infil_fields[] = {
+      {"infiltrated_depth", st.infiltrated_depth.size()},
+      {"infiltration_time", st.infiltration_time.size()}};
+  for (const auto& [name, size] : infil_fields) {
+    const bool want = std::string(name) == "infiltrated_depth" ? (ga || horton) : horton;
+    if (size != (want ? n : 0))
+      throw std::invalid_argument(fmt::format(
+          "Import: field {} has {} values; with {} infiltration it must have {}", name, size,
+          ga       ? "Green-Ampt"
+          : horton ? "Horton"
+                   : "no",
+          want ? n : 0));
+  }
   // Exact copies (no clamping): the values came from a Real state.
   auto put = [&](const Field2D& view, const std::vector<double>& f) {
     if (view.extent(0) != static_cast<std::size_t>(s.ny + 2)) return;  // not tracked
@@ -1190,6 +1285,13 @@ void Solver::Import(const SolverState& st) {
   put(s.hmax, st.max_depth);
   put(s.vmax, st.max_speed);
   put(s.arrival, st.arrival_time);
+  auto put_flat = [&](const Field2D& view, const std::vector<double>& f) {
+    auto m = Kokkos::create_mirror_view(view);
+    for (std::size_t k = 0; k < n; ++k) m.data()[k] = static_cast<Real>(f[k]);
+    Kokkos::deep_copy(view, m);
+  };
+  if (ga || horton) put_flat(s.infil_cum, st.infiltrated_depth);
+  if (horton) put_flat(s.infil_time, st.infiltration_time);
   s.t = st.time;
   s.steps = st.steps;
   s.last_dt = st.last_dt;
@@ -1208,7 +1310,8 @@ KernelTimes Solver::kernel_times() const {
                    bytes(s.gn2) + bytes(s.hmax) + bytes(s.rain) + bytes(s.vmax) + bytes(s.arrival) +
                    bytes(s.ybnd) + bytes(s.chunk_metric) + bytes(s.chunk_speed) +
                    bytes(s.chunk_depth) + bytes(s.chunk_out) + bytes(s.halo_kind) +
-                   bytes(s.halo_seg);
+                   bytes(s.halo_seg) + bytes(s.infil_a) + bytes(s.infil_b) + bytes(s.infil_c) +
+                   bytes(s.infil_cum) + bytes(s.infil_time) + bytes(s.infil_rows);
   return t;
 }
 
@@ -1252,6 +1355,111 @@ std::vector<double> Solver::ArrivalTime() const {
   for (int j = 0; j < s.ny; ++j)
     for (int i = 0; i < s.nx; ++i) out[s.dom.Index(i, j)] = th(j + 1, i + 1);
   return out;
+}
+
+void Solver::SetInfiltration(const Infiltration& p) {
+  Impl& s = *impl_;
+  const std::size_t n = static_cast<std::size_t>(s.nx) * s.ny;
+  if (p.model == InfiltrationModel::kNone) {
+    s.infil_model = InfiltrationModel::kNone;
+    s.infil_a = s.infil_b = s.infil_c = s.infil_cum = s.infil_time = Field2D();
+    s.infil_rows = Kokkos::View<double*, MemSpace>();
+    s.infil_initial.clear();
+    return;
+  }
+  const bool horton = p.model == InfiltrationModel::kHorton;
+  const std::vector<double> default_f{1e-3};
+  const std::vector<double>& f_init = p.initial_f.empty() ? default_f : p.initial_f;
+  struct Param {
+    const char* name;
+    const std::vector<double>* v;
+  };
+  const std::vector<Param> params =
+      horton ? std::vector<Param>{{"f0", &p.f0}, {"fc", &p.fc}, {"k", &p.k}}
+             : std::vector<Param>{
+                   {"ks", &p.ks}, {"psi", &p.psi}, {"dtheta", &p.dtheta}, {"initial_f", &f_init}};
+  for (const auto& [name, v] : params)
+    if (v->size() != 1 && v->size() != n)
+      throw std::invalid_argument(fmt::format(
+          "SetInfiltration: {} has {} values, expected 1 or nx*ny = {}", name, v->size(), n));
+  auto at = [](const std::vector<double>& v, std::size_t k) { return v.size() == 1 ? v[0] : v[k]; };
+  std::vector<double> a(n, 0.0), b(n, 0.0), c(n, 0.0);
+  s.infil_initial.assign(n, 0.0);
+  for (std::size_t k = 0; k < n; ++k) {
+    if (!s.dom.active.empty() && !s.dom.active[k]) continue;
+    for (const auto& [name, v] : params) {
+      const double x = at(*v, k);
+      if (!(x >= 0) || !std::isfinite(x))
+        throw std::invalid_argument(
+            fmt::format("SetInfiltration: {} must be finite and >= 0, got {} at (i={}, j={})", name,
+                        x, k % s.nx, k / s.nx));
+    }
+    if (horton) {
+      if (at(p.fc, k) > at(p.f0, k))
+        throw std::invalid_argument(
+            fmt::format("SetInfiltration: Horton fc ({}) must be <= f0 ({}) at (i={}, j={})",
+                        at(p.fc, k), at(p.f0, k), k % s.nx, k / s.nx));
+      a[k] = at(p.f0, k) - at(p.fc, k);
+      b[k] = at(p.fc, k);
+      c[k] = at(p.k, k);
+    } else {
+      if (!(at(f_init, k) > 0))
+        throw std::invalid_argument(fmt::format(
+            "SetInfiltration: Green-Ampt initial_f must be > 0 (f = Ks (1 + psi dtheta / F) is "
+            "singular at F = 0), got {} at (i={}, j={})",
+            at(f_init, k), k % s.nx, k / s.nx));
+      a[k] = at(p.ks, k);
+      b[k] = at(p.psi, k) * at(p.dtheta, k);
+      s.infil_initial[k] = at(f_init, k);
+    }
+  }
+  auto upload = [&](const char* label, const std::vector<double>& v) {
+    Field2D f(std::string(label), s.ny, s.nx);
+    auto m = Kokkos::create_mirror_view(f);
+    for (std::size_t k = 0; k < n; ++k) m.data()[k] = static_cast<Real>(v[k]);
+    Kokkos::deep_copy(f, m);
+    return f;
+  };
+  s.infil_a = upload("solver::infiltration_a", a);
+  s.infil_b = upload("solver::infiltration_b", b);
+  s.infil_c = horton ? upload("solver::infiltration_c", c) : Field2D();
+  s.infil_cum = Field2D("solver::infiltrated_depth", s.ny, s.nx);
+  s.infil_time = horton ? Field2D("solver::infiltration_time", s.ny, s.nx) : Field2D();
+  s.infil_rows = Kokkos::View<double*, MemSpace>("solver::infiltration_rows", s.ny);
+  s.infil_model = p.model;
+  s.ResetInfiltrationState();
+}
+
+void Solver::Impl::ResetInfiltrationState() {
+  if (infil_model == InfiltrationModel::kNone) return;
+  auto m = Kokkos::create_mirror_view(infil_cum);
+  for (std::size_t k = 0; k < infil_initial.size(); ++k)
+    m.data()[k] = static_cast<Real>(infil_initial[k]);
+  Kokkos::deep_copy(infil_cum, m);
+  if (infil_model == InfiltrationModel::kHorton) Kokkos::deep_copy(infil_time, Real(0));
+}
+
+double Solver::Impl::Infiltrate(double dt) {
+  const Real rdt = static_cast<Real>(dt), dry = static_cast<Real>(opt.dry_depth);
+  if (infil_model == InfiltrationModel::kHorton) {
+    InfiltrateRows<true>(ny, nx, rdt, dry, h, qx, qy, act, infil_a, infil_b, infil_c, infil_cum,
+                         infil_time, infil_rows);
+  } else {
+    InfiltrateRows<false>(ny, nx, rdt, dry, h, qx, qy, act, infil_a, infil_b, infil_c, infil_cum,
+                          infil_time, infil_rows);
+  }
+  // Rows summed on the host in row order (deterministic).
+  auto rows = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), infil_rows);
+  double depth = 0;
+  for (int j = 0; j < ny; ++j) depth += rows(j);
+  return depth * dom.dx * dom.dy;
+}
+
+std::vector<double> Solver::InfiltratedDepth() const {
+  const Impl& s = *impl_;
+  if (s.infil_model == InfiltrationModel::kNone) return {};
+  auto m = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), s.infil_cum);
+  return std::vector<double>(m.data(), m.data() + m.size());
 }
 
 std::vector<double> Solver::MaxDepth() const {

@@ -364,5 +364,89 @@ TEST_F(ScenarioGdalTest, DemFullOfNodataIsAnError) {
   }
 }
 
+// Land-use classes (6 x 4, row 0 north): 1 grass, 2 road, 3 in one cell.
+std::string LanduseText(const std::string& cell_2_1 = "3") {
+  std::string s = "ncols 6\nnrows 4\nxllcorner 100\nyllcorner 200\ncellsize 10\n";
+  for (int r = 0; r < 4; ++r) {
+    for (int c = 0; c < 6; ++c) s += (r == 1 && c == 2 ? cell_2_1 : c < 3 ? "1" : "2") + " ";
+    s += "\n";
+  }
+  return s;
+}
+
+TEST_F(ScenarioConfigTest, LanduseThroughAManningTable) {
+  WriteText(dir_ + "/lu.asc", LanduseText());
+  const ScenarioConfig c = LoadScenario(Config(
+      "[domain]\ndem = \"dem.asc\"\nlanduse = \"lu.asc\"\n[manning_table]\n\"1\" = 0.035\n\"2\" = "
+      "0.013\n\"3\" = 0.1\n\"7\" = 0.05\n" +
+      Time()));
+  const solver::Domain& d = c.domain;
+  ASSERT_EQ(d.manning.size(), 24u);
+  // Raster row 1 is solver row j = 2.
+  EXPECT_DOUBLE_EQ(d.manning[d.Index(2, 2)], 0.1);
+  EXPECT_DOUBLE_EQ(d.manning[d.Index(0, 0)], 0.035);
+  EXPECT_DOUBLE_EQ(d.manning[d.Index(4, 3)], 0.013);
+  EXPECT_DOUBLE_EQ(d.manning[d.Index(5, 3)], 0.0);  // nodata cell of the DEM
+}
+
+TEST_F(ScenarioConfigTest, LanduseErrors) {
+  WriteText(dir_ + "/lu.asc", LanduseText());
+  const std::string dom = "[domain]\ndem = \"dem.asc\"\nlanduse = \"lu.asc\"\n";
+  // A class of the raster missing from the table: the class and its first cell.
+  ExpectError(dom + "[manning_table]\n\"1\" = 0.035\n\"2\" = 0.013\n" + Time(), "manning_table",
+              "class 3 (first at column 2, row 1");
+  ExpectError(dom + "[manning_table]\n\"1\" = 0.035\n\"2\" = -0.013\n\"3\" = 0.1\n" + Time(),
+              "manning_table.2", ">= 0");
+  ExpectError(dom + "[manning_table]\ngrass = 0.035\n" + Time(), "manning_table.grass",
+              "integer land-use class code");
+  ExpectError(dom + Time(), "manning_table", "needs a [manning_table]");
+  ExpectError(dom + "manning = 0.03\n[manning_table]\n\"1\" = 0.03\n" + Time(), "domain.landuse",
+              "not both");
+  ExpectError(Domain() + "[manning_table]\n\"1\" = 0.03\n" + Time(), "manning_table",
+              "only used with domain.landuse");
+  WriteText(dir_ + "/lu.asc", LanduseText("2.5"));
+  ExpectError(dom + "[manning_table]\n\"1\" = 0.035\n\"2\" = 0.013\n" + Time(), "domain.landuse",
+              "integers, got 2.5 at column 2, row 1");
+}
+
+TEST_F(ScenarioConfigTest, InfiltrationSections) {
+  WriteText(dir_ + "/ks.asc", LanduseText());  // 1, 2 or 3 (m/s: only the values matter)
+  const ScenarioConfig ga = LoadScenario(Config(Domain() + Time() +
+                                                "[infiltration]\nmodel = \"green_ampt\"\nks = "
+                                                "\"ks.asc\"\npsi = 0.11\ndtheta = 0.3\n"));
+  EXPECT_EQ(ga.infiltration.model, InfiltrationModel::kGreenAmpt);
+  ASSERT_EQ(ga.infiltration.ks.size(), 24u);
+  EXPECT_DOUBLE_EQ(ga.infiltration.ks[ga.domain.Index(2, 2)], 3.0);
+  EXPECT_EQ(ga.infiltration.psi, (std::vector<double>{0.11}));
+  EXPECT_TRUE(ga.infiltration.initial_f.empty());  // solver default 1e-3
+  const ScenarioConfig h =
+      LoadScenario(Config(Domain() + Time() +
+                          "[infiltration]\nmodel = \"horton\"\nf0 = 1e-4\nfc = 1e-5\nk = "
+                          "2e-3\n"));
+  EXPECT_EQ(h.infiltration.model, InfiltrationModel::kHorton);
+  EXPECT_EQ(h.infiltration.k, (std::vector<double>{2e-3}));
+  const ScenarioConfig none = LoadScenario(Config(Domain() + Time()));
+  EXPECT_EQ(none.infiltration.model, InfiltrationModel::kNone);
+}
+
+TEST_F(ScenarioConfigTest, InfiltrationErrors) {
+  const std::string ga = Domain() + Time() + "[infiltration]\nmodel = \"green_ampt\"\n";
+  ExpectError(ga + "ks = -1e-5\npsi = 0.1\ndtheta = 0.3\n", "infiltration.ks", ">= 0");
+  ExpectError(ga + "ks = 1e-5\ndtheta = 0.3\n", "infiltration.psi", "missing");
+  ExpectError(ga + "ks = 1e-5\npsi = 0.1\ndtheta = 0.3\ninitial_infiltration = 0\n",
+              "infiltration.initial_infiltration", "> 0");
+  ExpectError(ga + "ks = 1e-5\npsi = 0.1\ndtheta = 0.3\nf0 = 1\n", "infiltration.f0",
+              "unknown key");
+  ExpectError(ga + "ks = 1e-5\npsi = \"nope.asc\"\ndtheta = 0.3\n", "infiltration.psi", "nope.asc");
+  ExpectError(Domain() + Time() + "[infiltration]\nmodel = \"philip\"\n", "infiltration.model",
+              "green_ampt or horton");
+  ExpectError(Domain() + Time() +
+                  "[infiltration]\nmodel = \"horton\"\nf0 = 1e-5\nfc = 1e-4\nk = "
+                  "1e-3\n",
+              "infiltration.fc", "<= infiltration.f0");
+  ExpectError(Domain() + Time() + "[infiltration]\nmodel = \"horton\"\nf0 = 1e-4\nfc = 1e-5\n",
+              "infiltration.k", "missing");
+}
+
 }  // namespace
 }  // namespace floodwarn::solver

@@ -49,6 +49,10 @@ struct ScenarioConfig {
 
   Options options;  // [time] cfl, max_dt and [solver] keys
 
+  // [infiltration] (model kNone without the table); per-cell parameters are
+  // indexed [j * nx + i], uniform ones have size 1.
+  Infiltration infiltration;
+
   // [rain] in m/s (empty = no rain)
   TimeSeries rain_m_per_s;
   // [[inflow]]

@@ -92,9 +92,40 @@ struct KernelTimes {
   double boundary_face_rows = 0;  // "solver::boundary_face_rows"
   double update_chunks = 0;       // "solver::update_chunks" (fluxes, update, friction, CFL)
   double sources = 0;             // "solver::add_sources"
+  double infiltration = 0;        // "solver::infiltration"
   double reduce = 0;              // per-chunk results to the host, dt, blow-up check
   // Bytes held on the device by the solver's arrays (state, bed, masks, face buffers).
   std::size_t device_bytes = 0;
+};
+
+// Infiltration into the ground (issue #3), applied per active cell after the
+// flux update and the sources of each step (kernel "solver::infiltration").
+enum class InfiltrationModel {
+  kNone,
+  // Green & Ampt (1911): capacity f = Ks (1 + psi dtheta / F), F the depth
+  // infiltrated so far; explicit in time: i = min(h, f dt), F += i.
+  kGreenAmpt,
+  // Horton (1940): capacity f = fc + (f0 - fc) exp(-k t_p), t_p the time the
+  // cell has had water on it; the capacity is integrated exactly over the step:
+  // i = min(h, fc dt + (f0 - fc) exp(-k t_p) (1 - exp(-k dt)) / k).
+  kHorton,
+};
+
+// Parameters, each a vector of size 1 (uniform) or nx*ny (per cell, indexed
+// [j * nx + i]; values in inactive cells are ignored). Only those of the
+// chosen model are read. All must be finite and >= 0.
+struct Infiltration {
+  InfiltrationModel model = InfiltrationModel::kNone;
+  // Green-Ampt
+  std::vector<double> ks;         // saturated hydraulic conductivity (m/s)
+  std::vector<double> psi;        // wetting-front suction head (m)
+  std::vector<double> dtheta;     // moisture deficit (-)
+  std::vector<double> initial_f;  // initial cumulative infiltration F0 (m), > 0 (f is
+                                  // singular at F = 0); empty = 1e-3
+  // Horton
+  std::vector<double> f0;  // initial capacity (m/s)
+  std::vector<double> fc;  // final capacity (m/s), <= f0
+  std::vector<double> k;   // decay constant (1/s)
 };
 
 // Host copy of the state, per-cell vectors indexed [j * nx + i].
@@ -111,9 +142,10 @@ struct MassBalance {
   double rain_in = 0;           // rain onto active cells
   double inflow_in = 0;         // point inflows
   double boundary_net_out = 0;  // net outflow through outflow/level/inflow edges (negative = in)
-  // volume - initial - (rain + inflow - outflow)
+  double infiltration_out = 0;  // water infiltrated into the ground
+  // volume - initial - (rain + inflow - outflow - infiltration)
   double Error() const {
-    return volume - initial_volume - (rain_in + inflow_in - boundary_net_out);
+    return volume - initial_volume - (rain_in + inflow_in - boundary_net_out - infiltration_out);
   }
   // |Error| relative to the largest volume term involved.
   double RelativeError() const;
@@ -131,6 +163,9 @@ struct SolverState {
   MassBalance mass_balance;
   std::vector<double> h, hu, hv;
   std::vector<double> max_depth, max_speed, arrival_time;
+  // With infiltration (empty otherwise): cumulative infiltrated depth F (m),
+  // and for Horton the infiltration time t_p (s).
+  std::vector<double> infiltrated_depth, infiltration_time;
 };
 
 // A blow-up: NaN, or depth/speed beyond Options' bounds. The message names the
@@ -166,6 +201,14 @@ class Solver {
   // replaces a uniform series. A time-varying field (radar) is fed by calling
   // this at each new frame.
   void SetRainField(const std::vector<double>& rate_m_per_s);
+
+  // Infiltration model and parameters (see Infiltration); model kNone turns it
+  // off. Sets every cell's cumulative infiltration to F0 (t_p to 0); SetState
+  // does the same. Throws std::invalid_argument on bad sizes or values.
+  void SetInfiltration(const Infiltration& params);
+  // Cumulative infiltrated depth F per cell (m, including F0), indexed
+  // [j * nx + i]; empty without infiltration.
+  std::vector<double> InfiltratedDepth() const;
 
   double time() const;
   void set_time(double t);
