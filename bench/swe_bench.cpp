@@ -38,7 +38,7 @@ struct RunResult {
   double mass_rel_error = 0;
 };
 
-RunResult RunCase(int n, double end, bool half_dry, bool profile) {
+RunResult RunCase(int n, double end, bool half_dry, bool profile, bool extremes) {
   fs::Domain d;
   d.nx = n;
   d.ny = n;
@@ -47,6 +47,7 @@ RunResult RunCase(int n, double end, bool half_dry, bool profile) {
   d.manning = {0.03};
   fs::Options opt;
   opt.profile_kernels = profile;
+  opt.track_extremes = extremes;
   fs::Solver solver(d, opt);
   fs::HostState st;
   st.h.assign(d.bed.size(), 0.0);
@@ -75,6 +76,7 @@ int main(int argc, char** argv) {
   double end = 5.0;
   std::string which = "both";
   bool profile = false;
+  bool no_extremes = false;
   app.add_option("--n", n, "cells per side (2000 = the standard case)")
       ->check(CLI::Range(16, 20000));
   app.add_option("--end", end, "simulated seconds")->check(CLI::PositiveNumber);
@@ -82,6 +84,8 @@ int main(int argc, char** argv) {
   app.add_option("--case", which, "wet, halfdry or both")
       ->check(CLI::IsMember({"wet", "halfdry", "both"}));
   app.add_flag("--profile", profile, "fence and time each kernel (breakdown)");
+  app.add_flag("--no-extremes", no_extremes,
+               "do not track max speed and arrival time (Options::track_extremes)");
   CLI11_PARSE(app, argc, argv);
 
   Kokkos::initialize(argc, argv);
@@ -96,7 +100,7 @@ int main(int argc, char** argv) {
     for (const bool dry : {false, true}) {
       if ((dry && which == "wet") || (!dry && which == "halfdry")) continue;
       std::vector<RunResult> rs;
-      for (int k = 0; k < runs; ++k) rs.push_back(RunCase(n, end, dry, profile));
+      for (int k = 0; k < runs; ++k) rs.push_back(RunCase(n, end, dry, profile, !no_extremes));
       std::vector<double> cups;
       for (const auto& r : rs) cups.push_back(r.cups);
       std::sort(cups.begin(), cups.end());

@@ -50,18 +50,6 @@ using FaceRows = Kokkos::View<Real***, Kokkos::LayoutRight, MemSpace>;  // [row]
 
 enum HaloKind : int { kHaloWall = 0, kHaloOutflow = 1, kHaloLevel = 2, kHaloInflow = 3 };
 
-// Runs body(i) for i in [0, n) along a row.
-template <class Body>
-KOKKOS_FORCEINLINE_FUNCTION void RowFor(const TeamMember& member, int n, const Body& body) {
-  if constexpr (kHostKernels) {
-    (void)member;
-#pragma GCC ivdep
-    for (int i = 0; i < n; ++i) body(i);
-  } else {
-    Kokkos::parallel_for(Kokkos::TeamVectorRange(member, n), body);
-  }
-}
-
 struct RowMax {
   Real metric;  // max of (|u|+c)/dx + (|v|+c)/dy
   Real speed;   // max of max(|u|, |v|)
@@ -143,14 +131,32 @@ struct StepKernel {
     Real* const ol = out + kMomLeft * stride;
     Real* const orr = out + kMomRight * stride;
     Real* const ot = out + kTang * stride;
-    RowFor(member, n, [=](int k) {
+    auto face = [=](int k) {
       const FaceFlux f = ComputeFaceFlux(g, dry, L.h[k], lqn[k], lqt[k], L.z[k], L.a[k], R.h[k],
                                          rqn[k], rqt[k], R.z[k], R.a[k]);
       om[k] = f.mass;
       ol[k] = f.mom_left;
       orr[k] = f.mom_right;
       ot[k] = f.tang;
-    });
+    };
+    if constexpr (kHostKernels) {
+      // The body written out rather than through the lambda: once the kernel
+      // grew, g++ stopped inlining the lambda into the loop, the loop then
+      // called it per face and did not vectorise (half the speed).
+      (void)member;
+      (void)face;
+#pragma GCC ivdep
+      for (int k = 0; k < n; ++k) {
+        const FaceFlux f = ComputeFaceFlux(g, dry, L.h[k], lqn[k], lqt[k], L.z[k], L.a[k], R.h[k],
+                                           rqn[k], rqt[k], R.z[k], R.a[k]);
+        om[k] = f.mass;
+        ol[k] = f.mom_left;
+        orr[k] = f.mom_right;
+        ot[k] = f.tang;
+      }
+    } else {
+      Kokkos::parallel_for(Kokkos::TeamVectorRange(member, n), face);
+    }
   }
 
   // An inflow edge face passes exactly the prescribed unit discharge q into
@@ -317,7 +323,8 @@ struct StepKernel {
       hn = hn > Real(0) ? hn : Real(0);
       const bool wet = hn > dry && a != Real(0);
       const Real hs = wet ? hn : Real(1);
-      const Real fr = FrictionFactor(gr[i] * dt, hs, qxn, qyn);
+      const Real qabs = Sqrt(qxn * qxn + qyn * qyn);
+      const Real fr = FrictionFactorAbs(gr[i] * dt, hs, qabs);
       qxn = wet ? qxn * fr : Real(0);
       qyn = wet ? qyn * fr : Real(0);
       hn = a != Real(0) ? hn : Real(0);
@@ -338,7 +345,7 @@ struct StepKernel {
       const Real sp = ua > va ? ua : va;
       const Real spd = sp == sp ? sp : inf;
       if constexpr (kTrack) {
-        const Real speed = Sqrt(qxn * qxn + qyn * qyn) * inv_h;
+        const Real speed = qabs * fr * inv_h;  // |q| after friction, no second sqrt
         vmr[i] = speed > vmr[i] ? speed : vmr[i];
         const Real ta = tar[i];
         tar[i] = (ta != ta && hn > arrival_depth) ? t_new : ta;  // NaN until first wet

@@ -125,11 +125,15 @@ KOKKOS_FORCEINLINE_FUNCTION Real InvCbrt(Real h) {
 // Implicit in the friction factor, so it only ever damps q and stays stable
 // for thin sheet flow on steep slopes at the CFL time step.
 // `gn2dt` = g n^2 dt. Returns the factor 1 / (1 + ...).
-KOKKOS_FORCEINLINE_FUNCTION Real FrictionFactor(Real gn2dt, Real h, Real qx, Real qy) {
+// `qabs` = |q| = sqrt(qx^2 + qy^2), passed in so that the caller can reuse it
+// (|q| after friction is qabs times the factor: both components scale alike).
+KOKKOS_FORCEINLINE_FUNCTION Real FrictionFactorAbs(Real gn2dt, Real h, Real qabs) {
   const Real r = InvCbrt(h);                  // h^(-1/3)
   const Real r7 = r * r * r * r * r * r * r;  // h^(-7/3)
-  const Real qabs = Sqrt(qx * qx + qy * qy);
   return Real(1) / (Real(1) + gn2dt * qabs * r7);
+}
+KOKKOS_FORCEINLINE_FUNCTION Real FrictionFactor(Real gn2dt, Real h, Real qx, Real qy) {
+  return FrictionFactorAbs(gn2dt, h, Sqrt(qx * qx + qy * qy));
 }
 
 }  // namespace floodwarn::solver
