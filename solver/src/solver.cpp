@@ -127,35 +127,22 @@ struct StepKernel {
     const Real* const lqt = normal_is_x ? L.qy : L.qx;
     const Real* const rqn = normal_is_x ? R.qx : R.qy;
     const Real* const rqt = normal_is_x ? R.qy : R.qx;
-    Real* const om = out + kMass * stride;
-    Real* const ol = out + kMomLeft * stride;
-    Real* const orr = out + kMomRight * stride;
-    Real* const ot = out + kTang * stride;
-    auto face = [=](int k) {
-      const FaceFlux f = ComputeFaceFlux(g, dry, L.h[k], lqn[k], lqt[k], L.z[k], L.a[k], R.h[k],
-                                         rqn[k], rqt[k], R.z[k], R.a[k]);
-      om[k] = f.mass;
-      ol[k] = f.mom_left;
-      orr[k] = f.mom_right;
-      ot[k] = f.tang;
-    };
     if constexpr (kHostKernels) {
-      // The body written out rather than through the lambda: once the kernel
-      // grew, g++ stopped inlining the lambda into the loop, the loop then
-      // called it per face and did not vectorise (half the speed).
+      // The loop calls the force-inlined functions itself, not a lambda: once
+      // the kernel grew, g++ stopped inlining a lambda here, the loop called
+      // it once per face and did not vectorise (half the speed).
       (void)member;
-      (void)face;
 #pragma GCC ivdep
-      for (int k = 0; k < n; ++k) {
-        const FaceFlux f = ComputeFaceFlux(g, dry, L.h[k], lqn[k], lqt[k], L.z[k], L.a[k], R.h[k],
-                                           rqn[k], rqt[k], R.z[k], R.a[k]);
-        om[k] = f.mass;
-        ol[k] = f.mom_left;
-        orr[k] = f.mom_right;
-        ot[k] = f.tang;
-      }
+      for (int k = 0; k < n; ++k)
+        StoreFace(out, stride, k,
+                  ComputeFaceFlux(g, dry, L.h[k], lqn[k], lqt[k], L.z[k], L.a[k], R.h[k], rqn[k],
+                                  rqt[k], R.z[k], R.a[k]));
     } else {
-      Kokkos::parallel_for(Kokkos::TeamVectorRange(member, n), face);
+      Kokkos::parallel_for(Kokkos::TeamVectorRange(member, n), [=](int k) {
+        StoreFace(out, stride, k,
+                  ComputeFaceFlux(g, dry, L.h[k], lqn[k], lqt[k], L.z[k], L.a[k], R.h[k], rqn[k],
+                                  rqt[k], R.z[k], R.a[k]));
+      });
     }
   }
 
@@ -419,15 +406,6 @@ struct BoundaryRowsKernel {
     });
   }
 };
-
-KOKKOS_FORCEINLINE_FUNCTION Real Exp(Real x) {
-  using std::exp;
-  return exp(x);
-}
-KOKKOS_FORCEINLINE_FUNCTION Real Expm1(Real x) {
-  using std::expm1;
-  return expm1(x);
-}
 
 // Infiltration over rows [0, ny) (unpadded parameter/state fields (j, i),
 // padded h/q/act (j + 1, i + 1)). Per cell: capacity over the step `cap`,

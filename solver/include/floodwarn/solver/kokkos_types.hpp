@@ -30,6 +30,14 @@ KOKKOS_FORCEINLINE_FUNCTION Real Cbrt(Real x) {
   using std::cbrt;
   return cbrt(x);
 }
+KOKKOS_FORCEINLINE_FUNCTION Real Exp(Real x) {
+  using std::exp;
+  return exp(x);
+}
+KOKKOS_FORCEINLINE_FUNCTION Real Expm1(Real x) {
+  using std::expm1;
+  return expm1(x);
+}
 KOKKOS_FORCEINLINE_FUNCTION Real Abs(Real x) { return x < Real(0) ? -x : x; }
 
 }  // namespace floodwarn::solver
