@@ -411,10 +411,78 @@ std::map<long, double> ParseManningTable(const Ctx& ctx, const toml::table& t) {
   return out;
 }
 
+// domain.buildings: a mask raster (nonzero = building, nodata = none) on the
+// DEM's grid (nearest-neighbour resampling). building_mode "blocked" (default)
+// makes building cells inactive, walls exactly like DEM nodata; "raised" keeps
+// them active with the bed raised by building_height, so water ponds against
+// them and overtops them when deep enough. Runs before any per-cell parameter
+// and before the points are located, so all of them see the final mask.
+void ApplyBuildings(const Ctx& ctx, const toml::table& t, const grids::RasterD& dem,
+                    ScenarioConfig& cfg) {
+  const toml::node* bn = t.get("buildings");
+  const toml::node* mode_node = t.get("building_mode");
+  const toml::node* height_node = t.get("building_height");
+  if (bn == nullptr) {
+    if (mode_node != nullptr)
+      ctx.Fail("domain.building_mode", mode_node, "only used with domain.buildings");
+    if (height_node != nullptr)
+      ctx.Fail("domain.building_height", height_node, "only used with domain.buildings");
+    return;
+  }
+  const std::string mode = GetString(ctx, t, "domain", "building_mode").value_or("blocked");
+  if (mode != "blocked" && mode != "raised")
+    ctx.Fail("domain.building_mode", mode_node,
+             fmt::format("expected blocked or raised, got '{}'", mode));
+  const bool raised = mode == "raised";
+  if (!raised && height_node != nullptr)
+    ctx.Fail("domain.building_height", height_node, "only used with domain.building_mode = raised");
+  const double height = GetNumber(ctx, t, "domain", "building_height").value_or(10.0);
+  if (height < 0)
+    ctx.Fail("domain.building_height", height_node, fmt::format("must be >= 0 m, got {}", height));
+  if (!bn->is_string())
+    ctx.Fail("domain.buildings", bn,
+             fmt::format("expected a raster path (nonzero = building), got {}", TypeName(*bn)));
+  const std::string path = ctx.Resolve(std::string(bn->as_string()->get()));
+  grids::RasterD mask = LoadRaster(ctx, "domain.buildings", bn, path);
+  // 0/1 before resampling: the raster's nodata means "no building", not a gap.
+  for (int row = 0; row < mask.rows(); ++row)
+    for (int col = 0; col < mask.cols(); ++col)
+      mask(col, row) = !mask.IsNodata(col, row) && mask(col, row) != 0 ? 1.0 : 0.0;
+  mask.set_nodata(std::nullopt);
+  mask = OnDemGrid(ctx, "domain.buildings", bn, mask, dem, path, grids::Resample::kNearest);
+
+  Domain& d = cfg.domain;
+  cfg.buildings.assign(d.active.size(), 0);
+  std::size_t count = 0, left = 0;
+  for (int j = 0; j < d.ny; ++j) {
+    for (int i = 0; i < d.nx; ++i) {
+      const std::size_t k = d.Index(i, j);
+      const int row = d.ny - 1 - j;
+      if (d.active[k] && !mask.IsNodata(i, row) && mask(i, row) != 0) {
+        cfg.buildings[k] = 1;
+        ++count;
+        if (raised)
+          d.bed[k] += height;
+        else
+          d.active[k] = 0;
+      }
+      left += d.active[k];
+    }
+  }
+  if (left == 0)
+    ctx.Fail(
+        "domain.buildings", bn,
+        fmt::format("{}: buildings cover every cell of the DEM, no active cell is left", path));
+  spdlog::info("buildings file={} cells={} mode={}{}", path, count, mode,
+               raised ? fmt::format(" height_m={}", height) : "");
+}
+
 grids::RasterD ParseDomain(const Ctx& ctx, const toml::table& t, const toml::table& root,
                            ScenarioConfig& cfg) {
   const std::string p = "domain";
-  CheckKeys(ctx, t, p, {"dem", "manning", "landuse", "initial_depth", "initial_wse"});
+  CheckKeys(ctx, t, p,
+            {"dem", "manning", "landuse", "initial_depth", "initial_wse", "buildings",
+             "building_mode", "building_height"});
   const auto dem_rel = GetString(ctx, t, p, "dem");
   if (!dem_rel)
     ctx.Fail("domain.dem", &t,
@@ -453,6 +521,10 @@ grids::RasterD ParseDomain(const Ctx& ctx, const toml::table& t, const toml::tab
   }
   if (active == 0)
     ctx.Fail("domain.dem", t.get("dem"), fmt::format("{}: every cell is nodata", cfg.dem_path));
+  ApplyBuildings(ctx, t, dem, cfg);
+  max_bed = -std::numeric_limits<double>::infinity();
+  for (std::size_t k = 0; k < n; ++k)
+    if (d.active[k]) max_bed = std::max(max_bed, d.bed[k]);
   for (std::size_t k = 0; k < n; ++k)
     if (!d.active[k]) d.bed[k] = max_bed;  // walls; the value is never used
 
@@ -733,13 +805,19 @@ void ParseRain(const Ctx& ctx, const toml::table& t, ScenarioConfig& cfg) {
     ctx.Fail("rain.times", t.get("times"), "only used with an array rain.rates_mm_per_h");
 }
 
-// (x, y) must lie in an active cell; returns the cell.
-void LocatePoint(const Ctx& ctx, const std::string& key, const toml::node* node, const Domain& d,
-                 double x, double y, int& i, int& j) {
+// (x, y) must lie in an active cell off any building (cfg.buildings);
+// returns the cell.
+void LocatePoint(const Ctx& ctx, const std::string& key, const toml::node* node,
+                 const ScenarioConfig& cfg, double x, double y, int& i, int& j) {
+  const Domain& d = cfg.domain;
   if (!d.CellOf(x, y, i, j))
     ctx.Fail(key, node,
              fmt::format("point ({}, {}) is outside the grid (x in [{}, {}], y in [{}, {}])", x, y,
                          d.x_west, d.x_west + d.nx * d.dx, d.y_south, d.y_south + d.ny * d.dy));
+  if (!cfg.buildings.empty() && cfg.buildings[d.Index(i, j)])
+    ctx.Fail(key, node,
+             fmt::format("point ({}, {}) lies on a building of domain.buildings ({})", x, y,
+                         CellText(d, i, j)));
   if (!d.active[d.Index(i, j)])
     ctx.Fail(key, node,
              fmt::format("point ({}, {}) lies in a nodata cell of the DEM ({})", x, y,
@@ -764,7 +842,7 @@ void ParseInflows(const Ctx& ctx, const toml::array& a, ScenarioConfig& cfg) {
     in.x = RequireNumber(ctx, t, p, "x");
     in.y = RequireNumber(ctx, t, p, "y");
     int i = 0, j = 0;
-    LocatePoint(ctx, p, &t, cfg.domain, in.x, in.y, i, j);
+    LocatePoint(ctx, p, &t, cfg, in.x, in.y, i, j);
     bool used_times = false;
     in.discharge = ParseSeries(ctx, t, p, "discharge", {"discharge_m3s", true, 1.0}, used_times);
     if (t.get("times") != nullptr && !used_times)
@@ -893,7 +971,7 @@ void ParseOutput(const Ctx& ctx, const toml::table* t, ScenarioConfig& cfg) {
                      fmt::format("duplicate point name '{}'", op.name));
         op.x = RequireNumber(ctx, pt, pp, "x");
         op.y = RequireNumber(ctx, pt, pp, "y");
-        LocatePoint(ctx, pp, &pt, cfg.domain, op.x, op.y, op.i, op.j);
+        LocatePoint(ctx, pp, &pt, cfg, op.x, op.y, op.i, op.j);
         cfg.points.push_back(std::move(op));
       }
     }

@@ -84,7 +84,7 @@ enum FaceComponent { kMass = 0, kMomLeft = 1, kMomRight = 2, kTang = 3, kCompone
 
 struct StepKernel {
   // State, padded with one halo cell on each side: (jj, ii) = (j + 1, i + 1).
-  Field2D h, qx, qy, z, act, gn2, hmax, rain;
+  Field2D h, qx, qy, z, act, gn2, hmax, rain, rain_b;
   Field2D vmax, arrival;  // max speed, arrival time (only with track_extremes)
   FaceRows ybnd;          // precomputed face rows at chunk starts and the north edge
   Kokkos::View<int*, MemSpace> halo_kind, halo_seg;
@@ -93,6 +93,7 @@ struct StepKernel {
   Kokkos::View<double*, MemSpace> chunk_out;
   int nx, ny, chunk_rows;
   Real g, dry, dt, rdx, rdy, inv_dx, inv_dy, rain_dt;
+  Real rain_wa, rain_wb;  // step-mean weights of the two rain frames (field path)
   Real t_new, arrival_depth;
   bool rain_field, track;
 
@@ -281,6 +282,7 @@ struct StepKernel {
     const Real* const ar = &act(jj, 1);
     const Real* const gr = &gn2(jj, 1);
     const Real* const rr = kRainField ? &rain(jj, 1) : nullptr;
+    const Real* const rb = kRainField ? &rain_b(jj, 1) : nullptr;
     Real* const vmr = kTrack ? &vmax(jj, 1) : nullptr;
     Real* const tar = kTrack ? &arrival(jj, 1) : nullptr;
     const Real* const xm = xbuf + kMass * xs;
@@ -298,12 +300,13 @@ struct StepKernel {
     // stores and keep the loop from being if-converted.
     const Real dt = this->dt, rdx = this->rdx, rdy = this->rdy, dry = this->dry, g = this->g;
     const Real inv_dx = this->inv_dx, inv_dy = this->inv_dy, rain_dt = this->rain_dt;
+    const Real rain_wa = this->rain_wa, rain_wb = this->rain_wb;
     const Real t_new = this->t_new, arrival_depth = this->arrival_depth;
 
     auto cell = [=](int i) -> RowMax {
       const Real a = ar[i];
       Real src = rain_dt;
-      if constexpr (kRainField) src = rr[i] * dt;
+      if constexpr (kRainField) src = (rain_wa * rr[i] + rain_wb * rb[i]) * dt;
       Real hn = hr[i] + rdx * (xm[i] - xm[i + 1]) + rdy * (bm[i] - tm[i]) + src * a;
       Real qxn = qxr[i] + rdx * (xr[i] - xl[i + 1]) + rdy * (bt[i] - tt[i]);
       Real qyn = qyr[i] + rdx * (xt[i] - xt[i + 1]) + rdy * (br[i] - tl[i]);
@@ -491,7 +494,12 @@ struct Solver::Impl {
 
   TimeSeries rain_series;
   bool rain_is_field = false;
-  double rain_field_volume_rate = 0;  // sum(rate * area) over active cells, m3/s
+  // Rain frames: field A (`rain`) at rain_t_a, field B (`rain_b`) at rain_t_b,
+  // linear in time between them and clamped outside. SetRainField makes B
+  // alias A with rain_t_b = rain_t_a.
+  Field2D rain_b;
+  double rain_t_a = 0, rain_t_b = 0;
+  double rain_vol_a = 0, rain_vol_b = 0;  // sum(Real(rate) * area) over active cells, m3/s
   double active_area = 0;
 
   double t = 0;
@@ -538,6 +546,7 @@ void Solver::Impl::Allocate() {
   gn2 = Field2D("solver::g_n2", py, px);
   hmax = Field2D("solver::max_depth", py, px);
   rain = Field2D("solver::rain_rate", 1, 1);
+  rain_b = rain;
   vmax = Field2D("solver::max_speed", opt.track_extremes ? py : 1, opt.track_extremes ? px : 1);
   arrival =
       Field2D("solver::arrival_time", opt.track_extremes ? py : 1, opt.track_extremes ? px : 1);
@@ -837,30 +846,69 @@ void Solver::SetRainUniform(const TimeSeries& rate) {
   impl_->rain_is_field = false;
 }
 
-void Solver::SetRainField(const std::vector<double>& rate) {
-  Impl& s = *impl_;
-  const std::size_t n = static_cast<std::size_t>(s.nx) * s.ny;
-  if (rate.size() != n) throw std::invalid_argument("SetRainField: need nx*ny rates");
-  if (s.rain.extent(0) != static_cast<std::size_t>(s.ny + 2))
-    s.rain = Field2D("solver::rain_rate", s.ny + 2, s.nx + 2);
-  auto rh = Kokkos::create_mirror_view(s.rain);
+namespace {
+
+// Copies a per-cell rate field (nx*ny, m/s) into a padded view; returns the
+// volume rate over active cells accumulated from the same Real values the
+// kernel adds.
+double FillRainField(const Domain& dom, const std::vector<double>& rate, const char* what,
+                     Field2D& view) {
+  const std::size_t n = static_cast<std::size_t>(dom.nx) * dom.ny;
+  if (rate.size() != n) throw std::invalid_argument(fmt::format("{}: need nx*ny rates", what));
+  if (view.extent(0) != static_cast<std::size_t>(dom.ny + 2))
+    view = Field2D("solver::rain_rate", dom.ny + 2, dom.nx + 2);
+  auto rh = Kokkos::create_mirror_view(view);
   Kokkos::deep_copy(rh, Real(0));
-  // The volume rate is accumulated from the same Real values the kernel adds.
   double vol_rate = 0;
-  for (int j = 0; j < s.ny; ++j) {
-    for (int i = 0; i < s.nx; ++i) {
-      const double r = rate[s.dom.Index(i, j)];
+  for (int j = 0; j < dom.ny; ++j) {
+    for (int i = 0; i < dom.nx; ++i) {
+      const double r = rate[dom.Index(i, j)];
       if (!(r >= 0) || !std::isfinite(r))
-        throw std::invalid_argument(fmt::format(
-            "SetRainField: rate must be finite and >= 0, got {} at (i={}, j={})", r, i, j));
-      const bool a = s.dom.active.empty() || s.dom.active[s.dom.Index(i, j)];
+        throw std::invalid_argument(
+            fmt::format("{}: rate must be finite and >= 0, got {} at (i={}, j={})", what, r, i, j));
+      const bool a = dom.active.empty() || dom.active[dom.Index(i, j)];
       rh(j + 1, i + 1) = static_cast<Real>(r);
-      if (a) vol_rate += static_cast<double>(static_cast<Real>(r)) * s.dom.dx * s.dom.dy;
+      if (a) vol_rate += static_cast<double>(static_cast<Real>(r)) * dom.dx * dom.dy;
     }
   }
-  Kokkos::deep_copy(s.rain, rh);
+  Kokkos::deep_copy(view, rh);
+  return vol_rate;
+}
+
+// Weight of frame B averaged over [t0, t1] for w(t) = clamp((t - ta) / (tb - ta), 0, 1);
+// tb <= ta means frame A only.
+double RainWeightB(double ta, double tb, double t0, double t1) {
+  if (!(tb > ta)) return 0.0;
+  const double mean = TimeSeries({ta, tb}, {0.0, 1.0}, "rain frames").Mean(t0, t1);
+  return std::min(1.0, std::max(0.0, mean));
+}
+
+}  // namespace
+
+void Solver::SetRainField(const std::vector<double>& rate) {
+  Impl& s = *impl_;
+  s.rain_vol_a = FillRainField(s.dom, rate, "SetRainField", s.rain);
+  s.rain_b = s.rain;
+  s.rain_vol_b = s.rain_vol_a;
+  s.rain_t_a = s.rain_t_b = 0;
   s.rain_is_field = true;
-  s.rain_field_volume_rate = vol_rate;
+}
+
+void Solver::SetRainFrames(const std::vector<double>& rate_a, double t_a,
+                           const std::vector<double>& rate_b, double t_b) {
+  Impl& s = *impl_;
+  if (!std::isfinite(t_a) || !std::isfinite(t_b) || !(t_b > t_a))
+    throw std::invalid_argument(
+        fmt::format("SetRainFrames: need finite frame times t_a < t_b, got {} and {}", t_a, t_b));
+  // Give B its own storage if it still aliases A (after SetRainField).
+  if (s.rain_b.data() == s.rain.data()) s.rain_b = Field2D("solver::rain_rate_b", 1, 1);
+  const double va = FillRainField(s.dom, rate_a, "SetRainFrames (frame a)", s.rain);
+  const double vb = FillRainField(s.dom, rate_b, "SetRainFrames (frame b)", s.rain_b);
+  s.rain_vol_a = va;
+  s.rain_vol_b = vb;
+  s.rain_t_a = t_a;
+  s.rain_t_b = t_b;
+  s.rain_is_field = true;
 }
 
 double Solver::Volume() const {
@@ -1048,6 +1096,7 @@ double Solver::Step(double dt_limit) {
   k.gn2 = s.gn2;
   k.hmax = s.hmax;
   k.rain = s.rain;
+  k.rain_b = s.rain_b;
   k.vmax = s.vmax;
   k.arrival = s.arrival;
   k.track = s.opt.track_extremes;
@@ -1076,6 +1125,10 @@ double Solver::Step(double dt_limit) {
   if (!s.rain_is_field && !s.rain_series.empty())
     rain_rate_mean = s.rain_series.Mean(s.t, s.t + dt);
   k.rain_dt = static_cast<Real>(rain_rate_mean * dt);
+  double rain_wb = 0;
+  if (s.rain_is_field) rain_wb = RainWeightB(s.rain_t_a, s.rain_t_b, s.t, s.t + dt);
+  k.rain_wa = static_cast<Real>(1.0 - rain_wb);
+  k.rain_wb = static_cast<Real>(rain_wb);
 
   {
     const BoundaryRowsKernel rows{k};
@@ -1176,7 +1229,10 @@ double Solver::Step(double dt_limit) {
   s.mb.inflow_in += inflow_volume;
   s.mb.infiltration_out += infiltration_volume;
   if (s.rain_is_field) {
-    s.mb.rain_in += s.rain_field_volume_rate * dt;
+    // The kernel adds (wa * A + wb * B) * dt per cell with Real weights.
+    s.mb.rain_in += (static_cast<double>(k.rain_wa) * s.rain_vol_a +
+                     static_cast<double>(k.rain_wb) * s.rain_vol_b) *
+                    dt;
   } else {
     s.mb.rain_in += static_cast<double>(k.rain_dt) * s.active_area;
   }
@@ -1292,8 +1348,9 @@ KernelTimes Solver::kernel_times() const {
     return v.span() * sizeof(typename std::decay_t<decltype(v)>::value_type);
   };
   t.device_bytes = bytes(s.h) + bytes(s.qx) + bytes(s.qy) + bytes(s.z) + bytes(s.act) +
-                   bytes(s.gn2) + bytes(s.hmax) + bytes(s.rain) + bytes(s.vmax) + bytes(s.arrival) +
-                   bytes(s.ybnd) + bytes(s.chunk_metric) + bytes(s.chunk_speed) +
+                   bytes(s.gn2) + bytes(s.hmax) + bytes(s.rain) +
+                   (s.rain_b.data() != s.rain.data() ? bytes(s.rain_b) : 0) + bytes(s.vmax) +
+                   bytes(s.arrival) + bytes(s.ybnd) + bytes(s.chunk_metric) + bytes(s.chunk_speed) +
                    bytes(s.chunk_depth) + bytes(s.chunk_out) + bytes(s.halo_kind) +
                    bytes(s.halo_seg) + bytes(s.infil_a) + bytes(s.infil_b) + bytes(s.infil_c) +
                    bytes(s.infil_cum) + bytes(s.infil_time) + bytes(s.infil_rows);

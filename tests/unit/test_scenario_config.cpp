@@ -448,5 +448,149 @@ TEST_F(ScenarioConfigTest, InfiltrationErrors) {
               "infiltration.k", "missing");
 }
 
+// Buildings mask on the DEM's grid (6 x 4, row 0 north): buildings at column 2
+// and 3 of row 1 (values 1 and 7: any nonzero), over the DEM's nodata cell
+// (column 5, row 0: stays outside the domain, not a building); column 2 of
+// row 2 is the mask's nodata (no building); everything else 0.
+std::string BuildingsText() {
+  std::string s =
+      "ncols 6\nnrows 4\nxllcorner 100\nyllcorner 200\ncellsize 10\nNODATA_value -9999\n";
+  s += "0 0 0 0 0 1\n";
+  s += "0 0 1 7 0 0\n";
+  s += "0 0 -9999 0 0 0\n";
+  s += "0 0 0 0 0 0\n";
+  return s;
+}
+
+bool IsBuildingCell(int col, int row) { return row == 1 && (col == 2 || col == 3); }
+
+TEST_F(ScenarioConfigTest, BlockedBuildingsBecomeExactlyTheInactiveMaskCells) {
+  WriteText(dir_ + "/b.asc", BuildingsText());
+  const ScenarioConfig c = LoadScenario(Config(Domain("buildings = \"b.asc\"\n") + Time()));
+  const solver::Domain& d = c.domain;  // the fixture's Domain() hides the type
+  ASSERT_EQ(c.buildings.size(), 24u);
+  for (int j = 0; j < d.ny; ++j) {
+    for (int i = 0; i < d.nx; ++i) {
+      const int row = d.ny - 1 - j;
+      const bool dem_nodata = row == 0 && i == 5;
+      const std::size_t k = d.Index(i, j);
+      EXPECT_EQ(d.active[k], dem_nodata || IsBuildingCell(i, row) ? 0 : 1) << i << "," << row;
+      EXPECT_EQ(c.buildings[k], IsBuildingCell(i, row) ? 1 : 0) << i << "," << row;
+      if (d.active[k]) {
+        EXPECT_DOUBLE_EQ(d.bed[k], 10.0 * row + i);
+      }
+    }
+  }
+}
+
+TEST_F(ScenarioConfigTest, RaisedBuildingsRaiseExactlyTheMaskBeds) {
+  WriteText(dir_ + "/b.asc", BuildingsText());
+  const ScenarioConfig c = LoadScenario(
+      Config(Domain("buildings = \"b.asc\"\nbuilding_mode = \"raised\"\nbuilding_height = 2.5\n"
+                    "initial_wse = 100\n") +
+             Time()));
+  const solver::Domain& d = c.domain;  // the fixture's Domain() hides the type
+  for (int j = 0; j < d.ny; ++j) {
+    for (int i = 0; i < d.nx; ++i) {
+      const int row = d.ny - 1 - j;
+      const std::size_t k = d.Index(i, j);
+      if (row == 0 && i == 5) {
+        EXPECT_EQ(d.active[k], 0);
+        continue;
+      }
+      EXPECT_EQ(d.active[k], 1) << i << "," << row;
+      const double bed = 10.0 * row + i + (IsBuildingCell(i, row) ? 2.5 : 0.0);
+      EXPECT_DOUBLE_EQ(d.bed[k], bed) << i << "," << row;
+      EXPECT_DOUBLE_EQ(c.initial_depth[k], 100.0 - bed);  // wse over the raised bed
+    }
+  }
+  // Default height: 10 m.
+  const ScenarioConfig c10 = LoadScenario(
+      Config(Domain("buildings = \"b.asc\"\nbuilding_mode = \"raised\"\n") + Time(), "c10.toml"));
+  EXPECT_DOUBLE_EQ(c10.domain.bed[c10.domain.Index(2, 2)], 10.0 * 1 + 2 + 10.0);
+  EXPECT_DOUBLE_EQ(c10.domain.bed[c10.domain.Index(2, 1)], 10.0 * 2 + 2);
+}
+
+TEST_F(ScenarioConfigTest, BuildingErrorsNameTheKey) {
+  WriteText(dir_ + "/b.asc", BuildingsText());
+  const std::string b = "buildings = \"b.asc\"\n";
+  ExpectError(Domain(b + "building_mode = \"walls\"\n") + Time(), "domain.building_mode",
+              "blocked or raised");
+  ExpectError(Domain(b + "building_mode = \"raised\"\nbuilding_height = -1\n") + Time(),
+              "domain.building_height", ">= 0");
+  ExpectError(Domain(b + "building_height = 3\n") + Time(), "domain.building_height",
+              "building_mode = raised");
+  ExpectError(Domain("building_mode = \"raised\"\n") + Time(), "domain.building_mode",
+              "only used with domain.buildings");
+  ExpectError(Domain("buildings = \"nope.asc\"\n") + Time(), "domain.buildings", "nope.asc");
+  ExpectError(Domain("buildings = 1\n") + Time(), "domain.buildings", "raster path");
+  WriteText(dir_ + "/small.asc", DemText(5, 4));
+  ExpectError(Domain("buildings = \"small.asc\"\n") + Time(), "domain.buildings", "does not match");
+  // A mask over every cell leaves no active cell.
+  std::string all = "ncols 6\nnrows 4\nxllcorner 100\nyllcorner 200\ncellsize 10\n";
+  for (int r = 0; r < 4; ++r) all += "1 1 1 1 1 1\n";
+  WriteText(dir_ + "/all.asc", all);
+  ExpectError(Domain("buildings = \"all.asc\"\n") + Time(), "domain.buildings", "no active cell");
+  // A building on an output point or a point inflow, in either mode
+  // (x = 125, y = 225 is column 2, row 1).
+  for (const std::string mode : {"blocked", "raised"}) {
+    const std::string dom = Domain(b + "building_mode = \"" + mode + "\"\n") + Time();
+    ExpectError(dom +
+                    "[[output.point]]\nname = \"a\"\nx = 105\ny = 205\n"
+                    "[[output.point]]\nname = \"roof\"\nx = 125\ny = 225\n",
+                "output.point[1]", "building");
+    ExpectError(dom + "[[inflow]]\nx = 135\ny = 225\ndischarge = 1\n", "inflow[0]", "building");
+  }
+}
+
+}  // namespace
+}  // namespace floodwarn::solver
+
+namespace floodwarn::solver {
+namespace {
+
+// A buildings mask GeoTIFF on 20 m cells (the DEM has 10 m): each DEM cell
+// takes the value of the coarse cell it lies in (nearest). Coarse column 1 of
+// row 0 is a building (DEM columns 2-3, rows 0-1); coarse column 2 of row 1 is
+// the mask's nodata (no building); the rest 0.
+TEST_F(ScenarioGdalTest, CoarserBuildingsMaskIsResampledNearest) {
+  grids::WriteGeoTiff(dir_ + "/dem.tif", Dem("EPSG:25832"));
+  grids::RasterD m(3, 2, grids::GeoTransform{100, 240, 20, 20}, 0.0);
+  m.set_nodata(-1.0);
+  m(1, 0) = 5.0;
+  m(2, 1) = -1.0;
+  m.set_crs_wkt("EPSG:25832");
+  grids::WriteGeoTiff(dir_ + "/b.tif", m);
+  const ScenarioConfig cfg = LoadScenario(
+      Write("[domain]\ndem = \"dem.tif\"\nmanning = 0.03\nbuildings = \"b.tif\"\n[time]\nend = "
+            "10.0\n"));
+  const Domain& d = cfg.domain;
+  for (int j = 0; j < d.ny; ++j) {
+    for (int i = 0; i < d.nx; ++i) {
+      const int row = d.ny - 1 - j;
+      const bool building = row <= 1 && (i == 2 || i == 3);
+      EXPECT_EQ(d.active[d.Index(i, j)], building ? 0 : 1) << i << "," << row;
+      EXPECT_EQ(cfg.buildings[d.Index(i, j)], building ? 1 : 0) << i << "," << row;
+    }
+  }
+}
+
+TEST_F(ScenarioGdalTest, BuildingsMaskInAnotherCrsIsAnError) {
+  grids::WriteGeoTiff(dir_ + "/dem.tif", Dem("EPSG:25832"));
+  grids::WriteGeoTiff(dir_ + "/b.tif", Dem("EPSG:25833"));
+  const std::string path = Write(
+      "[domain]\ndem = \"dem.tif\"\nmanning = 0.03\nbuildings = \"b.tif\"\n[time]\nend = 10.0\n");
+  try {
+    LoadScenario(path);
+    ADD_FAILURE() << "no ConfigError for a buildings mask in another CRS";
+  } catch (const ConfigError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find(path), std::string::npos) << msg;
+    EXPECT_NE(msg.find("domain.buildings"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("b.tif"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("coordinate reference system"), std::string::npos) << msg;
+  }
+}
+
 }  // namespace
 }  // namespace floodwarn::solver

@@ -4,6 +4,7 @@
 // summary. Every key is documented in docs/CONFIG.md.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -41,6 +42,10 @@ struct ScenarioConfig {
   double nodata = -9999.0;  // nodata value written into output grids
   Domain domain;            // solver grid, j = 0 at the south, walls where the DEM is nodata
   std::vector<double> initial_depth;  // per solver cell [j * nx + i] (m), 0 outside
+  // domain.buildings: 1 on a building footprint, per solver cell [j * nx + i]
+  // (empty without a mask). Blocked buildings are also inactive in `domain`;
+  // raised ones keep active with the bed raised by building_height.
+  std::vector<std::uint8_t> buildings;
 
   // [time]; output_times is the expanded list (from output_interval or
   // output_times), strictly increasing, each in [0, end], always ending at end.

@@ -201,6 +201,12 @@ class Solver {
   // replaces a uniform series. A time-varying field (radar) is fed by calling
   // this at each new frame.
   void SetRainField(const std::vector<double>& rate_m_per_s);
+  // Two rain frames (m/s per cell, size nx*ny) at times t_a < t_b: the rate
+  // is linear in time between them and held at the nearer frame outside
+  // [t_a, t_b]; each step uses the exact step-mean weights. Replaces a
+  // uniform series or a single field. Call again when the run passes t_b.
+  void SetRainFrames(const std::vector<double>& rate_a_m_per_s, double t_a,
+                     const std::vector<double>& rate_b_m_per_s, double t_b);
 
   // Infiltration model and parameters (see Infiltration); model kNone turns it
   // off. Sets every cell's cumulative infiltration to F0 (t_p to 0); SetState
