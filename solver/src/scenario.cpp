@@ -777,32 +777,214 @@ void ParseSolver(const Ctx& ctx, const toml::table& t, ScenarioConfig& cfg) {
   positive("gravity", cfg.options.gravity, "m/s^2");
 }
 
-void ParseRain(const Ctx& ctx, const toml::table& t, ScenarioConfig& cfg) {
-  const std::string p = "rain";
-  CheckKeys(ctx, t, p, {"series", "times", "rates_mm_per_h"});
+// A rain series in mm/h (m/s once parsed) from `series` (CSV) or
+// `rates_mm_per_h` (+ `times`) of table `t` at `p` ("rain", "rain.zone[0]").
+TimeSeries ParseRainSeries(const Ctx& ctx, const toml::table& t, const std::string& p) {
   const toml::node* series = t.get("series");
   const toml::node* rates = t.get("rates_mm_per_h");
   const SeriesRules rules{"rate_mm_per_h", true, 1.0 / 3.6e6};
   bool used_times = false;
+  TimeSeries out;
   if (series != nullptr && rates != nullptr)
-    ctx.Fail("rain.rates_mm_per_h", rates,
-             "give either rain.series (a CSV file) or rain.rates_mm_per_h, not both");
+    ctx.Fail(Join(p, "rates_mm_per_h"), rates,
+             fmt::format("give either {} (a CSV file) or {}, not both", Join(p, "series"),
+                         Join(p, "rates_mm_per_h")));
   if (series != nullptr) {
     if (!series->is_string())
-      ctx.Fail("rain.series", series,
+      ctx.Fail(Join(p, "series"), series,
                fmt::format("expected a CSV file path (columns time_s,rate_mm_per_h), got {}",
                            TypeName(*series)));
-    cfg.rain_m_per_s = ParseSeries(ctx, t, p, "series", rules, used_times);
+    out = ParseSeries(ctx, t, p, "series", rules, used_times);
   } else if (rates != nullptr) {
     if (rates->is_string())
-      ctx.Fail("rain.rates_mm_per_h", rates,
-               "expected a number or an array (use rain.series for a CSV file)");
-    cfg.rain_m_per_s = ParseSeries(ctx, t, p, "rates_mm_per_h", rules, used_times);
+      ctx.Fail(
+          Join(p, "rates_mm_per_h"), rates,
+          fmt::format("expected a number or an array (use {} for a CSV file)", Join(p, "series")));
+    out = ParseSeries(ctx, t, p, "rates_mm_per_h", rules, used_times);
   } else {
-    ctx.Fail("rain.rates_mm_per_h", &t, "missing: give rain.series or rain.rates_mm_per_h");
+    ctx.Fail(Join(p, "rates_mm_per_h"), &t,
+             fmt::format("missing: give {} or {}", Join(p, "series"), Join(p, "rates_mm_per_h")));
   }
   if (t.get("times") != nullptr && !used_times)
-    ctx.Fail("rain.times", t.get("times"), "only used with an array rain.rates_mm_per_h");
+    ctx.Fail(Join(p, "times"), t.get("times"),
+             fmt::format("only used with an array {}", Join(p, "rates_mm_per_h")));
+  return out;
+}
+
+// [rain] zones = raster of integer zone ids + [[rain.zone]] series: frames at
+// the merged time points of all zones' series.
+void ParseRainZones(const Ctx& ctx, const toml::table& t, const grids::RasterD& dem,
+                    ScenarioConfig& cfg) {
+  const toml::node* zn = t.get("zones");
+  if (!zn->is_string())
+    ctx.Fail("rain.zones", zn,
+             fmt::format("expected a raster path (integer zone ids), got {}", TypeName(*zn)));
+  for (const char* k : {"series", "rates_mm_per_h", "times"})
+    if (t.get(k) != nullptr)
+      ctx.Fail(Join("rain", k), t.get(k),
+               "a uniform rain series cannot be combined with rain.zones: give each zone's "
+               "series in its [[rain.zone]] table");
+  const std::string path = ctx.Resolve(std::string(zn->as_string()->get()));
+  const grids::RasterD r = OnDemGrid(ctx, "rain.zones", zn, LoadRaster(ctx, "rain.zones", zn, path),
+                                     dem, path, grids::Resample::kNearest);
+
+  std::map<long, TimeSeries> series;
+  if (const toml::node* zt = t.get("zone")) {
+    const toml::array* a = zt->as_array();
+    if (a == nullptr || !a->is_array_of_tables())
+      ctx.Fail("rain.zone", zt,
+               "expected [[rain.zone]] tables (id, times + rates_mm_per_h or series)");
+    for (std::size_t k = 0; k < a->size(); ++k) {
+      const toml::table& z = *a->get(k)->as_table();
+      const std::string p = fmt::format("rain.zone[{}]", k);
+      CheckKeys(ctx, z, p, {"id", "times", "rates_mm_per_h", "series"});
+      const toml::node* idn = z.get("id");
+      if (idn == nullptr) ctx.Fail(Join(p, "id"), &z, "missing required key (integer zone id)");
+      if (!idn->is_integer())
+        ctx.Fail(Join(p, "id"), idn,
+                 fmt::format("expected an integer zone id, got {}", TypeName(*idn)));
+      const long id = static_cast<long>(idn->as_integer()->get());
+      if (series.count(id) != 0)
+        ctx.Fail(Join(p, "id"), idn, fmt::format("zone id {} is given twice", id));
+      series[id] = ParseRainSeries(ctx, z, p);
+    }
+  } else {
+    ctx.Fail("rain.zone", &t,
+             "rain.zones needs [[rain.zone]] tables (id, times + rates_mm_per_h or series)");
+  }
+
+  const Domain& d = cfg.domain;
+  const std::size_t n = static_cast<std::size_t>(d.nx) * d.ny;
+  std::vector<const TimeSeries*> cell_series(n, nullptr);
+  for (int row = 0; row < d.ny; ++row) {  // raster order: "first" is the north-west-most
+    const int j = d.ny - 1 - row;
+    for (int i = 0; i < d.nx; ++i) {
+      if (dem.IsNodata(i, row) || r.IsNodata(i, row)) continue;  // no zone: no rain
+      const double v = r(i, row);
+      if (!std::isfinite(v) || v != std::round(v) || std::fabs(v) > 1e15)
+        ctx.Fail(
+            "rain.zones", zn,
+            fmt::format("{}: zone ids must be integers, got {} at {}", path, v, CellText(d, i, j)));
+      const long id = static_cast<long>(v);
+      const auto it = series.find(id);
+      if (it == series.end())
+        ctx.Fail("rain.zones", zn,
+                 fmt::format("{}: zone id {} (first at {}) has no [[rain.zone]] table with id = {}",
+                             path, id, CellText(d, i, j), id));
+      cell_series[static_cast<std::size_t>(j) * d.nx + i] = &it->second;
+    }
+  }
+  std::vector<double> times;
+  for (const auto& [id, s] : series) times.insert(times.end(), s.times().begin(), s.times().end());
+  std::sort(times.begin(), times.end());
+  times.erase(std::unique(times.begin(), times.end()), times.end());
+  cfg.rain_frame_times = times;
+  cfg.rain_frames.assign(times.size(), std::vector<double>(n, 0.0));
+  for (std::size_t k = 0; k < times.size(); ++k)
+    for (std::size_t c = 0; c < n; ++c)
+      if (cell_series[c] != nullptr) cfg.rain_frames[k][c] = cell_series[c]->At(times[k]);
+}
+
+// [rain] grid = multi-band raster (band b = frame at times[b-1]) + times + kind.
+void ParseRainGrid(const Ctx& ctx, const toml::table& t, const grids::RasterD& dem,
+                   ScenarioConfig& cfg) {
+  const toml::node* gn = t.get("grid");
+  if (!gn->is_string())
+    ctx.Fail("rain.grid", gn,
+             fmt::format("expected a raster path (one band per time), got {}", TypeName(*gn)));
+  for (const char* k : {"series", "rates_mm_per_h", "zones", "zone"})
+    if (t.get(k) != nullptr)
+      ctx.Fail(Join("rain", k), t.get(k), "cannot be combined with rain.grid");
+  const toml::node* tn = t.get("times");
+  if (tn == nullptr) ctx.Fail("rain.times", &t, "missing: rain.grid needs times (s), one per band");
+  const std::vector<double> times = AsNumberArray(ctx, *tn, "rain.times");
+  CheckStrictlyIncreasing(ctx, times, "rain.times", tn);
+  const std::string kind = GetString(ctx, t, "rain", "kind").value_or("rate_mm_per_h");
+  const bool accumulation = kind == "accumulation_mm";
+  if (!accumulation && kind != "rate_mm_per_h")
+    ctx.Fail("rain.kind", t.get("kind"),
+             fmt::format("expected \"rate_mm_per_h\" or \"accumulation_mm\", got \"{}\"", kind));
+  if (accumulation && !(times.front() > 0))
+    ctx.Fail("rain.times", tn,
+             "with kind = \"accumulation_mm\" each band is the accumulation over the interval "
+             "ending at its time (the first from 0 s): times must be > 0");
+  const std::string path = ctx.Resolve(std::string(gn->as_string()->get()));
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec))
+    ctx.Fail("rain.grid", gn, fmt::format("file not found: {}", path));
+  std::string source = path;
+  std::string source_key = "rain.grid";
+  const toml::node* source_node = gn;
+  if (const auto var = GetString(ctx, t, "rain", "variable")) {
+    source = fmt::format("NETCDF:\"{}\":{}", path, *var);
+    source_key = "rain.variable";
+    source_node = t.get("variable");
+  }
+  const std::size_t nb = times.size();
+  const Domain& d = cfg.domain;
+  const std::size_t n = static_cast<std::size_t>(d.nx) * d.ny;
+  cfg.rain_frames.assign(nb, std::vector<double>(n, 0.0));
+  for (std::size_t b = 0; b < nb; ++b) {
+    grids::RasterD band;
+    try {
+      band = grids::ReadRaster(source, static_cast<int>(b + 1));
+    } catch (const std::exception& e) {
+      ctx.Fail(source_key, source_node,
+               fmt::format("{}: band {} (for rain.times[{}]) cannot be read (rain.times has {} "
+                           "entries, one per band): {}",
+                           source, b + 1, b, nb, e.what()));
+    }
+    const grids::RasterD r =
+        OnDemGrid(ctx, "rain.grid", gn, band, dem, path, grids::Resample::kBilinear);
+    const double scale =
+        accumulation ? 1.0 / (1000.0 * (times[b] - (b == 0 ? 0.0 : times[b - 1]))) : 1.0 / 3.6e6;
+    for (int row = 0; row < d.ny; ++row) {
+      const int j = d.ny - 1 - row;
+      for (int i = 0; i < d.nx; ++i) {
+        if (dem.IsNodata(i, row)) continue;
+        const double v = r.IsNodata(i, row) ? std::numeric_limits<double>::quiet_NaN() : r(i, row);
+        if (!(v >= 0) || !std::isfinite(v))
+          ctx.Fail("rain.grid", gn,
+                   fmt::format("{}: band {} (t = {} s): values inside the DEM must be finite and "
+                               ">= 0 {}, got {} at {}",
+                               path, b + 1, times[b], kind, v, CellText(d, i, j)));
+        cfg.rain_frames[b][static_cast<std::size_t>(j) * d.nx + i] = v * scale;
+      }
+    }
+  }
+  bool extra = false;
+  try {
+    grids::ReadRaster(source, static_cast<int>(nb + 1));
+    extra = true;
+  } catch (const std::exception&) {
+  }
+  if (extra)
+    ctx.Fail(
+        "rain.times", tn,
+        fmt::format("{} has more bands than rain.times has entries ({}): give one time per band",
+                    source, nb));
+  cfg.rain_frame_times = times;
+  cfg.rain_frames_stepwise = accumulation;
+}
+
+void ParseRain(const Ctx& ctx, const toml::table& t, const grids::RasterD& dem,
+               ScenarioConfig& cfg) {
+  const std::string p = "rain";
+  CheckKeys(ctx, t, p,
+            {"series", "times", "rates_mm_per_h", "zones", "zone", "grid", "kind", "variable"});
+  if (t.get("grid") != nullptr) {
+    ParseRainGrid(ctx, t, dem, cfg);
+    return;
+  }
+  for (const char* k : {"kind", "variable"})
+    if (t.get(k) != nullptr) ctx.Fail(Join(p, k), t.get(k), "only used with rain.grid");
+  if (t.get("zones") != nullptr) {
+    ParseRainZones(ctx, t, dem, cfg);
+    return;
+  }
+  if (t.get("zone") != nullptr)
+    ctx.Fail("rain.zone", t.get("zone"), "[[rain.zone]] tables need rain.zones (a zone raster)");
+  cfg.rain_m_per_s = ParseRainSeries(ctx, t, p);
 }
 
 // (x, y) must lie in an active cell off any building (cfg.buildings);
@@ -1094,7 +1276,7 @@ ScenarioConfig LoadScenario(const std::string& path) {
     ParseInfiltration(ctx, *t, dem, cfg);
   ParseTime(ctx, *GetTable(ctx, root, "", "time", true), cfg);
   if (const auto* t = GetTable(ctx, root, "", "solver", false)) ParseSolver(ctx, *t, cfg);
-  if (const auto* t = GetTable(ctx, root, "", "rain", false)) ParseRain(ctx, *t, cfg);
+  if (const auto* t = GetTable(ctx, root, "", "rain", false)) ParseRain(ctx, *t, dem, cfg);
   if (const auto* a = GetTableArray(ctx, root, "", "inflow")) ParseInflows(ctx, *a, cfg);
   if (const auto* a = GetTableArray(ctx, root, "", "boundary")) ParseBoundaries(ctx, *a, cfg);
   ParseOutput(ctx, GetTable(ctx, root, "", "output", false), cfg);
@@ -1279,6 +1461,34 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
     spdlog::info("restart from={} t_s={} steps={}", cfg.restart_from, restart_time, solver.steps());
   }
 
+  // Rain frames ([rain] zones / grid): frames k, k+1 while the run is in
+  // [t_k, t_{k+1}); the first before t_0 and the last after the last time held.
+  const std::vector<double>& ft = cfg.rain_frame_times;
+  long rain_frame = -2;  // the frame index set last (-2: none yet)
+  auto set_rain_frames = [&](double t) {
+    if (ft.empty()) return;
+    if (cfg.rain_frames_stepwise) {  // frame k over [t_{k-1}, t_k), none from the last time on
+      const long k = static_cast<long>(std::upper_bound(ft.begin(), ft.end(), t) - ft.begin());
+      if (k == rain_frame) return;
+      rain_frame = k;
+      if (k < static_cast<long>(ft.size()))
+        solver.SetRainField(cfg.rain_frames[k]);
+      else
+        solver.SetRainField(std::vector<double>(cfg.rain_frames[0].size(), 0.0));
+      return;
+    }
+    long k = static_cast<long>(std::upper_bound(ft.begin(), ft.end(), t) - ft.begin()) - 1;
+    if (k >= static_cast<long>(ft.size()) - 1) k = static_cast<long>(ft.size()) - 1;
+    if (k < 0) k = 0;  // before t_0 SetRainFrames holds frame 0
+    if (k == rain_frame) return;
+    rain_frame = k;
+    if (k + 1 < static_cast<long>(ft.size()))
+      solver.SetRainFrames(cfg.rain_frames[k], ft[k], cfg.rain_frames[k + 1], ft[k + 1]);
+    else
+      solver.SetRainField(cfg.rain_frames[k]);
+  };
+  set_rain_frames(solver.time());
+
   const std::size_t active =
       static_cast<std::size_t>(std::count(d.active.begin(), d.active.end(), std::uint8_t{1}));
   spdlog::info("run start config={} cells={}x{} active={} end_s={} outputs={} points={} dir={}",
@@ -1289,6 +1499,9 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
   std::vector<double> events = cfg.output_times;
   events.insert(events.end(), cfg.point_times.begin(), cfg.point_times.end());
   events.insert(events.end(), cfg.checkpoint_times.begin(), cfg.checkpoint_times.end());
+  // Rain frame times inside (0, end) are landing targets (nothing is written there).
+  for (const double tf : cfg.rain_frame_times)
+    if (tf > 0 && tf < cfg.end) events.push_back(tf);
   std::sort(events.begin(), events.end());
   events.erase(std::unique(events.begin(), events.end()), events.end());
   // After a restart: only what lies after the checkpoint's time (a point
@@ -1352,6 +1565,12 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
   try {
     for (const double te : events) {
       advance_to(te);
+      set_rain_frames(te);
+      const bool is_rain_only =
+          !std::binary_search(cfg.output_times.begin(), cfg.output_times.end(), te) &&
+          !std::binary_search(cfg.point_times.begin(), cfg.point_times.end(), te) &&
+          !std::binary_search(cfg.checkpoint_times.begin(), cfg.checkpoint_times.end(), te);
+      if (is_rain_only) continue;
       if (std::binary_search(cfg.checkpoint_times.begin(), cfg.checkpoint_times.end(), te) &&
           te > restart_time) {
         const std::string path =

@@ -2,9 +2,12 @@
 // input throws ConfigError naming the config file and the key.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include "floodwarn/grids/gdal_io.hpp"
 #include "floodwarn/solver/scenario.hpp"
@@ -590,6 +593,268 @@ TEST_F(ScenarioGdalTest, BuildingsMaskInAnotherCrsIsAnError) {
     EXPECT_NE(msg.find("b.tif"), std::string::npos) << msg;
     EXPECT_NE(msg.find("coordinate reference system"), std::string::npos) << msg;
   }
+}
+
+// ---------------------------------------------------------------------------
+// [rain] zones: per-zone rain series on a zone raster.
+
+// Zone raster on the 6 x 4 test DEM: zone 1 in columns 0-2, zone 2 in columns
+// 3-5; the DEM's nodata cell (column 5, row 0) holds 7, which has no table.
+std::string ZonesText() {
+  std::string s =
+      "ncols 6\nnrows 4\nxllcorner 100\nyllcorner 200\ncellsize 10\nNODATA_value -9999\n";
+  for (int r = 0; r < 4; ++r) {
+    for (int c = 0; c < 6; ++c) s += (r == 0 && c == 5) ? "7 " : (c < 3 ? "1 " : "2 ");
+    s += "\n";
+  }
+  return s;
+}
+
+const char* kTwoZones = R"(
+[rain]
+zones = "zones.asc"
+[[rain.zone]]
+id = 1
+times = [0.0, 30.0, 60.0]
+rates_mm_per_h = [0.0, 36.0, 0.0]
+[[rain.zone]]
+id = 2
+series = "zone2.csv"
+)";
+
+// Piecewise-linear reference, held outside.
+double Lin(const std::vector<double>& t, const std::vector<double>& v, double x) {
+  if (x <= t.front()) return v.front();
+  if (x >= t.back()) return v.back();
+  std::size_t k = 1;
+  while (t[k] < x) ++k;
+  return v[k - 1] + (v[k] - v[k - 1]) * (x - t[k - 1]) / (t[k] - t[k - 1]);
+}
+
+TEST_F(ScenarioConfigTest, RainZoneFramesReproduceEachZoneSeries) {
+  WriteText(dir_ + "/zones.asc", ZonesText());
+  WriteText(dir_ + "/zone2.csv", "time_s,rate_mm_per_h\n0,10\n45,20\n100,0\n");
+  const ScenarioConfig cfg = LoadScenario(Config(Domain() + Time() + kTwoZones));
+  const std::vector<double> t1 = {0, 30, 60}, v1 = {0, 36, 0};
+  const std::vector<double> t2 = {0, 45, 100}, v2 = {10, 20, 0};
+  EXPECT_TRUE(cfg.rain_m_per_s.empty());
+  ASSERT_EQ(cfg.rain_frame_times, (std::vector<double>{0, 30, 45, 60, 100}));
+  ASSERT_EQ(cfg.rain_frames.size(), 5u);
+  const auto& ft = cfg.rain_frame_times;
+  const int nx = cfg.domain.nx, ny = cfg.domain.ny;
+  for (double t : {0.0, 10.0, 30.0, 40.0, 45.0, 50.0, 59.0, 75.0, 100.0, 150.0}) {
+    std::size_t k = 0;
+    while (k + 2 < ft.size() && ft[k + 1] <= t) ++k;
+    const double w = std::min(1.0, std::max(0.0, (t - ft[k]) / (ft[k + 1] - ft[k])));
+    for (int j = 0; j < ny; ++j) {
+      for (int i = 0; i < nx; ++i) {
+        const std::size_t c = static_cast<std::size_t>(j) * nx + i;
+        const double got = (1 - w) * cfg.rain_frames[k][c] + w * cfg.rain_frames[k + 1][c];
+        const bool outside = (i == 5 && j == ny - 1);
+        const double want = outside ? 0.0 : (i < 3 ? Lin(t1, v1, t) : Lin(t2, v2, t)) / 3.6e6;
+        EXPECT_NEAR(got, want, 1e-15) << "t " << t << " cell " << i << "," << j;
+      }
+    }
+  }
+}
+
+TEST_F(ScenarioConfigTest, RainZonesGiveEachZoneItsVolumeInAClosedBox) {
+  // Flat 5 x 3 box; column 2 is nodata (a wall between the zones).
+  std::string dem = "ncols 5\nnrows 3\nxllcorner 0\nyllcorner 0\ncellsize 10\nNODATA_value -9999\n";
+  std::string zones = dem;
+  for (int r = 0; r < 3; ++r) {
+    dem += "0 0 -9999 0 0\n";
+    zones += "1 1 1 2 2\n";
+  }
+  WriteText(dir_ + "/flat.asc", dem);
+  WriteText(dir_ + "/zones.asc", zones);
+  const std::string path = Config(R"(
+[domain]
+dem = "flat.asc"
+manning = 0.03
+[time]
+end = 100.0
+output_interval = 50.0
+max_dt = 7.0
+[rain]
+zones = "zones.asc"
+[[rain.zone]]
+id = 1
+times = [0.0, 30.0, 60.0]
+rates_mm_per_h = [0.0, 36.0, 0.0]
+[[rain.zone]]
+id = 2
+times = [10.0, 45.0, 80.0]
+rates_mm_per_h = [10.0, 20.0, 5.0]
+[output]
+dir = "out"
+digits = 17
+)");
+  const ScenarioConfig cfg = LoadScenario(path);
+  const RunResult res = RunScenario(cfg);
+  ASSERT_TRUE(res.ok) << res.error;
+  EXPECT_DOUBLE_EQ(res.sim_time, 100.0);
+  // Exact integrals (mm/h * s) of each series over [0, 100], held outside.
+  const double i1 = 0.5 * 36.0 * 60.0;
+  const double i2 = 10.0 * 10.0 + 0.5 * (10 + 20) * 35 + 0.5 * (20 + 5) * 35 + 5.0 * 20.0;
+  const double area = 100.0;
+  const double want1 = 6 * area * i1 / 3.6e6, want2 = 6 * area * i2 / 3.6e6;
+  const grids::RasterD h = grids::ReadRaster(cfg.output_dir + "/depth_100s.asc");
+  double v1 = 0, v2 = 0;
+  for (int r = 0; r < 3; ++r) {
+    for (int c = 0; c < 5; ++c) {
+      if (c < 2) v1 += h(c, r) * area;
+      if (c > 2) v2 += h(c, r) * area;
+    }
+  }
+  const double tol = std::is_same<Real, double>::value ? 1e-10 : 1e-5;
+  EXPECT_NEAR(v1, want1, tol * want1);
+  EXPECT_NEAR(v2, want2, tol * want2);
+  EXPECT_NEAR(res.mass_balance.rain_in, want1 + want2, tol * (want1 + want2));
+}
+
+TEST_F(ScenarioConfigTest, RainZoneErrorsNameTheKey) {
+  WriteText(dir_ + "/zones.asc", ZonesText());
+  WriteText(dir_ + "/zone2.csv", "time_s,rate_mm_per_h\n0,10\n45,20\n100,0\n");
+  const std::string base = Domain() + Time();
+  const std::string z1 =
+      "[rain]\nzones = \"zones.asc\"\n[[rain.zone]]\nid = 1\nrates_mm_per_h = 3.0\n";
+  // Zone 2 in the raster without a table: the id and its first cell.
+  ExpectError(base + z1, "rain.zones", "zone id 2 (first at column 3, row 0");
+  ExpectError(
+      base + z1 + "[[rain.zone]]\nid = 2\ntimes = [0.0, 10.0]\nrates_mm_per_h = [1.0, -2.0]\n",
+      "rain.zone[1].rates_mm_per_h", ">= 0");
+  ExpectError(
+      base + z1 + "[[rain.zone]]\nid = 2\ntimes = [0.0, 10.0]\nrates_mm_per_h = [1.0, nan]\n",
+      "rain.zone[1].rates_mm_per_h[1]", "finite");
+  ExpectError(
+      base + z1 + "[[rain.zone]]\nid = 2\ntimes = [10.0, 0.0]\nrates_mm_per_h = [1.0, 2.0]\n",
+      "rain.zone[1].times", "strictly increasing");
+  ExpectError(base + z1 + "[[rain.zone]]\nid = 2.5\nrates_mm_per_h = 1.0\n", "rain.zone[1].id",
+              "integer");
+  ExpectError(base + z1 + "[[rain.zone]]\nid = 1\nrates_mm_per_h = 1.0\n", "rain.zone[1].id",
+              "twice");
+  ExpectError(base +
+                  "[rain]\nzones = \"zones.asc\"\nrates_mm_per_h = 3.0\n[[rain.zone]]\nid = 1\n"
+                  "rates_mm_per_h = 3.0\n",
+              "rain.rates_mm_per_h", "rain.zones");
+  ExpectError(base + "[rain]\nrates_mm_per_h = 3.0\n[[rain.zone]]\nid = 1\nrates_mm_per_h = 3.0\n",
+              "rain.zone", "rain.zones");
+  ExpectError(
+      base + "[rain]\nzones = \"missing.asc\"\n[[rain.zone]]\nid = 1\nrates_mm_per_h = 3.0\n",
+      "rain.zones", "file not found");
+  std::string frac = ZonesText();
+  frac.replace(frac.find("1 "), 2, "1.5 ");
+  WriteText(dir_ + "/zones.asc", frac);
+  ExpectError(base + z1 + "[[rain.zone]]\nid = 2\nrates_mm_per_h = 1.0\n", "rain.zones",
+              "integers, got 1.5");
+}
+
+// ---------------------------------------------------------------------------
+// [rain] grid: one band per time (a VRT stacking ESRI ASCII bands).
+
+// An ESRI ASCII raster on the 6 x 4 test DEM's grid with value f(col, row).
+template <class F>
+std::string GridText(F f, int cols = 6, int rows = 4, double west = 100, double south = 200) {
+  std::string s = "ncols " + std::to_string(cols) + "\nnrows " + std::to_string(rows) +
+                  "\nxllcorner " + std::to_string(west) + "\nyllcorner " + std::to_string(south) +
+                  "\ncellsize 10\nNODATA_value -9999\n";
+  for (int r = 0; r < rows; ++r) {
+    for (int c = 0; c < cols; ++c) s += std::to_string(f(c, r)) + " ";
+    s += "\n";
+  }
+  return s;
+}
+
+std::string VrtText(const std::vector<std::string>& bands, int cols = 6, int rows = 4,
+                    double west = 100, double north = 240) {
+  std::string s = "<VRTDataset rasterXSize=\"" + std::to_string(cols) + "\" rasterYSize=\"" +
+                  std::to_string(rows) + "\">\n<GeoTransform>" + std::to_string(west) +
+                  ", 10, 0, " + std::to_string(north) + ", 0, -10</GeoTransform>\n";
+  for (std::size_t b = 0; b < bands.size(); ++b)
+    s += "<VRTRasterBand dataType=\"Float64\" band=\"" + std::to_string(b + 1) +
+         "\"><NoDataValue>-9999</NoDataValue><SimpleSource><SourceFilename "
+         "relativeToVRT=\"1\">" +
+         bands[b] + "</SourceFilename><SourceBand>1</SourceBand></SimpleSource></VRTRasterBand>\n";
+  return s + "</VRTDataset>\n";
+}
+
+TEST_F(ScenarioConfigTest, RainGridBandsBecomeFrames) {
+  WriteText(dir_ + "/b1.asc", GridText([](int c, int) { return c; }));
+  WriteText(dir_ + "/b2.asc", GridText([](int c, int r) { return 2 * c + r; }));
+  WriteText(dir_ + "/rain.vrt", VrtText({"b1.asc", "b2.asc"}));
+  ScenarioConfig cfg = LoadScenario(
+      Config(Domain() + Time() + "[rain]\ngrid = \"rain.vrt\"\ntimes = [0.0, 60.0]\n"));
+  ASSERT_EQ(cfg.rain_frame_times, (std::vector<double>{0, 60}));
+  ASSERT_EQ(cfg.rain_frames.size(), 2u);
+  EXPECT_FALSE(cfg.rain_frames_stepwise);
+  const int nx = cfg.domain.nx, ny = cfg.domain.ny;
+  for (int j = 0; j < ny; ++j) {
+    for (int i = 0; i < nx; ++i) {
+      const int row = ny - 1 - j;
+      const std::size_t c = static_cast<std::size_t>(j) * nx + i;
+      const bool outside = (i == 5 && row == 0);
+      EXPECT_NEAR(cfg.rain_frames[0][c], outside ? 0.0 : i / 3.6e6, 1e-18);
+      EXPECT_NEAR(cfg.rain_frames[1][c], outside ? 0.0 : (2 * i + row) / 3.6e6, 1e-18);
+    }
+  }
+  cfg = LoadScenario(Config(Domain() + Time() +
+                            "[rain]\ngrid = \"rain.vrt\"\ntimes = [30.0, 90.0]\n"
+                            "kind = \"accumulation_mm\"\n"));
+  EXPECT_TRUE(cfg.rain_frames_stepwise);
+  const std::size_t c = 2;  // column 2, south row (row 3)
+  EXPECT_NEAR(cfg.rain_frames[0][c], 2.0 / 1000 / 30, 1e-18);
+  EXPECT_NEAR(cfg.rain_frames[1][c], 7.0 / 1000 / 60, 1e-18);
+}
+
+TEST_F(ScenarioConfigTest, RainGridAccumulationsGiveTheirVolume) {
+  WriteText(dir_ + "/flat.asc", GridText([](int, int) { return 0; }, 5, 3, 0, 0));
+  WriteText(dir_ + "/a1.asc", GridText([](int c, int) { return 1 + c; }, 5, 3, 0, 0));
+  WriteText(dir_ + "/a2.asc", GridText([](int, int r) { return 2 * r; }, 5, 3, 0, 0));
+  WriteText(dir_ + "/acc.vrt", VrtText({"a1.asc", "a2.asc"}, 5, 3, 0, 30));
+  const ScenarioConfig cfg = LoadScenario(Config(R"(
+[domain]
+dem = "flat.asc"
+manning = 0.03
+[time]
+end = 100.0
+max_dt = 5.0
+[rain]
+grid = "acc.vrt"
+times = [20.0, 50.0]
+kind = "accumulation_mm"
+[output]
+dir = "out"
+)"));
+  const RunResult res = RunScenario(cfg);
+  ASSERT_TRUE(res.ok) << res.error;
+  // Sum over cells of the accumulations (mm) times the cell area.
+  const double want = (3 * (1 + 2 + 3 + 4 + 5) + 5 * (0 + 2 + 4)) * 100.0 / 1000.0;
+  const double tol = std::is_same<Real, double>::value ? 1e-10 : 1e-5;
+  EXPECT_NEAR(res.mass_balance.rain_in, want, tol * want);
+}
+
+TEST_F(ScenarioConfigTest, RainGridErrorsNameTheKey) {
+  WriteText(dir_ + "/b1.asc", GridText([](int c, int) { return c; }));
+  WriteText(dir_ + "/neg.asc", GridText([](int c, int r) { return (c == 1 && r == 2) ? -1 : 0; }));
+  WriteText(dir_ + "/rain.vrt", VrtText({"b1.asc", "b1.asc"}));
+  WriteText(dir_ + "/neg.vrt", VrtText({"b1.asc", "neg.asc"}));
+  const std::string base = Domain() + Time() + "[rain]\n";
+  ExpectError(base + "grid = \"rain.vrt\"\ntimes = [0.0, 10.0, 20.0]\n", "rain.grid", "band 3");
+  ExpectError(base + "grid = \"rain.vrt\"\ntimes = [0.0]\n", "rain.times", "more bands");
+  ExpectError(base + "grid = \"rain.vrt\"\n", "rain.times", "missing");
+  ExpectError(base + "grid = \"rain.vrt\"\ntimes = [10.0, 0.0]\n", "rain.times",
+              "strictly increasing");
+  ExpectError(base + "grid = \"neg.vrt\"\ntimes = [0.0, 10.0]\n", "rain.grid", "band 2 (t = 10 s)");
+  ExpectError(base + "grid = \"nope.nc\"\ntimes = [0.0]\n", "rain.grid", "file not found");
+  ExpectError(base + "grid = \"rain.vrt\"\ntimes = [0.0, 10.0]\nvariable = \"precip\"\n",
+              "rain.variable", "precip");
+  ExpectError(base + "grid = \"rain.vrt\"\ntimes = [0.0, 10.0]\nkind = \"depth\"\n", "rain.kind");
+  ExpectError(base + "grid = \"rain.vrt\"\ntimes = [0.0, 10.0]\nkind = \"accumulation_mm\"\n",
+              "rain.times", "> 0");
+  ExpectError(base + "grid = \"rain.vrt\"\ntimes = [0.0, 10.0]\nrates_mm_per_h = 1.0\n",
+              "rain.rates_mm_per_h", "rain.grid");
+  ExpectError(base + "rates_mm_per_h = 1.0\nkind = \"rate_mm_per_h\"\n", "rain.kind", "rain.grid");
 }
 
 }  // namespace

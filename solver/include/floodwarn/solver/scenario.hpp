@@ -60,6 +60,16 @@ struct ScenarioConfig {
 
   // [rain] in m/s (empty = no rain)
   TimeSeries rain_m_per_s;
+  // [rain] zones / grid: rain frames in m/s per solver cell [j * nx + i] at
+  // strictly increasing times (s); the rate is linear in time between
+  // consecutive frames and held at the first / last frame outside them
+  // (unless rain_frames_stepwise).
+  // Empty without per-zone or gridded rain (then rain_m_per_s applies).
+  std::vector<double> rain_frame_times;
+  std::vector<std::vector<double>> rain_frames;
+  // true for [rain] grid with kind = "accumulation_mm": frame k is the
+  // constant rate over [t_{k-1}, t_k) (t_{-1} = 0), no rain from the last time on.
+  bool rain_frames_stepwise = false;
   // [[inflow]]
   std::vector<PointInflow> inflows;
   // [[boundary]] (edges not named stay walls)
