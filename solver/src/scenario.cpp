@@ -1516,6 +1516,8 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
                events.end());
 
   std::vector<std::vector<double>> rows;  // time, depth per point
+  std::vector<std::pair<int, int>> point_cells;
+  for (const auto& p : cfg.points) point_cells.emplace_back(p.i, p.j);
 
   std::vector<grids::CfPoint> nc_points;
   for (const auto& p : cfg.points) nc_points.push_back({p.name, p.x, p.y});
@@ -1582,15 +1584,17 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
       const bool is_output =
           next_output < cfg.output_times.size() && cfg.output_times[next_output] == te;
       const bool is_sample = std::binary_search(cfg.point_times.begin(), cfg.point_times.end(), te);
-      const HostState s = solver.Download();
       if (is_sample) {
+        // Only the sampled cells are copied (samples can be frequent).
         std::vector<double> row{te};
-        for (const auto& p : cfg.points) row.push_back(s.h[d.Index(p.i, p.j)]);
+        const std::vector<double> hp = solver.DepthAt(point_cells);
+        row.insert(row.end(), hp.begin(), hp.end());
         nc.AppendPointSample(te, std::vector<double>(row.begin() + 1, row.end()));
         rows.push_back(std::move(row));
       }
       if (is_output) {
         ++next_output;
+        const HostState s = solver.Download();
         const double dry = cfg.options.dry_depth;
         std::vector<double> u(s.h.size(), 0.0), v(s.h.size(), 0.0);
         for (std::size_t k = 0; k < s.h.size(); ++k) {

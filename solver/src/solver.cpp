@@ -1357,6 +1357,21 @@ KernelTimes Solver::kernel_times() const {
   return t;
 }
 
+std::vector<double> Solver::DepthAt(const std::vector<std::pair<int, int>>& cells) const {
+  const Impl& s = *impl_;
+  std::vector<double> out;
+  out.reserve(cells.size());
+  for (const auto& [i, j] : cells) {
+    if (i < 0 || i >= s.nx || j < 0 || j >= s.ny)
+      throw std::invalid_argument(
+          fmt::format("DepthAt: cell (i={}, j={}) is outside the grid", i, j));
+    Real v = 0;
+    Kokkos::deep_copy(v, Kokkos::subview(s.h, j + 1, i + 1));
+    out.push_back(static_cast<double>(v));
+  }
+  return out;
+}
+
 HostState Solver::Download() const {
   const Impl& s = *impl_;
   auto hh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), s.h);

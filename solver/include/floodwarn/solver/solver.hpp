@@ -9,6 +9,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "floodwarn/solver/kokkos_types.hpp"
@@ -227,6 +228,8 @@ class Solver {
   void AdvanceTo(double t_end);
 
   HostState Download() const;
+  // Depths (m) of a few cells (i, j), without copying the whole state.
+  std::vector<double> DepthAt(const std::vector<std::pair<int, int>>& cells) const;
   // Everything needed to continue this run exactly (see SolverState).
   SolverState Export() const;
   // Restores an exported state (same domain and options). Throws
