@@ -20,6 +20,7 @@
 #include <initializer_list>
 #include <limits>
 #include <map>
+#include <set>
 #include <sstream>
 #include <utility>
 
@@ -829,6 +830,7 @@ void ParseRainZones(const Ctx& ctx, const toml::table& t, const grids::RasterD& 
                                      dem, path, grids::Resample::kNearest);
 
   std::map<long, TimeSeries> series;
+  std::map<long, std::pair<const toml::node*, std::string>> id_nodes;  // id -> node, key
   if (const toml::node* zt = t.get("zone")) {
     const toml::array* a = zt->as_array();
     if (a == nullptr || !a->is_array_of_tables())
@@ -847,6 +849,7 @@ void ParseRainZones(const Ctx& ctx, const toml::table& t, const grids::RasterD& 
       if (series.count(id) != 0)
         ctx.Fail(Join(p, "id"), idn, fmt::format("zone id {} is given twice", id));
       series[id] = ParseRainSeries(ctx, z, p);
+      id_nodes[id] = {idn, Join(p, "id")};
     }
   } else {
     ctx.Fail("rain.zone", &t,
@@ -856,6 +859,7 @@ void ParseRainZones(const Ctx& ctx, const toml::table& t, const grids::RasterD& 
   const Domain& d = cfg.domain;
   const std::size_t n = static_cast<std::size_t>(d.nx) * d.ny;
   std::vector<const TimeSeries*> cell_series(n, nullptr);
+  std::set<long> used;
   for (int row = 0; row < d.ny; ++row) {  // raster order: "first" is the north-west-most
     const int j = d.ny - 1 - row;
     for (int i = 0; i < d.nx; ++i) {
@@ -872,8 +876,14 @@ void ParseRainZones(const Ctx& ctx, const toml::table& t, const grids::RasterD& 
                  fmt::format("{}: zone id {} (first at {}) has no [[rain.zone]] table with id = {}",
                              path, id, CellText(d, i, j), id));
       cell_series[static_cast<std::size_t>(j) * d.nx + i] = &it->second;
+      used.insert(id);
     }
   }
+  // A series whose zone occurs nowhere is most likely a typo in its id.
+  for (const auto& [id, where] : id_nodes)
+    if (used.count(id) == 0)
+      ctx.Fail(where.second, where.first,
+               fmt::format("zone id {} does not occur in {} inside the DEM", id, path));
   std::vector<double> times;
   for (const auto& [id, s] : series) times.insert(times.end(), s.times().begin(), s.times().end());
   std::sort(times.begin(), times.end());

@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <string>
 #include <type_traits>
 #include <vector>
 
+#include "floodwarn/grids/cf_netcdf.hpp"
 #include "floodwarn/grids/gdal_io.hpp"
 #include "floodwarn/solver/scenario.hpp"
 #include "test_support.hpp"
@@ -722,6 +724,10 @@ TEST_F(ScenarioConfigTest, RainZoneErrorsNameTheKey) {
       "[rain]\nzones = \"zones.asc\"\n[[rain.zone]]\nid = 1\nrates_mm_per_h = 3.0\n";
   // Zone 2 in the raster without a table: the id and its first cell.
   ExpectError(base + z1, "rain.zones", "zone id 2 (first at column 3, row 0");
+  // A table whose zone occurs nowhere in the raster (inside the DEM): a typo.
+  ExpectError(base + z1 + "[[rain.zone]]\nid = 2\nrates_mm_per_h = 1.0\n[[rain.zone]]\nid = 3\n" +
+                  "rates_mm_per_h = 1.0\n",
+              "rain.zone[2].id", "zone id 3 does not occur");
   ExpectError(
       base + z1 + "[[rain.zone]]\nid = 2\ntimes = [0.0, 10.0]\nrates_mm_per_h = [1.0, -2.0]\n",
       "rain.zone[1].rates_mm_per_h", ">= 0");
@@ -806,6 +812,49 @@ TEST_F(ScenarioConfigTest, RainGridBandsBecomeFrames) {
   const std::size_t c = 2;  // column 2, south row (row 3)
   EXPECT_NEAR(cfg.rain_frames[0][c], 2.0 / 1000 / 30, 1e-18);
   EXPECT_NEAR(cfg.rain_frames[1][c], 7.0 / 1000 / 60, 1e-18);
+}
+
+// A CF-NetCDF rain series as a (time, y, x) variable, the layout of a
+// converted radar product (written with the project's CF writer; GDAL sees
+// one band per time step).
+TEST_F(ScenarioConfigTest, RainGridFromCfNetcdf) {
+  const int nx = 6, ny = 4;
+  std::vector<double> f0(nx * ny), f1(nx * ny), zero(nx * ny, 0.0);
+  for (int row = 0; row < ny; ++row)
+    for (int col = 0; col < nx; ++col) {
+      f0[row * nx + col] = col;
+      f1[row * nx + col] = 2 * col + row;
+    }
+  {
+    grids::CfRunInfo info;
+    info.title = "rain";
+    grids::CfNetcdfWriter w(dir_ + "/rain.nc", grids::GeoTransform{100, 240, 10, 10}, nx, ny, "",
+                            {}, info);
+    w.AppendFrame(0.0, f0, zero, zero, zero);
+    w.AppendFrame(60.0, f1, zero, zero, zero);
+    w.Close();
+  }
+  const ScenarioConfig cfg = LoadScenario(
+      Config(Domain() + Time() +
+             "[rain]\ngrid = \"rain.nc\"\nvariable = \"depth\"\ntimes = [0.0, 60.0]\n"));
+  ASSERT_EQ(cfg.rain_frames.size(), 2u);
+  for (int j = 0; j < ny; ++j) {
+    for (int i = 0; i < nx; ++i) {
+      const int row = ny - 1 - j;
+      if (i == 5 && row == 0) continue;  // outside the DEM
+      const std::size_t c = static_cast<std::size_t>(j) * nx + i;
+      // The file stores float: 1e-12 m/s is far below its rounding of mm/h.
+      EXPECT_NEAR(cfg.rain_frames[0][c], i / 3.6e6, 1e-12) << i << "," << j;
+      EXPECT_NEAR(cfg.rain_frames[1][c], (2 * i + row) / 3.6e6, 1e-12) << i << "," << j;
+    }
+  }
+  // A variable the file does not hold is an error naming the key.
+  ExpectError(Domain() + Time() +
+                  "[rain]\ngrid = \"rain.nc\"\nvariable = \"precip\"\ntimes = [0.0, 60.0]\n",
+              "rain.variable");
+  // Without `variable`, a file with several variables is an error naming them.
+  ExpectError(Domain() + Time() + "[rain]\ngrid = \"rain.nc\"\ntimes = [0.0, 60.0]\n", "rain.grid",
+              "depth");
 }
 
 TEST_F(ScenarioConfigTest, RainGridAccumulationsGiveTheirVolume) {
