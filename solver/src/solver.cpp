@@ -531,6 +531,7 @@ struct Solver::Impl {
   void Allocate();
   void UploadDomain();
   void ComputeMetric();
+  std::vector<double> Unpad(const Field2D& view) const;
   void FillHalos(double t_mid);
   void RebuildSources();
   [[noreturn]] void ReportBlowUp(Real max_speed, Real max_depth);
@@ -942,12 +943,8 @@ void Solver::Impl::ComputeMetric() {
       "solver::initial_cfl", Kokkos::RangePolicy<ExecSpace>(0, ny),
       KOKKOS_LAMBDA(int j, Real& acc) {
         for (int i = 1; i <= nx; ++i) {
-          const Real hn = h(j + 1, i);
-          const bool wet = hn > dry && act(j + 1, i) != Real(0);
-          const Real inv_h = wet ? Real(1) / hn : Real(0);
-          const Real c = Sqrt(g * (wet ? hn : Real(0)));
-          const Real mm =
-              (Abs(qx(j + 1, i)) * inv_h + c) * inv_dx + (Abs(qy(j + 1, i)) * inv_h + c) * inv_dy;
+          const Real mm = CellCflMetric(g, dry, h(j + 1, i), qx(j + 1, i), qy(j + 1, i),
+                                        act(j + 1, i), inv_dx, inv_dy);
           acc = mm > acc ? mm : acc;
         }
       },
@@ -1190,12 +1187,8 @@ double Solver::Step(double dt_limit) {
           }
           for (int c = 0; c < n; ++c) {
             const int jj = src.jj(c), ii = src.ii(c);
-            const Real hn = h(jj, ii);
-            const bool wet = hn > dry && act(jj, ii) != Real(0);
-            const Real inv_h = wet ? Real(1) / hn : Real(0);
-            const Real cc = Sqrt(g * hn);
-            const Real mm =
-                (Abs(qx(jj, ii)) * inv_h + cc) * inv_dx + (Abs(qy(jj, ii)) * inv_h + cc) * inv_dy;
+            const Real mm = CellCflMetric(g, dry, h(jj, ii), qx(jj, ii), qy(jj, ii), act(jj, ii),
+                                          inv_dx, inv_dy);
             m = mm > m ? mm : m;
           }
         },
@@ -1372,46 +1365,32 @@ std::vector<double> Solver::DepthAt(const std::vector<std::pair<int, int>>& cell
   return out;
 }
 
+// A padded field's interior as a host vector indexed [j * nx + i].
+std::vector<double> Solver::Impl::Unpad(const Field2D& view) const {
+  auto m = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), view);
+  std::vector<double> out(static_cast<std::size_t>(nx) * ny);
+  for (int j = 0; j < ny; ++j)
+    for (int i = 0; i < nx; ++i) out[dom.Index(i, j)] = m(j + 1, i + 1);
+  return out;
+}
+
 HostState Solver::Download() const {
   const Impl& s = *impl_;
-  auto hh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), s.h);
-  auto qxh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), s.qx);
-  auto qyh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), s.qy);
-  HostState st;
-  const std::size_t n = static_cast<std::size_t>(s.nx) * s.ny;
-  st.h.resize(n);
-  st.hu.resize(n);
-  st.hv.resize(n);
-  for (int j = 0; j < s.ny; ++j) {
-    for (int i = 0; i < s.nx; ++i) {
-      const std::size_t k = s.dom.Index(i, j);
-      st.h[k] = hh(j + 1, i + 1);
-      st.hu[k] = qxh(j + 1, i + 1);
-      st.hv[k] = qyh(j + 1, i + 1);
-    }
-  }
-  return st;
+  return HostState{s.Unpad(s.h), s.Unpad(s.qx), s.Unpad(s.qy)};
 }
 
 std::vector<double> Solver::MaxSpeed() const {
   const Impl& s = *impl_;
-  std::vector<double> out(static_cast<std::size_t>(s.nx) * s.ny, 0.0);
-  if (!s.opt.track_extremes) return out;
-  auto mh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), s.vmax);
-  for (int j = 0; j < s.ny; ++j)
-    for (int i = 0; i < s.nx; ++i) out[s.dom.Index(i, j)] = mh(j + 1, i + 1);
-  return out;
+  if (!s.opt.track_extremes) return std::vector<double>(static_cast<std::size_t>(s.nx) * s.ny, 0.0);
+  return s.Unpad(s.vmax);
 }
 
 std::vector<double> Solver::ArrivalTime() const {
   const Impl& s = *impl_;
-  std::vector<double> out(static_cast<std::size_t>(s.nx) * s.ny,
-                          std::numeric_limits<double>::quiet_NaN());
-  if (!s.opt.track_extremes) return out;
-  auto th = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), s.arrival);
-  for (int j = 0; j < s.ny; ++j)
-    for (int i = 0; i < s.nx; ++i) out[s.dom.Index(i, j)] = th(j + 1, i + 1);
-  return out;
+  if (!s.opt.track_extremes)
+    return std::vector<double>(static_cast<std::size_t>(s.nx) * s.ny,
+                               std::numeric_limits<double>::quiet_NaN());
+  return s.Unpad(s.arrival);
 }
 
 void Solver::SetInfiltration(const Infiltration& p) {
@@ -1519,13 +1498,6 @@ std::vector<double> Solver::InfiltratedDepth() const {
   return std::vector<double>(m.data(), m.data() + m.size());
 }
 
-std::vector<double> Solver::MaxDepth() const {
-  const Impl& s = *impl_;
-  auto mh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), s.hmax);
-  std::vector<double> out(static_cast<std::size_t>(s.nx) * s.ny);
-  for (int j = 0; j < s.ny; ++j)
-    for (int i = 0; i < s.nx; ++i) out[s.dom.Index(i, j)] = mh(j + 1, i + 1);
-  return out;
-}
+std::vector<double> Solver::MaxDepth() const { return impl_->Unpad(impl_->hmax); }
 
 }  // namespace floodwarn::solver

@@ -98,6 +98,20 @@ KOKKOS_FORCEINLINE_FUNCTION FaceFlux ComputeFaceFlux(Real g, Real dry, Real hL, 
   return f;
 }
 
+// CFL metric of one cell, (|u| + c)/dx + (|v| + c)/dy with c = sqrt(g h),
+// no velocity in thin layers or inactive cells: the quantity whose maximum
+// sets the time step. (The update kernel computes the same expression
+// inline, sharing 1/h with the max-speed map.)
+KOKKOS_FORCEINLINE_FUNCTION Real CellCflMetric(Real g, Real dry, Real h, Real qx, Real qy, Real a,
+                                               Real inv_dx, Real inv_dy) {
+  const bool wet = h > dry && a != Real(0);
+  const Real inv_h = wet ? Real(1) / h : Real(0);
+  const Real c = Sqrt(g * h);
+  const Real ax = qx < Real(0) ? -qx : qx;
+  const Real ay = qy < Real(0) ? -qy : qy;
+  return (ax * inv_h + c) * inv_dx + (ay * inv_h + c) * inv_dy;
+}
+
 // Approximate h^(-1/3) for h in [1e-30, 1e30] without division, pow or cbrt
 // (which do not vectorise): a bit-level first guess on the float
 // representation, then Newton steps y <- y (4 - h y^3) / 3, each of which
