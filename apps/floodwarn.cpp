@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <string>
 
+#include "commands.hpp"
 #include "floodwarn/grids/flood_map.hpp"
 #include "floodwarn/grids/raster.hpp"
 #include "floodwarn/solver/demo_town.hpp"
@@ -244,6 +245,11 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   demo->add_flag("--quiet,-q", quiet, "No progress display (the summary is still printed)");
 
+  floodwarn::apps::Commands commands;
+  floodwarn::apps::AddAlertingCommands(app, commands);
+  floodwarn::apps::AddIngestFileCommands(app, commands);
+  floodwarn::apps::AddIngestLiveCommands(app, commands);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -256,6 +262,9 @@ int main(int argc, char** argv) {
   try {
     if (simulate->parsed()) return Simulate(config_path, threads, quiet, output_dir, restart);
     if (demo->parsed()) return Demo(demo_dir, threads, quiet);
+    for (const auto& c : commands) {
+      if (c.command->parsed()) return c.run();
+    }
   } catch (const std::exception& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 1;

@@ -1,0 +1,114 @@
+// The alert engine: evaluates rules on readings / health events / forecasts,
+// runs the alert lifecycle (pending -> active -> acknowledged -> resolved),
+// dedup, inhibition, escalation, silences (four-eyes for level >= 3), manual
+// alerts and Exercise/Test modes, and commits every change with its outbox
+// events and audit entries through AlertStore::Apply in one transaction.
+//
+// gRPC-free: the gRPC service is a thin adapter over this class.
+// Thread-safe: every public method takes the engine mutex.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "floodwarn/alerting/cap.hpp"
+#include "floodwarn/alerting/rules.hpp"
+#include "floodwarn/alerting/store.hpp"
+#include "floodwarn/alerting/types.hpp"
+#include "floodwarn/ingest/reading.hpp"
+
+namespace floodwarn::alerting {
+
+// Forecast producer interface (the solver's impact step feeds this later;
+// tests use a fake producer).
+struct ForecastValue {
+  std::string target_id;  // forecast point or zone id named by a forecast rule
+  TimePoint valid_at{};   // when the forecast depth occurs
+  double depth_m = 0.0;
+};
+struct ForecastBatch {
+  std::string run_id;
+  TimePoint issued{};  // forecast reference time
+  std::vector<ForecastValue> values;
+};
+
+struct AlertFilter {
+  std::vector<std::string> area_ids;     // empty = any
+  std::vector<std::string> station_ids;  // empty = any
+  Level min_level = 0;
+  bool include_resolved = false;
+};
+bool Matches(const AlertFilter& f, const Alert& a);
+
+struct ManualAlertRequest {
+  std::string subject;  // required
+  Level level = 0;      // 1..4
+  std::string area_id;  // a configured area
+  std::string headline_de, headline_en, description_de, description_en, instruction_de,
+      instruction_en;
+  Mode mode = Mode::kActual;
+};
+
+struct SilenceRequest {
+  std::string alert_id, station_id, rule_id;  // exactly one set
+  std::string reason;                         // required
+  TimePoint expires{};                        // required, in the future
+};
+
+class AlertEngine {
+ public:
+  using Clock = std::function<TimePoint()>;
+  // Called after every successful commit with the committed events, outside
+  // the engine mutex (the gRPC service wakes its subscribers from here).
+  using CommitListener = std::function<void(const std::vector<AlertEvent>&)>;
+
+  // Loads open alerts and silences from the store (a restart continues
+  // where the last process committed).
+  AlertEngine(RulesConfig rules, AlertStore& store, CapProfile cap, Clock clock);
+  ~AlertEngine();
+
+  void AddCommitListener(CommitListener listener);
+
+  // --- inputs -------------------------------------------------------------
+  void OnReading(const ingest::Reading& reading);
+  void OnStationHealth(const ingest::StationHealthEvent& event);
+  void OnForecast(const ForecastBatch& batch);
+  // Timers: pending -> active after the minimum time above, dwell before
+  // downgrade, escalation, silence expiry, stale stations (no reading within
+  // the station's expected interval becomes "unknown" + outage alert).
+  void Tick();
+
+  // --- operator actions (actor = authenticated principal) ------------------
+  Result<Alert> Acknowledge(const std::string& alert_id, const std::string& actor,
+                            const std::string& note);
+  Result<Silence> AddSilence(const SilenceRequest& req, const std::string& actor);
+  Result<Silence> ApproveSilence(const std::string& silence_id, const std::string& actor);
+  Result<Silence> RemoveSilence(const std::string& silence_id, const std::string& actor);
+  Result<Alert> IssueManual(const ManualAlertRequest& req, const std::string& actor);
+  Result<Alert> ResolveManual(const std::string& alert_id, const std::string& actor,
+                              const std::string& note);
+
+  // --- queries --------------------------------------------------------------
+  std::vector<Alert> ListActive(const AlertFilter& filter) const;
+  std::optional<Alert> GetAlert(const std::string& id) const;
+  std::vector<Silence> ListSilences() const;
+  // What every threshold rule says now per subject: clear / raised / unknown.
+  struct SubjectStatus {
+    std::string rule_id, subject;
+    Condition condition = Condition::kClear;
+    Level level = 0;
+    std::string reason;
+  };
+  std::vector<SubjectStatus> Status() const;
+
+  const RulesConfig& rules() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace floodwarn::alerting
