@@ -1,0 +1,59 @@
+// Durable reading store: SQLite (WAL) as the embedded default.
+// Idempotent on (station, observed time, source): re-delivery never
+// double-counts. Write() returns only after the batch is committed, so a
+// source may acknowledge (MQTT ack, poll cursor) exactly the readings that
+// Write() accepted.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "floodwarn/ingest/reading.hpp"
+
+namespace floodwarn::ingest {
+
+struct ReadingStoreOptions {
+  std::chrono::hours retention{24 * 400};  // readings older than this are deleted by Prune()
+  bool synchronous_full = true;            // survive power loss, not only a process crash
+};
+
+struct WriteSummary {
+  std::size_t inserted = 0;    // new rows
+  std::size_t duplicates = 0;  // (station, time, source) already stored: ignored
+};
+
+class ReadingStore {
+ public:
+  // Throws std::runtime_error naming the file when it cannot be opened.
+  explicit ReadingStore(const std::string& path, ReadingStoreOptions options = {});
+  ~ReadingStore();
+  ReadingStore(const ReadingStore&) = delete;
+  ReadingStore& operator=(const ReadingStore&) = delete;
+
+  // One transaction for the whole batch. Thread-safe.
+  WriteSummary Write(const std::vector<Reading>& batch);
+
+  // Readings of a station in [from, to), ascending by observed time.
+  std::vector<Reading> Query(const std::string& station_id, TimePoint from, TimePoint to) const;
+  // The newest reading of a station (any flag), if any.
+  std::optional<Reading> Latest(const std::string& station_id) const;
+  // The newest reading with flag pass or suspect (usable for forcing/rules).
+  std::optional<Reading> LatestUsable(const std::string& station_id) const;
+  std::size_t Count() const;
+  std::size_t Prune(TimePoint now);
+
+  // Source cursors (poll position, last MQTT message id...), committed with
+  // the readings they cover when passed to WriteWithCursor.
+  WriteSummary WriteWithCursor(const std::vector<Reading>& batch, const std::string& cursor_name,
+                               const std::string& cursor_value);
+  std::optional<std::string> Cursor(const std::string& cursor_name) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace floodwarn::ingest
