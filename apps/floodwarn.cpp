@@ -246,9 +246,11 @@ int main(int argc, char** argv) {
   demo->add_flag("--quiet,-q", quiet, "No progress display (the summary is still printed)");
 
   floodwarn::apps::Commands commands;
+#ifdef FLOODWARN_WITH_SERVICES
   floodwarn::apps::AddAlertingCommands(app, commands);
   floodwarn::apps::AddIngestFileCommands(app, commands);
   floodwarn::apps::AddIngestLiveCommands(app, commands);
+#endif
 
   try {
     app.parse(argc, argv);
