@@ -1,1 +1,3 @@
 # tests of ingest component "live"
+floodwarn_add_test(test_reading_store unit test_reading_store.cpp
+  LIBS floodwarn_ingest_live SQLite::SQLite3)

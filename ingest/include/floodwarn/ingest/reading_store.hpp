@@ -5,6 +5,7 @@
 // Write() accepted.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -50,6 +51,14 @@ class ReadingStore {
   WriteSummary WriteWithCursor(const std::vector<Reading>& batch, const std::string& cursor_name,
                                const std::string& cursor_value);
   std::optional<std::string> Cursor(const std::string& cursor_name) const;
+
+  // --- additions by ingest-live (compatible) ---
+  // Every station id that has at least one stored reading, sorted.
+  std::vector<std::string> StationIds() const;
+  // SQLite's `PRAGMA integrity_check` result: "ok" when the file is sound.
+  std::string IntegrityCheck() const;
+  // The file this store was opened from.
+  const std::string& path() const;
 
  private:
   struct Impl;

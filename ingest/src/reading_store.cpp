@@ -1,0 +1,360 @@
+// SQLite reading store. One connection guarded by a mutex: SQLite serialises
+// writers anyway, and the batches are large enough that the lock is not the
+// bottleneck (bench/ingest_bench.cpp).
+#include "floodwarn/ingest/reading_store.hpp"
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <stdexcept>
+
+namespace floodwarn::ingest {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS readings(
+  station  TEXT    NOT NULL,
+  observed INTEGER NOT NULL,  -- ms since 1970-01-01T00:00:00Z
+  source   TEXT    NOT NULL,
+  value    REAL,              -- NULL when the reading is missing (NaN)
+  unit     TEXT    NOT NULL,
+  quantity INTEGER NOT NULL,  -- floodwarn::ingest::Quantity
+  flag     INTEGER NOT NULL,  -- QARTOD flag: 1 pass, 2 not evaluated, 3 suspect, 4 fail, 9 missing
+  reason   TEXT    NOT NULL,
+  received INTEGER NOT NULL,  -- ms since epoch
+  PRIMARY KEY (station, observed, source)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cursors(
+  name    TEXT PRIMARY KEY,
+  value   TEXT NOT NULL,
+  updated INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+constexpr const char* kColumns =
+    "station, observed, source, value, unit, quantity, flag, reason, received";
+
+std::int64_t Ms(TimePoint t) { return t.time_since_epoch().count(); }
+TimePoint FromMs(std::int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
+
+std::string ColumnText(sqlite3_stmt* s, int i) {
+  const unsigned char* p = sqlite3_column_text(s, i);
+  return p ? std::string(reinterpret_cast<const char*>(p),
+                         static_cast<std::size_t>(sqlite3_column_bytes(s, i)))
+           : std::string();
+}
+
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql, const std::string& path) {
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK)
+      throw std::runtime_error(
+          fmt::format("reading store {}: cannot prepare '{}': {}", path, sql, sqlite3_errmsg(db)));
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  sqlite3_stmt* get() const { return stmt_; }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// Resets a statement when it goes out of scope, whatever happened.
+struct ResetOnExit {
+  sqlite3_stmt* s;
+  ~ResetOnExit() {
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+  }
+};
+
+Reading RowToReading(sqlite3_stmt* s) {
+  Reading r;
+  r.station_id = ColumnText(s, 0);
+  r.observed = FromMs(sqlite3_column_int64(s, 1));
+  r.source = ColumnText(s, 2);
+  r.value = sqlite3_column_type(s, 3) == SQLITE_NULL ? std::numeric_limits<double>::quiet_NaN()
+                                                     : sqlite3_column_double(s, 3);
+  r.unit = ColumnText(s, 4);
+  r.quantity = static_cast<Quantity>(sqlite3_column_int(s, 5));
+  r.flag = static_cast<QcFlag>(sqlite3_column_int(s, 6));
+  r.reason = ColumnText(s, 7);
+  r.received = FromMs(sqlite3_column_int64(s, 8));
+  return r;
+}
+
+}  // namespace
+
+struct ReadingStore::Impl {
+  std::string path;
+  ReadingStoreOptions options;
+  sqlite3* db = nullptr;
+  mutable std::mutex mu;
+  std::unique_ptr<Statement> insert, upsert_cursor, query, latest, latest_usable, count, prune,
+      cursor, stations;
+
+  [[noreturn]] void Fail(const std::string& what) const {
+    throw std::runtime_error(
+        fmt::format("reading store {}: {}: {}", path, what, db ? sqlite3_errmsg(db) : "no handle"));
+  }
+
+  void Exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "unknown error";
+      sqlite3_free(err);
+      throw std::runtime_error(fmt::format("reading store {}: '{}' failed: {}", path, sql, msg));
+    }
+  }
+
+  void Step(sqlite3_stmt* s, const char* what) {
+    const int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) Fail(what);
+  }
+
+  WriteSummary WriteLocked(const std::vector<Reading>& batch, const std::string* cursor_name,
+                           const std::string* cursor_value) {
+    Exec("BEGIN IMMEDIATE");
+    WriteSummary summary;
+    try {
+      sqlite3_stmt* s = insert->get();
+      for (const Reading& r : batch) {
+        ResetOnExit reset{s};
+        sqlite3_bind_text(s, 1, r.station_id.data(), static_cast<int>(r.station_id.size()),
+                          SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, Ms(r.observed));
+        sqlite3_bind_text(s, 3, r.source.data(), static_cast<int>(r.source.size()), SQLITE_STATIC);
+        if (std::isnan(r.value))
+          sqlite3_bind_null(s, 4);
+        else
+          sqlite3_bind_double(s, 4, r.value);
+        sqlite3_bind_text(s, 5, r.unit.data(), static_cast<int>(r.unit.size()), SQLITE_STATIC);
+        sqlite3_bind_int(s, 6, static_cast<int>(r.quantity));
+        sqlite3_bind_int(s, 7, static_cast<int>(r.flag));
+        sqlite3_bind_text(s, 8, r.reason.data(), static_cast<int>(r.reason.size()), SQLITE_STATIC);
+        sqlite3_bind_int64(s, 9, Ms(r.received));
+        Step(s, "insert reading");
+        if (sqlite3_changes(db) > 0)
+          ++summary.inserted;
+        else
+          ++summary.duplicates;
+      }
+      if (cursor_name) {
+        sqlite3_stmt* c = upsert_cursor->get();
+        ResetOnExit reset{c};
+        sqlite3_bind_text(c, 1, cursor_name->data(), static_cast<int>(cursor_name->size()),
+                          SQLITE_STATIC);
+        sqlite3_bind_text(c, 2, cursor_value->data(), static_cast<int>(cursor_value->size()),
+                          SQLITE_STATIC);
+        sqlite3_bind_int64(
+            c, 3,
+            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+                .count());
+        Step(c, "write cursor");
+      }
+      Exec("COMMIT");
+    } catch (...) {
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+    return summary;
+  }
+};
+
+ReadingStore::ReadingStore(const std::string& path, ReadingStoreOptions options)
+    : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  m.path = path;
+  m.options = options;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &m.db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    const std::string msg = m.db ? sqlite3_errmsg(m.db) : sqlite3_errstr(rc);
+    sqlite3_close(m.db);
+    m.db = nullptr;
+    throw std::runtime_error(fmt::format("reading store {}: cannot open: {}", path, msg));
+  }
+  try {
+    sqlite3_busy_timeout(m.db, 5000);
+    // journal_mode returns a row; "wal" unless the file system cannot do WAL.
+    {
+      Statement wal(m.db, "PRAGMA journal_mode=WAL", path);
+      if (sqlite3_step(wal.get()) != SQLITE_ROW) m.Fail("cannot switch to WAL");
+      const std::string mode = ColumnText(wal.get(), 0);
+      if (mode != "wal")
+        throw std::runtime_error(fmt::format(
+            "reading store {}: journal mode is '{}', expected 'wal' (is the file system local?)",
+            path, mode));
+    }
+    m.Exec(options.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+    {
+      Statement v(m.db, "PRAGMA user_version", path);
+      sqlite3_step(v.get());
+      const int version = sqlite3_column_int(v.get(), 0);
+      if (version > kSchemaVersion)
+        throw std::runtime_error(
+            fmt::format("reading store {}: schema version {} is newer than this program's ({})",
+                        path, version, kSchemaVersion));
+    }
+    m.Exec(kSchema);
+    m.Exec(fmt::format("PRAGMA user_version={}", kSchemaVersion).c_str());
+
+    const std::string select = fmt::format("SELECT {} FROM readings ", kColumns);
+    const std::string ins = fmt::format(
+        "INSERT OR IGNORE INTO readings({}) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)", kColumns);
+    m.insert = std::make_unique<Statement>(m.db, ins.c_str(), path);
+    m.upsert_cursor = std::make_unique<Statement>(
+        m.db,
+        "INSERT INTO cursors(name, value, updated) VALUES(?1, ?2, ?3) "
+        "ON CONFLICT(name) DO UPDATE SET value=excluded.value, updated=excluded.updated",
+        path);
+    m.query = std::make_unique<Statement>(
+        m.db,
+        (select + "WHERE station=?1 AND observed>=?2 AND observed<?3 ORDER BY observed, source")
+            .c_str(),
+        path);
+    m.latest = std::make_unique<Statement>(
+        m.db, (select + "WHERE station=?1 ORDER BY observed DESC LIMIT 1").c_str(), path);
+    m.latest_usable = std::make_unique<Statement>(
+        m.db,
+        (select + "WHERE station=?1 AND flag IN (1, 3) ORDER BY observed DESC LIMIT 1").c_str(),
+        path);
+    m.count = std::make_unique<Statement>(m.db, "SELECT COUNT(*) FROM readings", path);
+    m.prune = std::make_unique<Statement>(m.db, "DELETE FROM readings WHERE observed<?1", path);
+    m.cursor = std::make_unique<Statement>(m.db, "SELECT value FROM cursors WHERE name=?1", path);
+    m.stations = std::make_unique<Statement>(
+        m.db, "SELECT DISTINCT station FROM readings ORDER BY station", path);
+  } catch (...) {
+    m.insert.reset();
+    m.upsert_cursor.reset();
+    m.query.reset();
+    m.latest.reset();
+    m.latest_usable.reset();
+    m.count.reset();
+    m.prune.reset();
+    m.cursor.reset();
+    m.stations.reset();
+    sqlite3_close(m.db);
+    m.db = nullptr;
+    throw;
+  }
+}
+
+ReadingStore::~ReadingStore() {
+  if (!impl_) return;
+  impl_->insert.reset();
+  impl_->upsert_cursor.reset();
+  impl_->query.reset();
+  impl_->latest.reset();
+  impl_->latest_usable.reset();
+  impl_->count.reset();
+  impl_->prune.reset();
+  impl_->cursor.reset();
+  impl_->stations.reset();
+  sqlite3_close(impl_->db);
+}
+
+WriteSummary ReadingStore::Write(const std::vector<Reading>& batch) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->WriteLocked(batch, nullptr, nullptr);
+}
+
+WriteSummary ReadingStore::WriteWithCursor(const std::vector<Reading>& batch,
+                                           const std::string& cursor_name,
+                                           const std::string& cursor_value) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->WriteLocked(batch, &cursor_name, &cursor_value);
+}
+
+std::vector<Reading> ReadingStore::Query(const std::string& station_id, TimePoint from,
+                                         TimePoint to) const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  sqlite3_stmt* s = impl_->query->get();
+  ResetOnExit reset{s};
+  sqlite3_bind_text(s, 1, station_id.data(), static_cast<int>(station_id.size()), SQLITE_STATIC);
+  sqlite3_bind_int64(s, 2, Ms(from));
+  sqlite3_bind_int64(s, 3, Ms(to));
+  std::vector<Reading> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(RowToReading(s));
+  if (rc != SQLITE_DONE) impl_->Fail("query readings");
+  return out;
+}
+
+namespace {
+std::optional<Reading> One(sqlite3_stmt* s, const std::string& station_id) {
+  ResetOnExit reset{s};
+  sqlite3_bind_text(s, 1, station_id.data(), static_cast<int>(station_id.size()), SQLITE_STATIC);
+  if (sqlite3_step(s) == SQLITE_ROW) return RowToReading(s);
+  return std::nullopt;
+}
+}  // namespace
+
+std::optional<Reading> ReadingStore::Latest(const std::string& station_id) const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return One(impl_->latest->get(), station_id);
+}
+
+std::optional<Reading> ReadingStore::LatestUsable(const std::string& station_id) const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return One(impl_->latest_usable->get(), station_id);
+}
+
+std::size_t ReadingStore::Count() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  sqlite3_stmt* s = impl_->count->get();
+  ResetOnExit reset{s};
+  if (sqlite3_step(s) != SQLITE_ROW) impl_->Fail("count readings");
+  return static_cast<std::size_t>(sqlite3_column_int64(s, 0));
+}
+
+std::size_t ReadingStore::Prune(TimePoint now) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  const TimePoint cutoff =
+      now - std::chrono::duration_cast<std::chrono::milliseconds>(impl_->options.retention);
+  sqlite3_stmt* s = impl_->prune->get();
+  ResetOnExit reset{s};
+  sqlite3_bind_int64(s, 1, Ms(cutoff));
+  impl_->Step(s, "prune readings");
+  return static_cast<std::size_t>(sqlite3_changes(impl_->db));
+}
+
+std::optional<std::string> ReadingStore::Cursor(const std::string& cursor_name) const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  sqlite3_stmt* s = impl_->cursor->get();
+  ResetOnExit reset{s};
+  sqlite3_bind_text(s, 1, cursor_name.data(), static_cast<int>(cursor_name.size()), SQLITE_STATIC);
+  if (sqlite3_step(s) == SQLITE_ROW) return ColumnText(s, 0);
+  return std::nullopt;
+}
+
+std::vector<std::string> ReadingStore::StationIds() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  sqlite3_stmt* s = impl_->stations->get();
+  ResetOnExit reset{s};
+  std::vector<std::string> out;
+  while (sqlite3_step(s) == SQLITE_ROW) out.push_back(ColumnText(s, 0));
+  return out;
+}
+
+std::string ReadingStore::IntegrityCheck() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  Statement s(impl_->db, "PRAGMA integrity_check", impl_->path);
+  std::string out;
+  while (sqlite3_step(s.get()) == SQLITE_ROW) {
+    if (!out.empty()) out += "; ";
+    out += ColumnText(s.get(), 0);
+  }
+  return out;
+}
+
+const std::string& ReadingStore::path() const { return impl_->path; }
+
+}  // namespace floodwarn::ingest
