@@ -1,0 +1,1 @@
+# tests of the alerting clients (watch/ack, Python client, crash test)
