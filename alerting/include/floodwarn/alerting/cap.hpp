@@ -1,6 +1,9 @@
 // CAP 1.2 (OASIS) XML for every outgoing alert message.
 #pragma once
 
+#include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,5 +47,47 @@ std::vector<std::string> CheckCapRules(const std::string& xml);
 
 // Formats a time as CAP wants it: 2026-11-22T10:15:00+01:00 (never 'Z').
 std::string FormatCapTime(TimePoint t, int utc_offset_minutes);
+
+// --- additions (cap helper) ------------------------------------------------
+// docs/alerting/CAP.md documents the mapping tables and the identifier scheme.
+
+const char* ToString(CapMsgType t);  // "Alert", "Update", "Cancel"
+
+// Parses a CAP time ("2026-11-22T10:15:00+01:00"; numeric offset required,
+// no fractional seconds, field ranges checked). nullopt when it is not one.
+std::optional<TimePoint> ParseCapTime(const std::string& text);
+
+// The CAP <references> value for `refs`: space-separated sender,identifier,sent
+// triples, each sent formatted with `utc_offset_minutes` exactly as the
+// referenced message's <sent> was (keep the profile's offset fixed).
+std::string FormatCapReferences(const std::vector<MessageRef>& refs, int utc_offset_minutes);
+
+// Checks an Area before it is used (config loading): polygon >= 4 points,
+// closed, lat/lon in range; circle radius > 0; key 8 (AGS) or 12 (ARS)
+// digits; some geometry present. Problems name the area id; empty = fine.
+std::vector<std::string> CheckCapArea(const Area& area);
+
+// XSD validation in-process (libxml2), so that the service can refuse to send
+// a message that would not validate. Load once, validate from any thread.
+class CapSchemaValidator {
+ public:
+  // Parses the XSD (e.g. ../shared/reference/CAP-v1.2.xsd). On failure
+  // error() is non-empty and Validate() reports that error.
+  explicit CapSchemaValidator(const std::string& xsd_path);
+  ~CapSchemaValidator();
+  CapSchemaValidator(const CapSchemaValidator&) = delete;
+  CapSchemaValidator& operator=(const CapSchemaValidator&) = delete;
+
+  const std::string& error() const;
+  // Schema problems with line numbers; empty when the document validates.
+  std::vector<std::string> Validate(const std::string& xml) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// One-shot form of CapSchemaValidator (parses the XSD on every call).
+std::vector<std::string> ValidateCapSchema(const std::string& xml, const std::string& xsd_path);
 
 }  // namespace floodwarn::alerting
