@@ -1,8 +1,285 @@
 // PLACEHOLDER: commands of this module are registered here.
 #include "commands.hpp"
 
+#include <fmt/format.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "floodwarn/alerting/client.hpp"
+
 namespace floodwarn::apps {
 
-void AddAlertingCommands(CLI::App& /*app*/, Commands& /*out*/) {}
+// ---- floodwarn watch / floodwarn ack: clients of the AlertService ----------
+// (alerting/include/floodwarn/alerting/client.hpp; docs/alerting/CLIENTS.md)
+namespace {
+
+namespace fa = floodwarn::alerting;
+
+// Connection options shared by watch and ack. Tokens are read from a file or
+// $FLOODWARN_TOKEN, never taken on the command line.
+struct ClientFlags {
+  std::string server = "127.0.0.1:50051";
+  std::string ca, cert, key, token_file;
+  bool insecure = false;
+};
+
+void AddClientFlags(CLI::App* cmd, ClientFlags& f) {
+  cmd->add_option("--server", f.server, "Address of floodwarn serve (host:port)")
+      ->capture_default_str();
+  cmd->add_option("--ca", f.ca, "PEM file of the CA that signed the server certificate")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--cert", f.cert, "PEM client certificate (mutual TLS)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--key", f.key, "PEM private key of --cert")->check(CLI::ExistingFile);
+  cmd->add_option("--token-file", f.token_file,
+                  "File whose first line is the bearer token (default: $FLOODWARN_TOKEN)")
+      ->check(CLI::ExistingFile);
+  cmd->add_flag("--insecure", f.insecure,
+                "Plaintext connection, only for a server configured with service.insecure");
+}
+
+fa::ClientOptions ToClientOptions(const ClientFlags& f) {
+  if (!f.insecure && f.ca.empty())
+    throw std::runtime_error("--ca FILE is required (or --insecure for a plaintext server)");
+  fa::ClientOptions o;
+  o.target = f.server;
+  o.ca_file = f.ca;
+  o.cert_file = f.cert;
+  o.key_file = f.key;
+  o.insecure = f.insecure;
+  o.token = fa::LoadToken(f.token_file);
+  return o;
+}
+
+std::string FormatUtc(fa::TimePoint t) {
+  auto ms = t.time_since_epoch().count();
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return fmt::format("{}.{:03d}Z", buf, static_cast<int>(ms % 1000));
+}
+
+std::string Headline(const fa::Alert& a) {
+  if (!a.headline_en.empty()) return a.headline_en;
+  if (!a.headline_de.empty()) return a.headline_de;
+  return a.reason;
+}
+
+// "Pegel Talstadt (station talstadt_pegel, area unterstadt)"
+std::string SubjectText(const fa::Alert& a) {
+  std::string s = a.subject_name.empty() ? a.subject : a.subject_name;
+  std::string extra;
+  if (!a.station_id.empty()) extra = "station " + a.station_id;
+  if (!a.area.id.empty()) extra += (extra.empty() ? "" : ", ") + ("area " + a.area.id);
+  if (!extra.empty()) s += " (" + extra + ")";
+  return s;
+}
+
+std::string ModeTag(fa::Mode m) {
+  return m == fa::Mode::kActual ? std::string() : fmt::format("[{}] ", fa::ToString(m));
+}
+
+std::string EventLine(const fa::AlertEvent& e) {
+  const fa::Alert& a = e.alert;
+  std::string line =
+      fmt::format("{}  #{:<6} {:<15} {}level {} {:<8} {}  {}  \"{}\"  id={}", FormatUtc(e.at),
+                  e.sequence, fa::ToString(e.kind), ModeTag(a.mode), a.level,
+                  fa::LevelName(a.level), SubjectText(a), fa::ToString(a.state), Headline(a), a.id);
+  if (a.suppressed) line += "  suppressed";
+  if (a.silenced) line += "  silenced";
+  if (e.actor != "system" && !e.actor.empty()) line += "  by=" + e.actor;
+  if (!e.note.empty()) line += "  note=\"" + e.note + "\"";
+  return line;
+}
+
+std::string AlertLine(const fa::Alert& a) {
+  return fmt::format("  {}level {} {:<8} {}  {}  \"{}\"  id={}", ModeTag(a.mode), a.level,
+                     fa::LevelName(a.level), SubjectText(a), fa::ToString(a.state), Headline(a),
+                     a.id);
+}
+
+void Print(const std::string& line) {
+  std::fputs(line.c_str(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+// Lists the active alerts; returns the sequence the listing is consistent with.
+std::optional<std::uint64_t> ListAndPrint(fa::AlertClient& client, const fa::AlertFilter& filter) {
+  auto list = client.ListActive(filter);
+  if (!list.ok()) {
+    std::fprintf(stderr, "watch: listing active alerts failed: %s\n", list.error.message.c_str());
+    return std::nullopt;
+  }
+  Print(fmt::format("active alerts at #{}: {}", list.value->sequence, list.value->alerts.size()));
+  for (const auto& a : list.value->alerts) Print(AlertLine(a));
+  return list.value->sequence;
+}
+
+struct WatchFlags {
+  ClientFlags client;
+  std::optional<std::uint64_t> from;
+  std::vector<std::string> areas, stations;
+  int min_level = 0;
+  bool verbose = false;
+  double idle_timeout_s = 60.0;
+};
+
+int RunWatch(const WatchFlags& w) {
+  fa::ClientOptions opts = ToClientOptions(w.client);
+  fa::AlertFilter filter;
+  filter.area_ids = w.areas;
+  filter.station_ids = w.stations;
+  filter.min_level = w.min_level;
+
+  // Without --from: show the current state, then follow the changes after it.
+  std::uint64_t from = 0;
+  if (w.from) {
+    from = *w.from;
+  } else {
+    std::optional<std::uint64_t> seq;
+    for (int attempt = 0; !seq; ++attempt) {
+      fa::AlertClient client(opts);
+      seq = ListAndPrint(client, filter);
+      if (!seq) {
+        if (attempt >= 4) return 1;
+        std::this_thread::sleep_for(std::chrono::seconds(1 << attempt));
+      }
+    }
+    from = *seq;
+  }
+
+  fa::ResumeOptions resume;
+  resume.idle_timeout = std::chrono::milliseconds(static_cast<long>(w.idle_timeout_s * 1000));
+  fa::ResumingSubscriber sub(opts, resume);
+
+  // SIGINT/SIGTERM end the watch cleanly: a thread waits for them (no work in
+  // a signal handler); SIGUSR1 releases that thread when the watch ends itself.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::thread signals([&] {
+    int sig = 0;
+    sigwait(&set, &sig);
+    sub.Stop();
+  });
+
+  std::uint64_t skip_through = 0;  // after a reset: events already in the listing
+  Print(fmt::format("watching {} after #{} (Ctrl-C to stop)", opts.target, from));
+  fa::Error result = sub.Run(
+      from, filter,
+      [&](const fa::StreamMessage& m) {
+        switch (m.type) {
+          case fa::StreamMessage::Type::kEvent:
+            if (m.sequence > skip_through) Print(EventLine(m.event));
+            break;
+          case fa::StreamMessage::Type::kHeartbeat:
+            if (w.verbose)
+              Print(fmt::format("{}  heartbeat at #{} (server newest #{})",
+                                FormatUtc(m.server_time), m.sequence, m.last_committed_sequence));
+            break;
+          case fa::StreamMessage::Type::kReset: {
+            Print(fmt::format(
+                "*** RESET ({}): {} -- oldest retained #{}, continuing after #{}; the events in "
+                "between are gone, re-listing the active alerts:",
+                m.reset_reason, m.reset_message, m.oldest_retained_sequence, m.sequence));
+            fa::AlertClient client(opts);
+            if (auto seq = ListAndPrint(client, filter)) skip_through = *seq;
+            break;
+          }
+        }
+      },
+      [&](const fa::Error& e, int attempt, fa::Duration backoff) {
+        std::fprintf(stderr,
+                     "watch: connection lost (%s); reconnect attempt %d in %.1f s, resuming "
+                     "after #%llu\n",
+                     e.message.c_str(), attempt, backoff.count() / 1000.0,
+                     static_cast<unsigned long long>(sub.last_sequence()));
+      });
+  kill(getpid(), SIGUSR1);
+  signals.join();
+  if (!result.ok()) {
+    std::fprintf(stderr, "watch: %s\n", result.message.c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void AddWatchCommand(CLI::App& app, Commands& out) {
+  auto w = std::make_shared<WatchFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "watch",
+      "Console subscriber: prints alert events as they are committed, resumes after a "
+      "disconnect");
+  AddClientFlags(cmd, w->client);
+  cmd->add_option("--from", w->from,
+                  "Replay the events after this sequence (0 = all retained); default: list the "
+                  "active alerts, then follow");
+  cmd->add_option("--area", w->areas, "Only alerts of this area id (repeatable)");
+  cmd->add_option("--station", w->stations, "Only alerts of this station id (repeatable)");
+  cmd->add_option("--min-level", w->min_level, "Only alerts of at least this level (1..4)")
+      ->check(CLI::Range(0, 4));
+  cmd->add_option("--idle-timeout", w->idle_timeout_s,
+                  "Seconds without any message (heartbeats included) after which the "
+                  "connection is presumed dead and re-established")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_flag("--verbose,-v", w->verbose, "Also print heartbeats");
+  out.push_back({cmd, [w] { return RunWatch(*w); }});
+}
+
+void AddAckCommand(CLI::App& app, Commands& out) {
+  struct AckFlags {
+    ClientFlags client;
+    std::string id, note;
+  };
+  auto a = std::make_shared<AckFlags>();
+  CLI::App* cmd = app.add_subcommand("ack", "Acknowledge an alert (operator role)");
+  cmd->add_option("ID", a->id, "Alert id")->required();
+  cmd->add_option("--note", a->note, "Note recorded with the acknowledgement");
+  AddClientFlags(cmd, a->client);
+  out.push_back({cmd, [a] {
+                   fa::AlertClient client(ToClientOptions(a->client));
+                   auto r = client.Acknowledge(a->id, a->note);
+                   if (!r.ok()) {
+                     std::fprintf(stderr, "ack %s failed: %s\n", a->id.c_str(),
+                                  r.error.message.c_str());
+                     return 1;
+                   }
+                   const fa::Alert& al = *r.value;
+                   Print(fmt::format("acknowledged {}: {}level {} {}  {}  \"{}\"  state={}", al.id,
+                                     ModeTag(al.mode), al.level, fa::LevelName(al.level),
+                                     SubjectText(al), Headline(al), fa::ToString(al.state)));
+                   if (al.ack)
+                     Print(fmt::format(
+                         "  by {} at {}{}", al.ack->by, FormatUtc(al.ack->at),
+                         al.ack->note.empty() ? std::string() : "  note=\"" + al.ack->note + "\""));
+                   return 0;
+                 }});
+}
+
+void AddAlertingCommands(CLI::App& app, Commands& out) {
+  AddWatchCommand(app, out);
+  AddAckCommand(app, out);
+}
 
 }  // namespace floodwarn::apps
