@@ -1312,8 +1312,12 @@ ScenarioConfig LoadScenario(const std::string& path) {
   return cfg;
 }
 
-std::string DomainFingerprint(const Domain& d) {
-  // FNV-1a over the grid, the bed of active cells, the mask and Manning n.
+std::string DomainFingerprint(const Domain& d, const Infiltration& inf) {
+  // FNV-1a over the grid, the bed of active cells, the mask and Manning n,
+  // and, with infiltration, the model and its parameters (the soil is part of
+  // the model: a checkpoint's infiltrated depths mean nothing with another
+  // soil). Rain and inflows are not included: a hot start with new forcing
+  // is what live forecasting does.
   std::uint64_t hsh = 1469598103934665603ull;
   auto mix = [&](const void* p, std::size_t n) {
     const auto* b = static_cast<const unsigned char*>(p);
@@ -1328,6 +1332,16 @@ std::string DomainFingerprint(const Domain& d) {
     if (a) mix(&d.bed[k], sizeof(double));
   }
   for (double v : d.manning) mix(&v, sizeof v);
+  if (inf.model != InfiltrationModel::kNone) {
+    const int model = static_cast<int>(inf.model);
+    mix(&model, sizeof model);
+    for (const std::vector<double>* p :
+         {&inf.ks, &inf.psi, &inf.dtheta, &inf.initial_f, &inf.f0, &inf.fc, &inf.k}) {
+      const std::size_t n = p->size();
+      mix(&n, sizeof n);
+      for (double v : *p) mix(&v, sizeof v);
+    }
+  }
   return fmt::format("{:016x}", hsh);
 }
 
@@ -1347,7 +1361,7 @@ grids::CheckpointData ToCheckpoint(const ScenarioConfig& cfg, const SolverState&
                {"inflow_in_m3", st.mass_balance.inflow_in},
                {"boundary_net_out_m3", st.mass_balance.boundary_net_out},
                {"infiltration_out_m3", st.mass_balance.infiltration_out}};
-  c.strings = {{"domain_fingerprint", DomainFingerprint(cfg.domain)},
+  c.strings = {{"domain_fingerprint", DomainFingerprint(cfg.domain, cfg.infiltration)},
                {"precision", sizeof(Real) == 8 ? "double" : "float"},
                {"config", cfg.config_path}};
   // Solver order (j = 0 south), as exported.
@@ -1377,12 +1391,12 @@ SolverState FromCheckpoint(const ScenarioConfig& cfg, const std::string& path) {
     return it->second;
   };
   if (c.nx != cfg.domain.nx || c.ny != cfg.domain.ny ||
-      str("domain_fingerprint") != DomainFingerprint(cfg.domain))
+      str("domain_fingerprint") != DomainFingerprint(cfg.domain, cfg.infiltration))
     throw ConfigError(fmt::format(
         "--restart {}: the checkpoint is from another domain ({}x{} cells, fingerprint {}) than "
-        "{} ({}x{} cells, fingerprint {})",
+        "{} ({}x{} cells, fingerprint {}): grid, terrain, Manning n or infiltration differ",
         path, c.nx, c.ny, str("domain_fingerprint"), cfg.config_path, cfg.domain.nx, cfg.domain.ny,
-        DomainFingerprint(cfg.domain)));
+        DomainFingerprint(cfg.domain, cfg.infiltration)));
   const std::string precision = sizeof(Real) == 8 ? "double" : "float";
   if (str("precision") != precision)
     throw ConfigError(

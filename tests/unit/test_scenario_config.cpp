@@ -913,21 +913,39 @@ TEST_F(ScenarioConfigTest, RainGridErrorsNameTheKey) {
 namespace floodwarn::solver {
 namespace {
 
-// A run with per-zone rain restarted from a checkpoint taken between two rain
-// frame times ends with byte-identical (17-digit) depth and max-depth grids:
-// the rain frames are set again after the restart.
-TEST(ScenarioRestart, ZoneRainRunRestartsBitIdentical) {
-  const std::string dir = testing::MakeTempDir("floodwarn_rain_restart");
-  // A tilted 6 x 3 box (water runs east), two rain zones.
-  std::string dem = "ncols 6\nnrows 3\nxllcorner 0\nyllcorner 0\ncellsize 10\n";
-  std::string zones = dem;
-  for (int r = 0; r < 3; ++r) {
-    dem += "0.5 0.4 0.3 0.2 0.1 0\n";
-    zones += "1 1 1 2 2 2\n";
+std::string ReadAll(const std::string& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Runs `case.toml` in `dir` uninterrupted and restarted from its 40 s
+// checkpoint; the depth, max-depth and arrival grids (17 digits) must be
+// byte-identical.
+void ExpectRestartBitIdentical(const std::string& dir) {
+  ScenarioConfig full = LoadScenario(dir + "/case.toml");
+  full.output_dir = dir + "/full";
+  ASSERT_TRUE(RunScenario(full).ok);
+  ScenarioConfig resumed = LoadScenario(dir + "/case.toml");
+  resumed.output_dir = dir + "/resumed";
+  resumed.restart_from = dir + "/full/checkpoint_40s.h5";
+  const RunResult r = RunScenario(resumed);
+  ASSERT_TRUE(r.ok) << r.error;
+  for (const char* name : {"depth_100s.asc", "max_depth.asc", "arrival_time.asc"}) {
+    const std::string a = ReadAll(dir + "/full/" + name);
+    ASSERT_FALSE(a.empty()) << name;
+    EXPECT_EQ(a, ReadAll(dir + "/resumed/" + name)) << name << " differs after the restart";
   }
-  std::ofstream(dir + "/dem.asc") << dem;
-  std::ofstream(dir + "/zones.asc") << zones;
-  const std::string cfg_text = R"(
+  EXPECT_GT(r.mass_balance.rain_in, 0.0);
+}
+
+// A tilted 6 x 3 box of 10 m cells (water runs east).
+std::string TiltedBoxDem() {
+  std::string dem = "ncols 6\nnrows 3\nxllcorner 0\nyllcorner 0\ncellsize 10\n";
+  for (int r = 0; r < 3; ++r) dem += "0.5 0.4 0.3 0.2 0.1 0\n";
+  return dem;
+}
+
+constexpr const char* kRestartCaseHead = R"(
 [domain]
 dem = "dem.asc"
 manning = 0.03
@@ -935,6 +953,22 @@ manning = 0.03
 end = 100.0
 output_interval = 50.0
 max_dt = 2.0
+[checkpoint]
+times = [40.0]
+[output]
+digits = 17
+)";
+
+// A run with per-zone rain restarted from a checkpoint taken between two rain
+// frame times ends with byte-identical (17-digit) depth and max-depth grids:
+// the rain frames are set again after the restart.
+TEST(ScenarioRestart, ZoneRainRunRestartsBitIdentical) {
+  const std::string dir = testing::MakeTempDir("floodwarn_rain_restart");
+  std::string zones = "ncols 6\nnrows 3\nxllcorner 0\nyllcorner 0\ncellsize 10\n";
+  for (int r = 0; r < 3; ++r) zones += "1 1 1 2 2 2\n";
+  std::ofstream(dir + "/dem.asc") << TiltedBoxDem();
+  std::ofstream(dir + "/zones.asc") << zones;
+  std::ofstream(dir + "/case.toml") << kRestartCaseHead << R"(
 [rain]
 zones = "zones.asc"
 [[rain.zone]]
@@ -945,30 +979,55 @@ rates_mm_per_h = [0.0, 360.0, 0.0]
 id = 2
 times = [10.0, 45.0, 80.0]
 rates_mm_per_h = [100.0, 200.0, 50.0]
-[checkpoint]
-times = [40.0]
-[output]
-digits = 17
 )";
-  std::ofstream(dir + "/case.toml") << cfg_text;
+  ExpectRestartBitIdentical(dir);
+}
+
+// The same with gridded rain (one raster band per time), as rates
+// interpolated in time and as accumulations held over their intervals; and
+// with Green-Ampt infiltration, whose state (infiltrated depth) must survive
+// the restart too.
+TEST(ScenarioRestart, GridRainRunRestartsBitIdentical) {
+  for (const bool accumulation : {false, true}) {
+    SCOPED_TRACE(accumulation ? "accumulation_mm" : "rate_mm_per_h");
+    const std::string dir = testing::MakeTempDir("floodwarn_grid_restart");
+    std::ofstream(dir + "/dem.asc") << TiltedBoxDem();
+    std::ofstream(dir + "/b1.asc") << GridText([](int c, int r) { return 10 * c + r; }, 6, 3, 0, 0);
+    std::ofstream(dir + "/b2.asc") << GridText([](int c, int) { return 200 - 20 * c; }, 6, 3, 0, 0);
+    std::ofstream(dir + "/b3.asc") << GridText([](int, int r) { return 50 * r; }, 6, 3, 0, 0);
+    std::ofstream(dir + "/rain.vrt") << VrtText({"b1.asc", "b2.asc", "b3.asc"}, 6, 3, 0, 30);
+    std::ofstream(dir + "/case.toml")
+        << kRestartCaseHead << "[rain]\ngrid = \"rain.vrt\"\ntimes = [20.0, 50.0, 80.0]\n"
+        << (accumulation ? "kind = \"accumulation_mm\"\n" : "")
+        << "[infiltration]\nmodel = \"green_ampt\"\nks = 2e-6\npsi = 0.1\ndtheta = 0.3\n";
+    ExpectRestartBitIdentical(dir);
+  }
+}
+
+// A checkpoint is refused by a scenario whose soil differs (the infiltrated
+// depths it carries would mean nothing there), with a message that says so.
+TEST(ScenarioRestart, CheckpointOfOtherInfiltrationIsRefused) {
+  const std::string dir = testing::MakeTempDir("floodwarn_soil_restart");
+  std::ofstream(dir + "/dem.asc") << TiltedBoxDem();
+  const std::string rain = "[rain]\ntimes = [0.0, 100.0]\nrates_mm_per_h = [60.0, 60.0]\n";
+  std::ofstream(dir + "/case.toml")
+      << kRestartCaseHead << rain
+      << "[infiltration]\nmodel = \"green_ampt\"\nks = 2e-6\npsi = 0.1\ndtheta = 0.3\n";
+  std::ofstream(dir + "/other.toml")
+      << kRestartCaseHead << rain
+      << "[infiltration]\nmodel = \"green_ampt\"\nks = 5e-6\npsi = 0.1\ndtheta = 0.3\n";
   ScenarioConfig full = LoadScenario(dir + "/case.toml");
   full.output_dir = dir + "/full";
   ASSERT_TRUE(RunScenario(full).ok);
-  ScenarioConfig resumed = LoadScenario(dir + "/case.toml");
-  resumed.output_dir = dir + "/resumed";
-  resumed.restart_from = dir + "/full/checkpoint_40s.h5";
-  const RunResult r = RunScenario(resumed);
-  ASSERT_TRUE(r.ok) << r.error;
-  auto read = [](const std::string& p) {
-    std::ifstream in(p);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  };
-  for (const char* name : {"depth_100s.asc", "max_depth.asc", "arrival_time.asc"}) {
-    const std::string a = read(dir + "/full/" + name);
-    ASSERT_FALSE(a.empty()) << name;
-    EXPECT_EQ(a, read(dir + "/resumed/" + name)) << name << " differs after the restart";
+  ScenarioConfig other = LoadScenario(dir + "/other.toml");
+  other.output_dir = dir + "/other";
+  other.restart_from = dir + "/full/checkpoint_40s.h5";
+  try {
+    RunScenario(other);
+    ADD_FAILURE() << "a checkpoint of another soil was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("infiltration"), std::string::npos) << e.what();
   }
-  EXPECT_GT(r.mass_balance.rain_in, 0.0);
 }
 
 }  // namespace

@@ -135,9 +135,9 @@ struct RunResult {
 // uninterrupted run. Throws ConfigError for an unusable checkpoint.
 RunResult RunScenario(const ScenarioConfig& config, const RunObserver& observer = {});
 
-// A fingerprint of the domain (grid, bed, mask, Manning) that checkpoints
+// A fingerprint of the domain (grid, bed, mask, Manning n, infiltration) that checkpoints
 // carry, so that a checkpoint from another domain is refused.
-std::string DomainFingerprint(const Domain& domain);
+std::string DomainFingerprint(const Domain& domain, const Infiltration& infiltration = {});
 
 // The time label used in snapshot file names: "60" for 60 s, "12.5" for 12.5 s.
 std::string TimeLabel(double t);
