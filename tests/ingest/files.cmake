@@ -1,1 +1,6 @@
-# tests of ingest component "files"
+# Tests of ingest component "files": station registry, rating curves, ZRXP,
+# CSV, RADOLAN, QC, forcing (sources in tests/ingest/test_*.cpp).
+floodwarn_add_test(test_ingest_stations unit ${CMAKE_CURRENT_SOURCE_DIR}/test_stations.cpp
+  LIBS floodwarn_ingest_files)
+floodwarn_add_test(test_ingest_rating unit ${CMAKE_CURRENT_SOURCE_DIR}/test_rating.cpp
+  LIBS floodwarn_ingest_files)

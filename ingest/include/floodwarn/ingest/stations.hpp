@@ -1,0 +1,120 @@
+// Station registry: every gauge ingest knows about, read once from a TOML
+// file into validated structs (docs/ingest/FILES.md documents each key).
+// Unknown keys are errors naming the file, the line, the station and the key:
+// a typo in a warning system must not pass silently.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "floodwarn/ingest/reading.hpp"
+
+namespace floodwarn::ingest {
+
+// Thrown for an invalid station registry; the message reads
+// "FILE:LINE: station 'ID': KEY: what was expected".
+class StationConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Where the gauge is, kept as given: WGS84 lat/lon, or projected x/y with the
+// EPSG code of their CRS.
+struct Location {
+  std::optional<double> lat;  // degrees north (WGS84), with lon
+  std::optional<double> lon;  // degrees east
+  std::optional<double> x;    // with y and epsg
+  std::optional<double> y;
+  int epsg = 4326;
+};
+
+// Height of the gauge's zero above a vertical datum. It changes (gauge moved,
+// datum renewed), so each value carries the time from which it applies.
+struct GaugeZero {
+  double value = 0.0;
+  std::string unit;  // e.g. "m NHN"
+  TimePoint valid_from{};
+};
+
+// QC parameters (docs/ingest/FILES.md, "Quality control"). An absent test is
+// not run. Units are the station's unit; rates are per hour.
+struct QcParams {
+  std::optional<double> gross_min, gross_max;       // sensor limits: outside = fail
+  std::optional<double> climate_min, climate_max;   // plausible range: outside = suspect
+  std::optional<double> spike_suspect, spike_fail;  // |x_i - (x_{i-1}+x_{i+1})/2| above
+  std::optional<double> max_rate_per_hour;          // |dx/dt| above = suspect
+  int flat_suspect_count = 0;  // this many consecutive values within epsilon = suspect (0 = off)
+  int flat_fail_count = 0;     // ... = fail (0 = off)
+  double flat_epsilon = 0.0;
+  double stale_factor = 2.0;  // stale after stale_factor * expected_interval without a reading
+};
+
+// One segment of a rating: Q = a (h - h0)^b for h in [h_min, h_max).
+struct RatingSegment {
+  double h_min = 0.0;
+  double h_max = 0.0;
+  double a = 0.0;
+  double b = 0.0;
+  double h0 = 0.0;
+};
+
+// A rating curve (stage -> discharge in m3/s), valid in [valid_from, valid_to).
+// Stage in the station's unit. Segments are ascending and contiguous.
+struct RatingCurve {
+  TimePoint valid_from{};
+  std::optional<TimePoint> valid_to;
+  std::optional<double> max_gauged_stage;  // highest measured stage: above it is extrapolation
+  std::vector<RatingSegment> segments;
+};
+
+struct Station {
+  std::string id;
+  std::string name;
+  Quantity kind = Quantity::kWaterLevel;
+  Location location;
+  std::string unit;  // unit of the readings: "cm", "m", "m3/s", "mm"
+  std::chrono::seconds expected_interval{900};
+  std::vector<GaugeZero> gauge_zeros;  // ascending by valid_from
+  QcParams qc;
+  std::vector<RatingCurve> ratings;  // ascending by valid_from, non-overlapping
+  std::string source_file;           // registry file it came from
+  int source_line = 0;
+
+  // The gauge zero in force at `t` (the latest valid_from <= t), or nullptr.
+  const GaugeZero* GaugeZeroAt(TimePoint t) const;
+  // The rating curve valid at `t`, or nullptr.
+  const RatingCurve* RatingAt(TimePoint t) const;
+};
+
+class StationRegistry {
+ public:
+  StationRegistry() = default;
+  explicit StationRegistry(std::vector<Station> stations) : stations_(std::move(stations)) {}
+  const std::vector<Station>& stations() const { return stations_; }
+  const Station* Find(const std::string& id) const;
+  std::size_t size() const { return stations_.size(); }
+
+ private:
+  std::vector<Station> stations_;
+};
+
+// Reads and validates a registry file. Throws StationConfigError.
+StationRegistry LoadStations(const std::string& path);
+// The same from TOML text; `source_name` is used in error messages.
+StationRegistry ParseStations(const std::string& toml_text, const std::string& source_name);
+
+// The location in WGS84 (lat, lon) degrees: as given, or transformed from
+// x/y + EPSG with GDAL/PROJ. nullopt when the transformation fails (unknown
+// EPSG code).
+std::optional<std::pair<double, double>> ToWgs84(const Location& location);
+
+// "15min", "1h", "900s", "1d" -> seconds; nullopt when malformed or <= 0.
+std::optional<std::chrono::seconds> ParseDuration(const std::string& text);
+
+Quantity ParseQuantity(const std::string& text, bool* ok);
+
+}  // namespace floodwarn::ingest
