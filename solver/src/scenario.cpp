@@ -17,9 +17,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <initializer_list>
 #include <limits>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <utility>
@@ -317,9 +319,16 @@ grids::RasterD LoadRaster(const Ctx& ctx, const std::string& key, const toml::no
 // `method` (bilinear for continuous fields such as depths, nearest for
 // per-class values such as Manning n), with a warning; DEM cells that the
 // raster does not cover are an error.
-grids::RasterD OnDemGrid(const Ctx& ctx, const std::string& key, const toml::node* node,
-                         const grids::RasterD& r, const grids::RasterD& dem,
-                         const std::string& path, grids::Resample method) {
+// `r` on the DEM's grid: returned as is, or resampled (with a warning unless
+// `warn_key` is empty). `fail` reports an error and must throw.
+using FailFn = std::function<void(const std::string&)>;
+grids::RasterD OnDemGridOr(const FailFn& fail_fn, const std::string& warn_key,
+                           const grids::RasterD& r, const grids::RasterD& dem,
+                           const std::string& path, grids::Resample method) {
+  auto fail = [&](const std::string& what) {
+    fail_fn(what);
+    throw std::logic_error("OnDemGridOr: the fail callback returned");
+  };
   const auto& a = r.geo();
   const auto& b = dem.geo();
   bool same_crs = true;
@@ -327,13 +336,13 @@ grids::RasterD OnDemGrid(const Ctx& ctx, const std::string& key, const toml::nod
     same_crs =
         r.crs_wkt().empty() || dem.crs_wkt().empty() || grids::SameCrs(r.crs_wkt(), dem.crs_wkt());
   } catch (const std::exception& e) {
-    ctx.Fail(key, node, fmt::format("{}: {}", path, e.what()));
+    fail(fmt::format("{}: {}", path, e.what()));
   }
   if (!same_crs)
-    ctx.Fail(key, node,
-             fmt::format("raster {} is in another coordinate reference system than the DEM; "
-                         "reproject it onto the DEM's CRS first",
-                         path));
+    fail(
+        fmt::format("raster {} is in another coordinate reference system than the DEM; "
+                    "reproject it onto the DEM's CRS first",
+                    path));
   if (r.cols() == dem.cols() && r.rows() == dem.rows() && a.SameGrid(b)) return r;
   const std::string grid_text = fmt::format(
       "raster {} ({}x{} cells, west {}, north {}, cell {}x{}) does not match the "
@@ -344,18 +353,26 @@ grids::RasterD OnDemGrid(const Ctx& ctx, const std::string& key, const toml::nod
   try {
     out = grids::ResampleTo(r, b, dem.cols(), dem.rows(), dem.crs_wkt(), method);
   } catch (const std::exception& e) {
-    ctx.Fail(key, node, fmt::format("{}; resampling it failed: {}", grid_text, e.what()));
+    fail(fmt::format("{}; resampling it failed: {}", grid_text, e.what()));
   }
   for (int row = 0; row < dem.rows(); ++row)
     for (int col = 0; col < dem.cols(); ++col)
       if (!dem.IsNodata(col, row) && out.IsNodata(col, row))
-        ctx.Fail(key, node,
-                 fmt::format("{}, and resampled onto it leaves DEM cells without data (first at "
-                             "column {}, row {})",
-                             grid_text, col, row));
-  spdlog::warn("{}: {}; resampled onto the DEM's grid ({})", key, grid_text,
-               method == grids::Resample::kNearest ? "nearest neighbour" : "bilinear");
+        fail(
+            fmt::format("{}, and resampled onto it leaves DEM cells without data (first at "
+                        "column {}, row {})",
+                        grid_text, col, row));
+  if (!warn_key.empty())
+    spdlog::warn("{}: {}; resampled onto the DEM's grid ({})", warn_key, grid_text,
+                 method == grids::Resample::kNearest ? "nearest neighbour" : "bilinear");
   return out;
+}
+
+grids::RasterD OnDemGrid(const Ctx& ctx, const std::string& key, const toml::node* node,
+                         const grids::RasterD& r, const grids::RasterD& dem,
+                         const std::string& path, grids::Resample method) {
+  return OnDemGridOr([&](const std::string& what) { ctx.Fail(key, node, what); }, key, r, dem, path,
+                     method);
 }
 
 // A number, or a raster path on the DEM's grid; returns per solver cell values
@@ -858,7 +875,14 @@ void ParseRainZones(const Ctx& ctx, const toml::table& t, const grids::RasterD& 
 
   const Domain& d = cfg.domain;
   const std::size_t n = static_cast<std::size_t>(d.nx) * d.ny;
-  std::vector<const TimeSeries*> cell_series(n, nullptr);
+  // Zone of each cell as an index into `zone_series` (-1: no rain).
+  auto zone_series = std::make_shared<std::vector<TimeSeries>>();
+  std::map<long, int> zone_index;
+  for (const auto& [id, ser] : series) {
+    zone_index[id] = static_cast<int>(zone_series->size());
+    zone_series->push_back(ser);
+  }
+  auto cell_zone = std::make_shared<std::vector<int>>(n, -1);
   std::set<long> used;
   for (int row = 0; row < d.ny; ++row) {  // raster order: "first" is the north-west-most
     const int j = d.ny - 1 - row;
@@ -875,7 +899,7 @@ void ParseRainZones(const Ctx& ctx, const toml::table& t, const grids::RasterD& 
         ctx.Fail("rain.zones", zn,
                  fmt::format("{}: zone id {} (first at {}) has no [[rain.zone]] table with id = {}",
                              path, id, CellText(d, i, j), id));
-      cell_series[static_cast<std::size_t>(j) * d.nx + i] = &it->second;
+      (*cell_zone)[static_cast<std::size_t>(j) * d.nx + i] = zone_index.at(id);
       used.insert(id);
     }
   }
@@ -889,10 +913,16 @@ void ParseRainZones(const Ctx& ctx, const toml::table& t, const grids::RasterD& 
   std::sort(times.begin(), times.end());
   times.erase(std::unique(times.begin(), times.end()), times.end());
   cfg.rain_frame_times = times;
-  cfg.rain_frames.assign(times.size(), std::vector<double>(n, 0.0));
-  for (std::size_t k = 0; k < times.size(); ++k)
-    for (std::size_t c = 0; c < n; ++c)
-      if (cell_series[c] != nullptr) cfg.rain_frames[k][c] = cell_series[c]->At(times[k]);
+  // Frames are made on demand from the zone map and the zones' series.
+  cfg.rain_frames = RainFrames(times.size(), [times, zone_series, cell_zone](std::size_t k) {
+    std::vector<double> rate_of_zone(zone_series->size());
+    for (std::size_t z = 0; z < zone_series->size(); ++z)
+      rate_of_zone[z] = (*zone_series)[z].At(times.at(k));
+    std::vector<double> frame(cell_zone->size(), 0.0);
+    for (std::size_t c = 0; c < frame.size(); ++c)
+      if ((*cell_zone)[c] >= 0) frame[c] = rate_of_zone[static_cast<std::size_t>((*cell_zone)[c])];
+    return frame;
+  });
 }
 
 // [rain] grid = multi-band raster (band b = frame at times[b-1]) + times + kind.
@@ -931,37 +961,52 @@ void ParseRainGrid(const Ctx& ctx, const toml::table& t, const grids::RasterD& d
     source_node = t.get("variable");
   }
   const std::size_t nb = times.size();
-  const Domain& d = cfg.domain;
-  const std::size_t n = static_cast<std::size_t>(d.nx) * d.ny;
-  cfg.rain_frames.assign(nb, std::vector<double>(n, 0.0));
-  for (std::size_t b = 0; b < nb; ++b) {
-    grids::RasterD band;
-    try {
-      band = grids::ReadRaster(source, static_cast<int>(b + 1));
-    } catch (const std::exception& e) {
-      ctx.Fail(source_key, source_node,
-               fmt::format("{}: band {} (for rain.times[{}]) cannot be read (rain.times has {} "
-                           "entries, one per band): {}",
-                           source, b + 1, b, nb, e.what()));
-    }
-    const grids::RasterD r =
-        OnDemGrid(ctx, "rain.grid", gn, band, dem, path, grids::Resample::kBilinear);
-    const double scale =
-        accumulation ? 1.0 / (1000.0 * (times[b] - (b == 0 ? 0.0 : times[b - 1]))) : 1.0 / 3.6e6;
-    for (int row = 0; row < d.ny; ++row) {
-      const int j = d.ny - 1 - row;
-      for (int i = 0; i < d.nx; ++i) {
-        if (dem.IsNodata(i, row)) continue;
-        const double v = r.IsNodata(i, row) ? std::numeric_limits<double>::quiet_NaN() : r(i, row);
-        if (!(v >= 0) || !std::isfinite(v))
-          ctx.Fail("rain.grid", gn,
-                   fmt::format("{}: band {} (t = {} s): values inside the DEM must be finite and "
-                               ">= 0 {}, got {} at {}",
-                               path, b + 1, times[b], kind, v, CellText(d, i, j)));
-        cfg.rain_frames[b][static_cast<std::size_t>(j) * d.nx + i] = v * scale;
+  // Reads band b + 1 onto the solver grid (m/s); `fail` reports a problem
+  // (and throws). Used once per band here, to check every band before the
+  // run starts, and again band by band while the run goes on.
+  struct GridSource {
+    std::string source, path, kind;
+    std::vector<double> times;
+    bool accumulation;
+    grids::RasterD dem;
+    int nx, ny;
+    std::vector<double> Frame(std::size_t b, const FailFn& fail, bool warn) const {
+      grids::RasterD band;
+      try {
+        band = grids::ReadRaster(source, static_cast<int>(b + 1));
+      } catch (const std::exception& e) {
+        fail(
+            fmt::format("{}: band {} (for rain.times[{}]) cannot be read (rain.times has {} "
+                        "entries, one per band): {}",
+                        source, b + 1, b, times.size(), e.what()));
       }
+      const grids::RasterD r =
+          OnDemGridOr(fail, warn ? "rain.grid" : "", band, dem, path, grids::Resample::kBilinear);
+      const double scale =
+          accumulation ? 1.0 / (1000.0 * (times[b] - (b == 0 ? 0.0 : times[b - 1]))) : 1.0 / 3.6e6;
+      std::vector<double> frame(static_cast<std::size_t>(nx) * ny, 0.0);
+      for (int row = 0; row < ny; ++row) {
+        const int j = ny - 1 - row;
+        for (int i = 0; i < nx; ++i) {
+          if (dem.IsNodata(i, row)) continue;
+          const double v =
+              r.IsNodata(i, row) ? std::numeric_limits<double>::quiet_NaN() : r(i, row);
+          if (!(v >= 0) || !std::isfinite(v))
+            fail(
+                fmt::format("{}: band {} (t = {} s): values inside the DEM must be finite and "
+                            ">= 0 {}, got {} at column {}, row {} (x = {}, y = {})",
+                            path, b + 1, times[b], kind, v, i, row, dem.geo().CellCenterX(i),
+                            dem.geo().CellCenterY(row)));
+          frame[static_cast<std::size_t>(j) * nx + i] = v * scale;
+        }
+      }
+      return frame;
     }
-  }
+  };
+  auto grid = std::make_shared<const GridSource>(
+      GridSource{source, path, kind, times, accumulation, dem, cfg.domain.nx, cfg.domain.ny});
+  const FailFn at_load = [&](const std::string& what) { ctx.Fail(source_key, source_node, what); };
+  for (std::size_t b = 0; b < nb; ++b) grid->Frame(b, at_load, /*warn=*/b == 0);
   bool extra = false;
   try {
     grids::ReadRaster(source, static_cast<int>(nb + 1));
@@ -974,6 +1019,10 @@ void ParseRainGrid(const Ctx& ctx, const toml::table& t, const grids::RasterD& d
         fmt::format("{} has more bands than rain.times has entries ({}): give one time per band",
                     source, nb));
   cfg.rain_frame_times = times;
+  cfg.rain_frames = RainFrames(nb, [grid](std::size_t b) {
+    return grid->Frame(
+        b, [](const std::string& what) { throw std::runtime_error("rain.grid: " + what); }, false);
+  });
   cfg.rain_frames_stepwise = accumulation;
 }
 
@@ -1489,16 +1538,30 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
   // [t_k, t_{k+1}); the first before t_0 and the last after the last time held.
   const std::vector<double>& ft = cfg.rain_frame_times;
   long rain_frame = -2;  // the frame index set last (-2: none yet)
+  // Frames k and k+1 of the current interval, made (read) once each.
+  std::map<long, std::vector<double>> frame_cache;
+  auto frame = [&](long k) -> const std::vector<double>& {
+    auto it = frame_cache.find(k);
+    if (it == frame_cache.end())
+      it = frame_cache.emplace(k, cfg.rain_frames[static_cast<std::size_t>(k)]).first;
+    return it->second;
+  };
+  auto keep_frames = [&](long k) {  // drop every cached frame but k and k + 1
+    for (auto it = frame_cache.begin(); it != frame_cache.end();)
+      it = (it->first == k || it->first == k + 1) ? std::next(it) : frame_cache.erase(it);
+  };
   auto set_rain_frames = [&](double t) {
     if (ft.empty()) return;
     if (cfg.rain_frames_stepwise) {  // frame k over [t_{k-1}, t_k), none from the last time on
       const long k = static_cast<long>(std::upper_bound(ft.begin(), ft.end(), t) - ft.begin());
       if (k == rain_frame) return;
       rain_frame = k;
+      keep_frames(k);
       if (k < static_cast<long>(ft.size()))
-        solver.SetRainField(cfg.rain_frames[k]);
+        solver.SetRainField(frame(k));
       else
-        solver.SetRainField(std::vector<double>(cfg.rain_frames[0].size(), 0.0));
+        solver.SetRainField(
+            std::vector<double>(static_cast<std::size_t>(cfg.domain.nx) * cfg.domain.ny, 0.0));
       return;
     }
     long k = static_cast<long>(std::upper_bound(ft.begin(), ft.end(), t) - ft.begin()) - 1;
@@ -1506,10 +1569,11 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
     if (k < 0) k = 0;  // before t_0 SetRainFrames holds frame 0
     if (k == rain_frame) return;
     rain_frame = k;
+    keep_frames(k);
     if (k + 1 < static_cast<long>(ft.size()))
-      solver.SetRainFrames(cfg.rain_frames[k], ft[k], cfg.rain_frames[k + 1], ft[k + 1]);
+      solver.SetRainFrames(frame(k), ft[k], frame(k + 1), ft[k + 1]);
     else
-      solver.SetRainField(cfg.rain_frames[k]);
+      solver.SetRainField(frame(k));
   };
   set_rain_frames(solver.time());
 

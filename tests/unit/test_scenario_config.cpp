@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -1001,6 +1002,33 @@ TEST(ScenarioRestart, GridRainRunRestartsBitIdentical) {
         << (accumulation ? "kind = \"accumulation_mm\"\n" : "")
         << "[infiltration]\nmodel = \"green_ampt\"\nks = 2e-6\npsi = 0.1\ndtheta = 0.3\n";
     ExpectRestartBitIdentical(dir);
+  }
+}
+
+// Gridded rain is read band by band while the run goes on (a long radar
+// series is never held in memory at once): a band file that disappears after
+// the config was checked stops the run with an error naming the file and the
+// band, instead of running on without that rain.
+TEST(ScenarioRainGrid, BandsAreReadDuringTheRun) {
+  const std::string dir = testing::MakeTempDir("floodwarn_grid_stream");
+  std::ofstream(dir + "/dem.asc") << TiltedBoxDem();
+  std::ofstream(dir + "/b1.asc") << GridText([](int, int) { return 10; }, 6, 3, 0, 0);
+  std::ofstream(dir + "/b2.asc") << GridText([](int, int) { return 20; }, 6, 3, 0, 0);
+  std::ofstream(dir + "/b3.asc") << GridText([](int, int) { return 30; }, 6, 3, 0, 0);
+  std::ofstream(dir + "/rain.vrt") << VrtText({"b1.asc", "b2.asc", "b3.asc"}, 6, 3, 0, 30);
+  std::ofstream(dir + "/case.toml")
+      << kRestartCaseHead << "[rain]\ngrid = \"rain.vrt\"\ntimes = [0.0, 30.0, 60.0]\n";
+  ScenarioConfig cfg = LoadScenario(dir + "/case.toml");
+  cfg.output_dir = dir + "/out";
+  cfg.checkpoint_times.clear();
+  std::filesystem::remove(dir + "/b3.asc");
+  try {
+    RunScenario(cfg);
+    ADD_FAILURE() << "the run went on without band 3";
+  } catch (const std::exception& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("rain.vrt"), std::string::npos) << what;
+    EXPECT_NE(what.find("band 3"), std::string::npos) << what;
   }
 }
 

@@ -31,6 +31,25 @@ struct OutputPoint {
   int j = 0;
 };
 
+// Rain frames produced on demand: frames[k] returns frame k (m/s per solver
+// cell [j * nx + i]). Copies share the producer. A producer reading a file
+// throws std::runtime_error naming the file and band if it fails at run time
+// (the config loader has read and checked every frame once already).
+class RainFrames {
+ public:
+  using Producer = std::function<std::vector<double>(std::size_t k)>;
+  RainFrames() = default;
+  RainFrames(std::size_t count, Producer producer)
+      : count_(count), producer_(std::move(producer)) {}
+  std::size_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  std::vector<double> operator[](std::size_t k) const { return producer_(k); }
+
+ private:
+  std::size_t count_ = 0;
+  Producer producer_;
+};
+
 struct ScenarioConfig {
   std::string config_path;  // as given
   std::string title;        // optional top-level `title`
@@ -65,8 +84,10 @@ struct ScenarioConfig {
   // consecutive frames and held at the first / last frame outside them
   // (unless rain_frames_stepwise).
   // Empty without per-zone or gridded rain (then rain_m_per_s applies).
+  // Frames are made on demand (a gridded series is read band by band while
+  // the run goes on), so a long radar series is never held in memory at once.
   std::vector<double> rain_frame_times;
-  std::vector<std::vector<double>> rain_frames;
+  RainFrames rain_frames;
   // true for [rain] grid with kind = "accumulation_mm": frame k is the
   // constant rate over [t_{k-1}, t_k) (t_{-1} = 0), no rain from the last time on.
   bool rain_frames_stepwise = false;
