@@ -7,6 +7,7 @@ find_package(ZLIB REQUIRED)
 add_library(floodwarn_ingest_files STATIC
   src/stations.cpp
   src/rating.cpp
+  src/zrxp.cpp
 )
 target_include_directories(floodwarn_ingest_files PUBLIC
   $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>)

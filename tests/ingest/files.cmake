@@ -4,3 +4,5 @@ floodwarn_add_test(test_ingest_stations unit ${CMAKE_CURRENT_SOURCE_DIR}/test_st
   LIBS floodwarn_ingest_files)
 floodwarn_add_test(test_ingest_rating unit ${CMAKE_CURRENT_SOURCE_DIR}/test_rating.cpp
   LIBS floodwarn_ingest_files)
+floodwarn_add_test(test_ingest_zrxp unit ${CMAKE_CURRENT_SOURCE_DIR}/test_zrxp.cpp
+  LIBS floodwarn_ingest_files)
