@@ -1,1 +1,817 @@
-// PLACEHOLDER (being written)
+#include "floodwarn/alerting/rules.hpp"
+
+#include <fmt/format.h>
+
+#include <toml++/toml.h>
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace floodwarn::alerting {
+namespace {
+
+// ---------------------------------------------------------------------------
+// Error context: every message names the rules file, the line and the key.
+
+class Ctx {
+ public:
+  explicit Ctx(std::string file) : file_(std::move(file)) {}
+
+  [[noreturn]] void Fail(const std::string& key, const toml::node* node,
+                         const std::string& what) const {
+    if (node != nullptr && node->source().begin.line > 0) {
+      throw RulesConfigError(
+          fmt::format("{}:{}: {}: {}", file_, node->source().begin.line, key, what));
+    }
+    throw RulesConfigError(fmt::format("{}: {}: {}", file_, key, what));
+  }
+
+ private:
+  std::string file_;
+};
+
+std::string Join(const std::string& prefix, const std::string& key) {
+  return prefix.empty() ? key : prefix + "." + key;
+}
+std::string Index(const std::string& prefix, std::size_t i) {
+  return fmt::format("{}[{}]", prefix, i);
+}
+
+const char* TypeName(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    default:
+      return "a date/time";
+  }
+}
+
+void CheckKeys(const Ctx& ctx, const toml::table& t, const std::string& prefix,
+               const std::vector<const char*>& allowed) {
+  for (auto&& [k, v] : t) {
+    const std::string key(k.str());
+    if (std::find_if(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; }) ==
+        allowed.end()) {
+      std::string list;
+      for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      ctx.Fail(Join(prefix, key), &v, fmt::format("unknown key (expected one of: {})", list));
+    }
+  }
+}
+
+const toml::array* GetTableArray(const Ctx& ctx, const toml::table& parent,
+                                 const std::string& prefix, const char* key) {
+  const toml::node* n = parent.get(key);
+  if (n == nullptr) return nullptr;
+  const toml::array* a = n->as_array();
+  if (a == nullptr || !a->is_array_of_tables())
+    ctx.Fail(Join(prefix, key), n,
+             fmt::format("expected an array of tables ([[{}]] or [{{...}}, ...]), got {}",
+                         Join(prefix, key), TypeName(*n)));
+  return a;
+}
+
+double AsNumber(const Ctx& ctx, const toml::node& n, const std::string& key) {
+  const auto v = n.value<double>();
+  if (!n.is_number() || !v)
+    ctx.Fail(key, &n, fmt::format("expected a number, got {}", TypeName(n)));
+  if (!std::isfinite(*v)) ctx.Fail(key, &n, "expected a finite number");
+  return *v;
+}
+
+std::optional<double> GetNumber(const Ctx& ctx, const toml::table& t, const std::string& prefix,
+                                const char* key) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return std::nullopt;
+  return AsNumber(ctx, *n, Join(prefix, key));
+}
+
+double RequireNumber(const Ctx& ctx, const toml::table& t, const std::string& prefix,
+                     const char* key) {
+  auto v = GetNumber(ctx, t, prefix, key);
+  if (!v) ctx.Fail(Join(prefix, key), &t, "missing required number");
+  return *v;
+}
+
+std::optional<std::string> GetString(const Ctx& ctx, const toml::table& t,
+                                     const std::string& prefix, const char* key) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return std::nullopt;
+  if (!n->is_string())
+    ctx.Fail(Join(prefix, key), n, fmt::format("expected a string, got {}", TypeName(*n)));
+  return n->value<std::string>();
+}
+
+std::string RequireString(const Ctx& ctx, const toml::table& t, const std::string& prefix,
+                          const char* key) {
+  auto v = GetString(ctx, t, prefix, key);
+  if (!v || v->empty()) ctx.Fail(Join(prefix, key), &t, "missing required non-empty string");
+  return *v;
+}
+
+std::optional<bool> GetBool(const Ctx& ctx, const toml::table& t, const std::string& prefix,
+                            const char* key) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return std::nullopt;
+  if (!n->is_boolean())
+    ctx.Fail(Join(prefix, key), n, fmt::format("expected true or false, got {}", TypeName(*n)));
+  return n->value<bool>();
+}
+
+std::optional<Level> GetLevel(const Ctx& ctx, const toml::table& t, const std::string& prefix,
+                              const char* key) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return std::nullopt;
+  const auto v = n->value<std::int64_t>();
+  if (!n->is_integer() || !v || *v < 1 || *v > 4)
+    ctx.Fail(Join(prefix, key), n, "expected a warning level, an integer 1..4");
+  return static_cast<Level>(*v);
+}
+
+// A duration: a string "90s", "15m", "1h30m", "2d".
+std::optional<Duration> GetDuration(const Ctx& ctx, const toml::table& t, const std::string& prefix,
+                                    const char* key, bool allow_zero = true) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return std::nullopt;
+  if (!n->is_string())
+    ctx.Fail(Join(prefix, key), n,
+             fmt::format("expected a duration string such as \"15m\" or \"1h30m\", got {}",
+                         TypeName(*n)));
+  auto d = ParseDuration(*n->value<std::string>());
+  if (!d)
+    ctx.Fail(Join(prefix, key), n,
+             fmt::format("expected a duration such as \"90s\", \"15m\", \"1h30m\" or \"2d\", got "
+                         "\"{}\"",
+                         *n->value<std::string>()));
+  if (!allow_zero && d->count() <= 0)
+    ctx.Fail(Join(prefix, key), n, "expected a positive duration");
+  return d;
+}
+
+std::vector<std::string> GetStringList(const Ctx& ctx, const toml::table& t,
+                                       const std::string& prefix, const char* key) {
+  std::vector<std::string> out;
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return out;
+  const toml::array* a = n->as_array();
+  if (a == nullptr)
+    ctx.Fail(Join(prefix, key), n,
+             fmt::format("expected an array of strings, got {}", TypeName(*n)));
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    const toml::node& e = *a->get(i);
+    if (!e.is_string() || e.value<std::string>()->empty())
+      ctx.Fail(Index(Join(prefix, key), i), &e, "expected a non-empty string");
+    out.push_back(*e.value<std::string>());
+  }
+  return out;
+}
+
+bool IsSafeId(const std::string& s) {
+  if (s.empty()) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+  });
+}
+
+std::string RequireId(const Ctx& ctx, const toml::table& t, const std::string& prefix) {
+  const std::string id = RequireString(ctx, t, prefix, "id");
+  if (!IsSafeId(id))
+    ctx.Fail(Join(prefix, "id"), t.get("id"),
+             fmt::format("\"{}\": expected letters, digits, '.', '_' or '-' only", id));
+  return id;
+}
+
+GeoPoint ParseLatLon(const Ctx& ctx, const toml::node& n, const std::string& key) {
+  const toml::array* a = n.as_array();
+  if (a == nullptr || a->size() != 2) ctx.Fail(key, &n, "expected a [lat, lon] pair of numbers");
+  GeoPoint p;
+  p.lat = AsNumber(ctx, *a->get(0), key);
+  p.lon = AsNumber(ctx, *a->get(1), key);
+  if (p.lat < -90.0 || p.lat > 90.0) ctx.Fail(key, &n, "latitude outside -90..90");
+  if (p.lon < -180.0 || p.lon > 180.0) ctx.Fail(key, &n, "longitude outside -180..180");
+  return p;
+}
+
+// ---------------------------------------------------------------------------
+
+EngineSettings ParseEngine(const Ctx& ctx, const toml::table& t) {
+  const std::string p = "engine";
+  CheckKeys(ctx, t, p,
+            {"mode", "exercise_id", "use_suspect_readings", "escalation_after",
+             "escalation_channel", "outage_level"});
+  EngineSettings e;
+  if (auto m = GetString(ctx, t, p, "mode")) {
+    if (*m == "actual") {
+      e.mode = Mode::kActual;
+    } else if (*m == "exercise") {
+      e.mode = Mode::kExercise;
+    } else if (*m == "test") {
+      e.mode = Mode::kTest;
+    } else {
+      ctx.Fail(Join(p, "mode"), t.get("mode"),
+               fmt::format("\"{}\": expected \"actual\", \"exercise\" or \"test\"", *m));
+    }
+  }
+  e.exercise_id = GetString(ctx, t, p, "exercise_id").value_or("");
+  if (e.mode == Mode::kExercise && e.exercise_id.empty())
+    ctx.Fail(Join(p, "exercise_id"), &t,
+             "mode = \"exercise\" needs an exercise_id (it goes into every CAP message's note)");
+  if (e.mode != Mode::kExercise && !e.exercise_id.empty())
+    ctx.Fail(Join(p, "exercise_id"), t.get("exercise_id"), "only valid with mode = \"exercise\"");
+  if (auto b = GetBool(ctx, t, p, "use_suspect_readings")) e.use_suspect_readings = *b;
+  if (const toml::node* n = t.get("escalation_after")) {
+    if (n->is_string() && *n->value<std::string>() == "off") {
+      e.escalation_after.reset();
+    } else {
+      e.escalation_after = GetDuration(ctx, t, p, "escalation_after", false);
+    }
+  }
+  if (auto c = GetString(ctx, t, p, "escalation_channel")) {
+    if (c->empty()) ctx.Fail(Join(p, "escalation_channel"), t.get("escalation_channel"), "empty");
+    e.escalation_channel = *c;
+  }
+  if (auto l = GetLevel(ctx, t, p, "outage_level")) e.outage_level = *l;
+  return e;
+}
+
+Area ParseArea(const Ctx& ctx, const toml::table& t, const std::string& p) {
+  CheckKeys(ctx, t, p, {"id", "name", "polygon", "circle", "ars"});
+  Area a;
+  a.id = RequireId(ctx, t, p);
+  a.name = RequireString(ctx, t, p, "name");
+  if (const toml::node* n = t.get("polygon")) {
+    const toml::array* arr = n->as_array();
+    if (arr == nullptr) ctx.Fail(Join(p, "polygon"), n, "expected an array of [lat, lon] pairs");
+    for (std::size_t i = 0; i < arr->size(); ++i)
+      a.polygon.push_back(ParseLatLon(ctx, *arr->get(i), Index(Join(p, "polygon"), i)));
+    if (a.polygon.size() < 4)
+      ctx.Fail(Join(p, "polygon"), n,
+               fmt::format("a closed polygon needs at least 4 points (first = last), got {}",
+                           a.polygon.size()));
+    const GeoPoint& f = a.polygon.front();
+    const GeoPoint& l = a.polygon.back();
+    if (f.lat != l.lat || f.lon != l.lon)
+      ctx.Fail(Join(p, "polygon"), n,
+               fmt::format("polygon is not closed: first point [{}, {}] != last point [{}, {}]",
+                           f.lat, f.lon, l.lat, l.lon));
+  }
+  if (const toml::node* n = t.get("circle")) {
+    const toml::table* c = n->as_table();
+    const std::string cp = Join(p, "circle");
+    if (c == nullptr) ctx.Fail(cp, n, "expected { lat = .., lon = .., radius_km = .. }");
+    CheckKeys(ctx, *c, cp, {"lat", "lon", "radius_km"});
+    GeoPoint centre;
+    centre.lat = RequireNumber(ctx, *c, cp, "lat");
+    centre.lon = RequireNumber(ctx, *c, cp, "lon");
+    const double r = RequireNumber(ctx, *c, cp, "radius_km");
+    if (centre.lat < -90 || centre.lat > 90 || centre.lon < -180 || centre.lon > 180)
+      ctx.Fail(cp, n, "centre outside lat -90..90 / lon -180..180");
+    if (!(r > 0.0)) ctx.Fail(Join(cp, "radius_km"), c->get("radius_km"), "expected > 0");
+    a.circle = std::make_pair(centre, r);
+  }
+  if (auto ars = GetString(ctx, t, p, "ars")) {
+    const bool digits = std::all_of(ars->begin(), ars->end(), [](char c) {
+      return std::isdigit(static_cast<unsigned char>(c));
+    });
+    if (!digits || (ars->size() != 8 && ars->size() != 12))
+      ctx.Fail(Join(p, "ars"), t.get("ars"),
+               fmt::format("\"{}\": expected an AGS (8 digits) or ARS (12 digits)", *ars));
+    a.ars = *ars;
+  }
+  if (a.polygon.empty() && !a.circle && a.ars.empty())
+    ctx.Fail(p, &t, "an area needs a polygon, a circle or an ars (CAP needs a place)");
+  return a;
+}
+
+StationConfig ParseStation(const Ctx& ctx, const toml::table& t, const std::string& p) {
+  CheckKeys(
+      ctx, t, p,
+      {"id", "name", "area", "quantity", "unit", "expected_interval", "stale_after", "lat", "lon"});
+  StationConfig s;
+  s.id = RequireId(ctx, t, p);
+  s.name = RequireString(ctx, t, p, "name");
+  s.area = RequireString(ctx, t, p, "area");
+  const std::string q = RequireString(ctx, t, p, "quantity");
+  if (q == "water_level") {
+    s.quantity = ingest::Quantity::kWaterLevel;
+  } else if (q == "discharge") {
+    s.quantity = ingest::Quantity::kDischarge;
+  } else if (q == "rainfall") {
+    s.quantity = ingest::Quantity::kRainfall;
+  } else {
+    ctx.Fail(Join(p, "quantity"), t.get("quantity"),
+             fmt::format("\"{}\": expected \"water_level\", \"discharge\" or \"rainfall\"", q));
+  }
+  s.unit = RequireString(ctx, t, p, "unit");
+  if (s.quantity == ingest::Quantity::kRainfall && s.unit != "mm")
+    ctx.Fail(Join(p, "unit"), t.get("unit"), "rainfall stations are in \"mm\"");
+  auto ei = GetDuration(ctx, t, p, "expected_interval", false);
+  if (!ei) ctx.Fail(Join(p, "expected_interval"), &t, "missing required duration");
+  s.expected_interval = *ei;
+  s.stale_after = GetDuration(ctx, t, p, "stale_after", false).value_or(3 * s.expected_interval);
+  if (s.stale_after < s.expected_interval)
+    ctx.Fail(Join(p, "stale_after"), t.get("stale_after"),
+             "expected at least the expected_interval");
+  const auto lat = GetNumber(ctx, t, p, "lat");
+  const auto lon = GetNumber(ctx, t, p, "lon");
+  if (lat.has_value() != lon.has_value()) ctx.Fail(p, &t, "give both lat and lon, or neither");
+  if (lat) {
+    if (*lat < -90 || *lat > 90 || *lon < -180 || *lon > 180)
+      ctx.Fail(Join(p, "lat"), t.get("lat"), "outside lat -90..90 / lon -180..180");
+    s.location = GeoPoint{*lat, *lon};
+  }
+  return s;
+}
+
+std::vector<LevelThreshold> ParseLevels(const Ctx& ctx, const toml::table& t, const std::string& p,
+                                        const char* unit_hint) {
+  const toml::array* arr = GetTableArray(ctx, t, p, "levels");
+  if (arr == nullptr || arr->empty())
+    ctx.Fail(Join(p, "levels"), &t,
+             fmt::format("missing [[rules.levels]] (level, rising{}, optional falling, label)",
+                         unit_hint));
+  std::vector<LevelThreshold> out;
+  std::vector<const toml::node*> nodes;
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const toml::table& lt = *arr->get(i)->as_table();
+    const std::string lp = Index(Join(p, "levels"), i);
+    CheckKeys(ctx, lt, lp, {"level", "rising", "falling", "label"});
+    LevelThreshold th;
+    auto level = GetLevel(ctx, lt, lp, "level");
+    if (!level) ctx.Fail(Join(lp, "level"), &lt, "missing required level (1..4)");
+    th.level = *level;
+    th.rising = RequireNumber(ctx, lt, lp, "rising");
+    th.falling = GetNumber(ctx, lt, lp, "falling").value_or(th.rising);
+    if (th.falling > th.rising)
+      ctx.Fail(Join(lp, "falling"), lt.get("falling"),
+               fmt::format("falling threshold {} must not exceed the rising threshold {}",
+                           th.falling, th.rising));
+    th.label = GetString(ctx, lt, lp, "label").value_or(fmt::format("level {}", th.level));
+    out.push_back(th);
+    nodes.push_back(&lt);
+  }
+  std::vector<std::size_t> order(out.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return out[a].level < out[b].level; });
+  for (std::size_t k = 1; k < order.size(); ++k) {
+    const LevelThreshold& lo = out[order[k - 1]];
+    const LevelThreshold& hi = out[order[k]];
+    const std::string hp = Index(Join(p, "levels"), order[k]);
+    if (lo.level == hi.level)
+      ctx.Fail(Join(hp, "level"), nodes[order[k]], fmt::format("level {} given twice", hi.level));
+    if (!(hi.rising > lo.rising))
+      ctx.Fail(Join(hp, "rising"), nodes[order[k]],
+               fmt::format("rising thresholds must increase with the level: level {} has {} but "
+                           "level {} has {}",
+                           hi.level, hi.rising, lo.level, lo.rising));
+    if (hi.falling < lo.falling)
+      ctx.Fail(Join(hp, "falling"), nodes[order[k]],
+               fmt::format("falling thresholds must not decrease with the level: level {} has {} "
+                           "but level {} has {}",
+                           hi.level, hi.falling, lo.level, lo.falling));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const LevelThreshold& a, const LevelThreshold& b) { return a.level < b.level; });
+  return out;
+}
+
+std::vector<RainClass> ParseRainClasses(const Ctx& ctx, const toml::table& t,
+                                        const std::string& p) {
+  const toml::array* arr = GetTableArray(ctx, t, p, "classes");
+  if (arr == nullptr) return DwdHeavyRainClasses();
+  if (arr->empty())
+    ctx.Fail(Join(p, "classes"), t.get("classes"), "empty (omit it for the DWD classes)");
+  std::vector<RainClass> out;
+  for (std::size_t i = 0; i < arr->size(); ++i) {
+    const toml::table& ct = *arr->get(i)->as_table();
+    const std::string cp = Index(Join(p, "classes"), i);
+    CheckKeys(ctx, ct, cp, {"level", "window", "at_least", "more_than", "label"});
+    RainClass c;
+    auto level = GetLevel(ctx, ct, cp, "level");
+    if (!level) ctx.Fail(Join(cp, "level"), &ct, "missing required level (1..4)");
+    c.level = *level;
+    auto w = GetDuration(ctx, ct, cp, "window", false);
+    if (!w) ctx.Fail(Join(cp, "window"), &ct, "missing required duration");
+    c.window = *w;
+    const auto at_least = GetNumber(ctx, ct, cp, "at_least");
+    const auto more_than = GetNumber(ctx, ct, cp, "more_than");
+    if (at_least.has_value() == more_than.has_value())
+      ctx.Fail(cp, &ct, "give exactly one of at_least (>=) or more_than (>) in mm");
+    c.threshold = at_least ? *at_least : *more_than;
+    c.strict = more_than.has_value();
+    if (!(c.threshold > 0.0)) ctx.Fail(cp, &ct, "rain threshold must be > 0 mm");
+    c.label = GetString(ctx, ct, cp, "label").value_or(fmt::format("level {}", c.level));
+    out.push_back(c);
+  }
+  // Per window, thresholds must increase with the level.
+  for (std::size_t a = 0; a < out.size(); ++a)
+    for (std::size_t b = 0; b < out.size(); ++b) {
+      if (a == b || out[a].window != out[b].window) continue;
+      if (out[a].level == out[b].level)
+        ctx.Fail(Index(Join(p, "classes"), b), arr->get(b),
+                 fmt::format("level {} given twice for window {}", out[b].level,
+                             FormatDuration(out[b].window)));
+      if (out[a].level < out[b].level && !(out[a].threshold < out[b].threshold))
+        ctx.Fail(Index(Join(p, "classes"), b), arr->get(b),
+                 "rain thresholds must increase with the level within one window");
+    }
+  return out;
+}
+
+RuleConfig ParseRule(const Ctx& ctx, const toml::table& t, const std::string& p,
+                     const RulesConfig& cfg) {
+  const std::string kind = RequireString(ctx, t, p, "kind");
+  std::vector<const char*> common = {"id",
+                                     "kind",
+                                     "name",
+                                     "area",
+                                     "min_time_above",
+                                     "min_dwell",
+                                     "escalation_after",
+                                     "instruction_de",
+                                     "instruction_en"};
+  RuleConfig r;
+  auto with = [&](std::vector<const char*> extra) {
+    extra.insert(extra.end(), common.begin(), common.end());
+    CheckKeys(ctx, t, p, extra);
+  };
+  if (kind == "water_level") {
+    r.kind = RuleKind::kWaterLevel;
+    with({"station", "stations", "levels"});
+  } else if (kind == "rate_of_rise") {
+    r.kind = RuleKind::kRateOfRise;
+    with({"station", "stations", "levels", "window"});
+  } else if (kind == "rainfall") {
+    r.kind = RuleKind::kRainfall;
+    with({"station", "stations", "classes"});
+  } else if (kind == "forecast_depth") {
+    r.kind = RuleKind::kForecastDepth;
+    with({"target", "targets", "levels", "lead_time", "max_age"});
+  } else {
+    ctx.Fail(Join(p, "kind"), t.get("kind"),
+             fmt::format("\"{}\": expected water_level, rate_of_rise, rainfall or forecast_depth",
+                         kind));
+  }
+  r.id = RequireId(ctx, t, p);
+  if (r.id == "manual" || r.id == "sensor_outage")
+    ctx.Fail(Join(p, "id"), t.get("id"), fmt::format("\"{}\" is reserved", r.id));
+  r.name = GetString(ctx, t, p, "name").value_or(r.id);
+  r.area = GetString(ctx, t, p, "area").value_or("");
+  if (!r.area.empty() && cfg.FindArea(r.area) == nullptr)
+    ctx.Fail(Join(p, "area"), t.get("area"), fmt::format("no [[areas]] with id \"{}\"", r.area));
+  r.min_time_above = GetDuration(ctx, t, p, "min_time_above").value_or(Duration{0});
+  r.min_dwell = GetDuration(ctx, t, p, "min_dwell").value_or(Duration{0});
+  if (const toml::node* n = t.get("escalation_after")) {
+    if (n->is_string() && *n->value<std::string>() == "off") {
+      r.escalation_after.reset();
+    } else {
+      r.escalation_after = GetDuration(ctx, t, p, "escalation_after", false);
+    }
+  } else {
+    r.escalation_after = cfg.engine.escalation_after;
+  }
+  r.instruction_de = GetString(ctx, t, p, "instruction_de").value_or("");
+  r.instruction_en = GetString(ctx, t, p, "instruction_en").value_or("");
+
+  if (r.kind == RuleKind::kForecastDepth) {
+    if (auto one = GetString(ctx, t, p, "target")) r.targets.push_back(*one);
+    for (auto& s : GetStringList(ctx, t, p, "targets")) r.targets.push_back(s);
+    if (r.targets.empty()) ctx.Fail(Join(p, "targets"), &t, "missing target or targets");
+    for (const auto& id : r.targets)
+      if (!IsSafeId(id))
+        ctx.Fail(Join(p, "targets"), &t, fmt::format("\"{}\": expected a point/zone id", id));
+    if (r.area.empty()) ctx.Fail(Join(p, "area"), &t, "forecast rules need an area");
+    auto lt = GetDuration(ctx, t, p, "lead_time", false);
+    if (!lt) ctx.Fail(Join(p, "lead_time"), &t, "missing required duration");
+    r.lead_time = *lt;
+    r.max_age = GetDuration(ctx, t, p, "max_age", false).value_or(r.lead_time);
+    r.levels = ParseLevels(ctx, t, p, " in m");
+  } else {
+    if (auto one = GetString(ctx, t, p, "station")) r.stations.push_back(*one);
+    for (auto& s : GetStringList(ctx, t, p, "stations")) r.stations.push_back(s);
+    if (r.stations.empty()) ctx.Fail(Join(p, "station"), &t, "missing station or stations");
+    for (const auto& id : r.stations) {
+      const StationConfig* s = cfg.FindStation(id);
+      if (s == nullptr)
+        ctx.Fail(Join(p, "station"), t.get("station") ? t.get("station") : t.get("stations"),
+                 fmt::format("no [[stations]] with id \"{}\"", id));
+      const bool rain = s->quantity == ingest::Quantity::kRainfall;
+      if (r.kind == RuleKind::kRainfall && !rain)
+        ctx.Fail(Join(p, "station"), &t,
+                 fmt::format("station \"{}\" is not a rainfall station", id));
+      if (r.kind != RuleKind::kRainfall && rain)
+        ctx.Fail(Join(p, "station"), &t,
+                 fmt::format("station \"{}\" is a rainfall station; use kind = \"rainfall\"", id));
+    }
+    if (r.kind == RuleKind::kRainfall) {
+      r.rain_classes = ParseRainClasses(ctx, t, p);
+    } else {
+      r.levels = ParseLevels(ctx, t, p, " in the station's unit");
+    }
+    if (r.kind == RuleKind::kRateOfRise) {
+      auto w = GetDuration(ctx, t, p, "window", false);
+      if (!w) ctx.Fail(Join(p, "window"), &t, "missing required duration (e.g. \"15m\")");
+      r.window = *w;
+      for (const auto& l : r.levels)
+        if (!(l.rising > 0.0))
+          ctx.Fail(Join(p, "levels"), &t, "a rate-of-rise threshold must be > 0");
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+std::vector<RainClass> DwdHeavyRainClasses() {
+  using std::chrono::hours;
+  const Duration h1 = hours(1);
+  const Duration h6 = hours(6);
+  return {
+      {2, h1, 15.0, false, "Starkregen (DWD)"},
+      {3, h1, 25.0, true, "heftiger Starkregen (DWD)"},
+      {4, h1, 40.0, true, "extrem heftiger Starkregen (DWD)"},
+      {2, h6, 20.0, false, "Starkregen (DWD)"},
+      {3, h6, 35.0, true, "heftiger Starkregen (DWD)"},
+      {4, h6, 60.0, true, "extrem heftiger Starkregen (DWD)"},
+  };
+}
+
+const Area* RulesConfig::FindArea(const std::string& id) const {
+  for (const auto& a : areas)
+    if (a.id == id) return &a;
+  return nullptr;
+}
+const StationConfig* RulesConfig::FindStation(const std::string& id) const {
+  for (const auto& s : stations)
+    if (s.id == id) return &s;
+  return nullptr;
+}
+const RuleConfig* RulesConfig::FindRule(const std::string& id) const {
+  for (const auto& r : rules)
+    if (r.id == id) return &r;
+  return nullptr;
+}
+
+std::optional<Duration> ParseDuration(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  std::int64_t total_ms = 0;
+  std::size_t i = 0;
+  int parts = 0;
+  while (i < text.size()) {
+    std::size_t j = i;
+    while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) ++j;
+    if (j == i || j - i > 9 || j >= text.size()) return std::nullopt;
+    const std::int64_t n = std::stoll(text.substr(i, j - i));
+    std::int64_t unit_ms = 0;
+    std::size_t k = j + 1;
+    if (text.compare(j, 2, "ms") == 0) {
+      unit_ms = 1;
+      k = j + 2;
+    } else {
+      switch (text[j]) {
+        case 's':
+          unit_ms = 1000;
+          break;
+        case 'm':
+          unit_ms = 60'000;
+          break;
+        case 'h':
+          unit_ms = 3'600'000;
+          break;
+        case 'd':
+          unit_ms = 86'400'000;
+          break;
+        default:
+          return std::nullopt;
+      }
+    }
+    total_ms += n * unit_ms;
+    i = k;
+    ++parts;
+  }
+  if (parts == 0) return std::nullopt;
+  return Duration(total_ms);
+}
+
+std::string FormatDuration(Duration d) {
+  std::int64_t ms = d.count();
+  if (ms == 0) return "0s";
+  std::string out;
+  if (ms < 0) {
+    out = "-";
+    ms = -ms;
+  }
+  const std::int64_t days = ms / 86'400'000;
+  ms %= 86'400'000;
+  const std::int64_t h = ms / 3'600'000;
+  ms %= 3'600'000;
+  const std::int64_t m = ms / 60'000;
+  ms %= 60'000;
+  const std::int64_t s = ms / 1000;
+  ms %= 1000;
+  if (days) out += fmt::format("{}d", days);
+  if (h) out += fmt::format("{}h", h);
+  if (m) out += fmt::format("{}m", m);
+  if (s) out += fmt::format("{}s", s);
+  if (ms) out += fmt::format("{}ms", ms);
+  return out;
+}
+
+RulesConfig ParseRulesConfig(const std::string& text, const std::string& name) {
+  const Ctx ctx(name);
+  toml::table root;
+  try {
+    root = toml::parse(text, name);
+  } catch (const toml::parse_error& e) {
+    throw RulesConfigError(
+        fmt::format("{}:{}: TOML syntax error: {}", name, e.source().begin.line, e.description()));
+  }
+  CheckKeys(ctx, root, "", {"engine", "areas", "stations", "rules"});
+  RulesConfig cfg;
+  cfg.source = name;
+  if (const toml::node* n = root.get("engine")) {
+    if (!n->is_table()) ctx.Fail("engine", n, "expected a table [engine]");
+    cfg.engine = ParseEngine(ctx, *n->as_table());
+  }
+  std::set<std::string> ids;
+  if (const toml::array* arr = GetTableArray(ctx, root, "", "areas")) {
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      Area a = ParseArea(ctx, *arr->get(i)->as_table(), Index("areas", i));
+      if (cfg.FindArea(a.id) != nullptr)
+        ctx.Fail(Index("areas", i) + ".id", arr->get(i),
+                 fmt::format("duplicate area id \"{}\"", a.id));
+      cfg.areas.push_back(std::move(a));
+    }
+  }
+  if (const toml::array* arr = GetTableArray(ctx, root, "", "stations")) {
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const std::string p = Index("stations", i);
+      StationConfig s = ParseStation(ctx, *arr->get(i)->as_table(), p);
+      if (cfg.FindStation(s.id) != nullptr)
+        ctx.Fail(p + ".id", arr->get(i), fmt::format("duplicate station id \"{}\"", s.id));
+      if (cfg.FindArea(s.area) == nullptr)
+        ctx.Fail(p + ".area", arr->get(i)->as_table()->get("area"),
+                 fmt::format("no [[areas]] with id \"{}\"", s.area));
+      cfg.stations.push_back(std::move(s));
+    }
+  }
+  if (const toml::array* arr = GetTableArray(ctx, root, "", "rules")) {
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const std::string p = Index("rules", i);
+      RuleConfig r = ParseRule(ctx, *arr->get(i)->as_table(), p, cfg);
+      if (cfg.FindRule(r.id) != nullptr)
+        ctx.Fail(p + ".id", arr->get(i), fmt::format("duplicate rule id \"{}\"", r.id));
+      cfg.rules.push_back(std::move(r));
+    }
+  }
+  return cfg;
+}
+
+RulesConfig LoadRulesConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw RulesConfigError(fmt::format("{}: cannot open the rules file", path));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ParseRulesConfig(ss.str(), path);
+}
+
+// ---------------------------------------------------------------------------
+// Pure evaluation
+
+bool MeetsRising(const LevelThreshold& t, double value) {
+  return t.strict ? value > t.rising : value >= t.rising;
+}
+
+Level EvaluateLevel(const std::vector<LevelThreshold>& levels, Level current, double value) {
+  Level out = 0;
+  for (const auto& t : levels) {
+    if (MeetsRising(t, value)) out = std::max(out, t.level);
+    if (t.level <= current && value >= t.falling) out = std::max(out, t.level);
+  }
+  return out;
+}
+
+std::optional<double> RainSum(const std::vector<Sample>& samples, TimePoint end, Duration window,
+                              Duration interval) {
+  // Samples are sorted by time. Each covers (t - interval, t]. The window
+  // (end - window, end] is covered when consecutive samples inside it are at
+  // most one interval apart (a tolerance of half an interval for clock jitter)
+  // and the first one reaches back to the window start.
+  const TimePoint start = end - window;
+  const Duration slack = interval / 2;
+  double sum = 0.0;
+  TimePoint covered_to = start;  // coverage must continue from the window start
+  bool any = false;
+  for (const Sample& s : samples) {
+    if (s.observed <= start) continue;
+    if (s.observed > end) break;
+    if (s.observed - interval > covered_to + slack) return std::nullopt;  // a gap
+    sum += s.value;
+    covered_to = s.observed;
+    any = true;
+  }
+  if (!any) return std::nullopt;
+  if (end - covered_to > slack) return std::nullopt;  // no data up to the end
+  return sum;
+}
+
+RainEvaluation EvaluateRain(const std::vector<RainClass>& classes,
+                            const std::vector<Sample>& samples, TimePoint end, Duration interval) {
+  RainEvaluation out;
+  bool unknown = false;
+  std::vector<Duration> windows;
+  for (const auto& c : classes)
+    if (std::find(windows.begin(), windows.end(), c.window) == windows.end())
+      windows.push_back(c.window);
+  std::string unknown_windows;
+  std::string sums;
+  for (Duration w : windows) {
+    const auto sum = RainSum(samples, end, w, interval);
+    if (!sum) {
+      unknown = true;
+      unknown_windows += (unknown_windows.empty() ? "" : ", ") + FormatDuration(w);
+      continue;
+    }
+    sums += fmt::format("{}{:.1f} mm/{}", sums.empty() ? "" : ", ", *sum, FormatDuration(w));
+    for (const auto& c : classes) {
+      if (c.window != w) continue;
+      const bool met = c.strict ? *sum > c.threshold : *sum >= c.threshold;
+      if (met && c.level > out.level) {
+        out.level = c.level;
+        out.value = *sum;
+        out.threshold = c.threshold;
+        out.window = w;
+        out.reason = fmt::format("{:.1f} mm in {} {} {:.1f} mm ({})", *sum, FormatDuration(w),
+                                 c.strict ? ">" : ">=", c.threshold, c.label);
+      }
+    }
+  }
+  if (out.level > 0) {
+    out.condition = Condition::kRaised;
+    if (unknown) out.reason += fmt::format("; no complete data for {}", unknown_windows);
+  } else if (unknown) {
+    out.condition = Condition::kUnknown;
+    out.reason = fmt::format("no complete rain data for {}{}{}", unknown_windows,
+                             sums.empty() ? "" : "; ", sums);
+  } else {
+    out.condition = Condition::kClear;
+    out.reason = sums;
+  }
+  return out;
+}
+
+std::optional<double> RiseOver(const std::vector<Sample>& samples, TimePoint end, Duration window,
+                               Duration max_gap) {
+  if (samples.empty()) return std::nullopt;
+  // Latest sample at or before end.
+  auto last = std::upper_bound(samples.begin(), samples.end(), end,
+                               [](TimePoint t, const Sample& s) { return t < s.observed; });
+  if (last == samples.begin()) return std::nullopt;
+  --last;
+  if (end - last->observed > max_gap) return std::nullopt;
+  const TimePoint start = end - window;
+  auto after = std::upper_bound(samples.begin(), samples.end(), start,
+                                [](TimePoint t, const Sample& s) { return t < s.observed; });
+  if (after == samples.begin()) return std::nullopt;  // nothing at or before the start
+  auto before = std::prev(after);
+  double base = before->value;
+  if (before->observed != start) {
+    if (after == samples.end() || after->observed > end) return std::nullopt;
+    if (after->observed - before->observed > max_gap) return std::nullopt;
+    const double f = std::chrono::duration<double>(start - before->observed).count() /
+                     std::chrono::duration<double>(after->observed - before->observed).count();
+    base = before->value + f * (after->value - before->value);
+  }
+  return last->value - base;
+}
+
+std::optional<double> ConvertUnit(double value, const std::string& from, const std::string& to) {
+  if (from == to) return value;
+  auto factor = [](const std::string& u) -> double {
+    if (u == "mm") return 0.001;
+    if (u == "cm") return 0.01;
+    if (u == "m") return 1.0;
+    return 0.0;
+  };
+  const double f = factor(from);
+  const double t = factor(to);
+  if (f == 0.0 || t == 0.0) return std::nullopt;
+  return value * f / t;
+}
+
+}  // namespace floodwarn::alerting

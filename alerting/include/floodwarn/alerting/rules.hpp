@@ -1,19 +1,158 @@
-// Rules configuration (TOML, validated on load, unknown keys rejected).
-// PLACEHOLDER: owned by the rules/engine work; see docs/ALERTING.md.
+// Rules configuration (TOML, validated on load, unknown keys rejected) and the
+// pure evaluation functions the engine applies to it. docs/alerting/RULES.md
+// describes every key; configs/alerting/town_rules.toml is the worked example.
 #pragma once
 
+#include <optional>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "floodwarn/alerting/types.hpp"
+#include "floodwarn/ingest/reading.hpp"
 
 namespace floodwarn::alerting {
 
-struct RulesConfig {
-  std::vector<Area> areas;
+// Thrown by LoadRulesConfig / ParseRulesConfig; the message names the file,
+// the line, the key and what was expected ("rules.toml:12: rules[2].levels[0].rising: ...").
+class RulesConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
-// Reads the rule-related top-level tables of a service config file.
+// [engine]
+struct EngineSettings {
+  Mode mode = Mode::kActual;
+  std::string exercise_id;  // required when mode = exercise (goes into CAP <note>)
+  // QARTOD "suspect" readings (e.g. a rate-of-change flag, which is exactly
+  // what a real flood wave trips) are used by default; fail/missing never.
+  bool use_suspect_readings = true;
+  // An active alert not acknowledged within this time escalates once; empty = never.
+  std::optional<Duration> escalation_after = std::chrono::minutes(30);
+  std::string escalation_channel = "escalation";  // named in the kEscalated event note
+  Level outage_level = 2;                         // level of sensor-outage alerts
+};
+
+// [[stations]]
+struct StationConfig {
+  std::string id;
+  std::string name;
+  std::string area;  // id of a configured area
+  ingest::Quantity quantity = ingest::Quantity::kWaterLevel;
+  std::string unit;              // readings are converted to it (cm/m/mm) or ignored
+  Duration expected_interval{};  // reporting interval (rain readings are depths over it)
+  Duration stale_after{};        // no usable reading for this long = stale (default 3 x interval)
+  std::optional<GeoPoint> location;
+};
+
+// One warning level of a threshold rule: raised at value >= rising (or >
+// rising when strict), kept while value >= falling (hysteresis).
+struct LevelThreshold {
+  Level level = 0;
+  double rising = 0.0;
+  double falling = 0.0;
+  bool strict = false;  // raise at value > rising instead of >=
+  std::string label;    // e.g. "Meldestufe 2"
+};
+
+// One rainfall class: the rain sum over `window` against `threshold`.
+struct RainClass {
+  Level level = 0;
+  Duration window{};
+  double threshold = 0.0;  // mm
+  bool strict = false;     // more_than (>) instead of at_least (>=)
+  std::string label;
+};
+
+// The DWD heavy-rain classes (Starkregen): 15-25 mm/1 h or 20-35 mm/6 h -> 2,
+// > 25-40 mm/1 h or > 35-60 mm/6 h -> 3, > 40 mm/1 h or > 60 mm/6 h -> 4.
+std::vector<RainClass> DwdHeavyRainClasses();
+
+// [[rules]]
+struct RuleConfig {
+  std::string id;  // unique, [A-Za-z0-9._-]
+  RuleKind kind = RuleKind::kWaterLevel;
+  std::string name;
+  std::vector<std::string> stations;  // water_level, rate_of_rise, rainfall: one subject each
+  std::vector<std::string> targets;   // forecast_depth: forecast point/zone ids, one subject each
+  std::string area;                   // overrides the station's area; required for forecasts
+  Duration min_time_above{};          // condition held this long before raising / upgrading
+  Duration min_dwell{};               // below the falling threshold this long before down/clear
+  std::optional<Duration> escalation_after;  // default from [engine]
+  std::vector<LevelThreshold> levels;        // water_level, rate_of_rise, forecast_depth
+  std::vector<RainClass> rain_classes;       // rainfall (DWD default)
+  Duration window{};                         // rate_of_rise: rise per window
+  Duration lead_time{};                      // forecast_depth
+  Duration max_age{};                        // forecast_depth: older forecast = unknown
+  std::string instruction_de, instruction_en;
+};
+
+struct RulesConfig {
+  std::vector<Area> areas;
+  std::string source;  // file name (for messages)
+  EngineSettings engine;
+  std::vector<StationConfig> stations;
+  std::vector<RuleConfig> rules;
+
+  const Area* FindArea(const std::string& id) const;
+  const StationConfig* FindStation(const std::string& id) const;
+  const RuleConfig* FindRule(const std::string& id) const;
+};
+
+// Reads and validates a rules file. Throws RulesConfigError.
 RulesConfig LoadRulesConfig(const std::string& path);
+// Same from text; `name` is used in messages.
+RulesConfig ParseRulesConfig(const std::string& text, const std::string& name);
+
+// "90s", "15m", "1h", "1h30m", "2d" -> duration; nullopt when malformed.
+std::optional<Duration> ParseDuration(const std::string& text);
+std::string FormatDuration(Duration d);
+
+// --- pure evaluation ----------------------------------------------------------
+
+// Level a threshold rule asks for now, given the level it is at: the highest
+// level whose rising threshold the value meets, or the highest level <= current
+// whose falling threshold the value still meets (hysteresis), whichever is higher.
+Level EvaluateLevel(const std::vector<LevelThreshold>& levels, Level current, double value);
+// Whether `value` meets the rising threshold of `t`.
+bool MeetsRising(const LevelThreshold& t, double value);
+
+// A sample of a station's series (value in the station's unit).
+struct Sample {
+  TimePoint observed{};
+  double value = 0.0;
+};
+
+// Sum of rain depths over (end - window, end]. Each sample is the depth over
+// the `interval` ending at its time; nullopt when the window is not fully
+// covered (a gap, or no data back to the window start): unknown, never "low".
+std::optional<double> RainSum(const std::vector<Sample>& samples, TimePoint end, Duration window,
+                              Duration interval);
+
+struct RainEvaluation {
+  Condition condition = Condition::kClear;
+  Level level = 0;
+  double value = 0.0;      // the sum that set the level
+  double threshold = 0.0;  // its class threshold
+  Duration window{};
+  std::string reason;
+};
+// Highest class met by any window that is known. If no window is met and at
+// least one window is unknown, the result is kUnknown. `current` holds the
+// level while the sum stays >= the class threshold (no separate falling value).
+RainEvaluation EvaluateRain(const std::vector<RainClass>& classes,
+                            const std::vector<Sample>& samples, TimePoint end, Duration interval);
+
+// Rise of the series over (end - window, end]: latest value minus the value
+// at end - window (linearly interpolated between the two samples around it).
+// nullopt when there is no sample at or before end - window, or the samples
+// around it are more than `max_gap` apart.
+std::optional<double> RiseOver(const std::vector<Sample>& samples, TimePoint end, Duration window,
+                               Duration max_gap);
+
+// Converts `value` from `from` to `to` for lengths (mm, cm, m) or returns it
+// unchanged when the units are equal; nullopt when not convertible.
+std::optional<double> ConvertUnit(double value, const std::string& from, const std::string& to);
 
 }  // namespace floodwarn::alerting
