@@ -8,6 +8,7 @@ add_library(floodwarn_ingest_files STATIC
   src/stations.cpp
   src/rating.cpp
   src/zrxp.cpp
+  src/csv.cpp
 )
 target_include_directories(floodwarn_ingest_files PUBLIC
   $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>)

@@ -88,7 +88,7 @@ bool Tokenize(std::string_view s, std::vector<std::string_view>& out) {
 std::optional<TimePoint> ParseZrxpTimestamp(std::string_view s, int offset_minutes) {
   if (s.size() != 14 && s.size() != 12) return std::nullopt;
   std::size_t p = 0;
-  int y, mo, d, h, mi, sec = 0;
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
   if (!detail::Digits(s, p, 4, y) || !detail::Digits(s, p, 2, mo) || !detail::Digits(s, p, 2, d) ||
       !detail::Digits(s, p, 2, h) || !detail::Digits(s, p, 2, mi))
     return std::nullopt;

@@ -6,3 +6,5 @@ floodwarn_add_test(test_ingest_rating unit ${CMAKE_CURRENT_SOURCE_DIR}/test_rati
   LIBS floodwarn_ingest_files)
 floodwarn_add_test(test_ingest_zrxp unit ${CMAKE_CURRENT_SOURCE_DIR}/test_zrxp.cpp
   LIBS floodwarn_ingest_files)
+floodwarn_add_test(test_ingest_csv unit ${CMAKE_CURRENT_SOURCE_DIR}/test_csv.cpp
+  LIBS floodwarn_ingest_files)
