@@ -8,3 +8,5 @@ floodwarn_add_test(test_ingest_zrxp unit ${CMAKE_CURRENT_SOURCE_DIR}/test_zrxp.c
   LIBS floodwarn_ingest_files)
 floodwarn_add_test(test_ingest_csv unit ${CMAKE_CURRENT_SOURCE_DIR}/test_csv.cpp
   LIBS floodwarn_ingest_files)
+floodwarn_add_test(test_ingest_qc unit ${CMAKE_CURRENT_SOURCE_DIR}/test_qc.cpp
+  LIBS floodwarn_ingest_files)
