@@ -10,9 +10,12 @@
 #include <libxml/xmlversion.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -886,6 +889,10 @@ struct CapSchemaValidator::Impl {
 
 CapSchemaValidator::CapSchemaValidator(const std::string& xsd_path) : impl_(new Impl) {
   InitLibXml();
+  if (!std::ifstream(xsd_path).good()) {
+    impl_->error = fmt::format("cannot read the CAP schema {}: {}", xsd_path, std::strerror(errno));
+    return;
+  }
   xmlSchemaParserCtxtPtr pc = xmlSchemaNewParserCtxt(xsd_path.c_str());
   if (pc == nullptr) {
     impl_->error = fmt::format("cannot read the CAP schema {}", xsd_path);
