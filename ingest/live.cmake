@@ -2,11 +2,22 @@
 # (libmosquitto) with the JSON and TTN v3 decoders, HTTP pollers (libcurl) for
 # PEGELONLINE and OGC SensorThings, the ingest pipeline (decode -> QC -> store
 # -> events) and its Prometheus metrics.
+pkg_check_modules(FLOODWARN_MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
+find_package(prometheus-cpp REQUIRED)
+
 add_library(floodwarn_ingest_live STATIC
   src/reading_store.cpp
+  src/iso_time.cpp
+  src/json_split.cpp
+  src/mqtt_json.cpp
+  src/ttn.cpp
+  src/mqtt_source.cpp
+  src/ingest_metrics.cpp
+  src/ingest_pipeline.cpp
 )
 target_include_directories(floodwarn_ingest_live PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
 target_compile_features(floodwarn_ingest_live PUBLIC cxx_std_17)
 target_link_libraries(floodwarn_ingest_live
   PUBLIC floodwarn_ingest_types floodwarn_ingest_files
-  PRIVATE SQLite::SQLite3 floodwarn_warnings fmt::fmt spdlog::spdlog)
+  PRIVATE SQLite::SQLite3 PkgConfig::FLOODWARN_MOSQUITTO prometheus-cpp::core
+          nlohmann_json::nlohmann_json floodwarn_warnings fmt::fmt spdlog::spdlog)

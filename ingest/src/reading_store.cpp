@@ -119,9 +119,11 @@ struct ReadingStore::Impl {
   }
 
   WriteSummary WriteLocked(const std::vector<Reading>& batch, const std::string* cursor_name,
-                           const std::string* cursor_value) {
+                           const std::string* cursor_value, std::vector<bool>* inserted = nullptr) {
+    if (inserted) inserted->assign(batch.size(), false);
     Exec("BEGIN IMMEDIATE");
     WriteSummary summary;
+    std::size_t index = 0;
     try {
       sqlite3_stmt* s = insert->get();
       for (const Reading& r : batch) {
@@ -140,10 +142,13 @@ struct ReadingStore::Impl {
         sqlite3_bind_text(s, 8, r.reason.data(), static_cast<int>(r.reason.size()), SQLITE_STATIC);
         sqlite3_bind_int64(s, 9, Ms(r.received));
         Step(s, "insert reading");
-        if (sqlite3_changes(db) > 0)
+        if (sqlite3_changes(db) > 0) {
           ++summary.inserted;
-        else
+          if (inserted) (*inserted)[index] = true;
+        } else {
           ++summary.duplicates;
+        }
+        ++index;
       }
       if (cursor_name) {
         sqlite3_stmt* c = upsert_cursor->get();
@@ -161,6 +166,7 @@ struct ReadingStore::Impl {
       Exec("COMMIT");
     } catch (...) {
       sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      if (inserted) inserted->assign(batch.size(), false);
       throw;
     }
     return summary;
@@ -271,6 +277,16 @@ WriteSummary ReadingStore::WriteWithCursor(const std::vector<Reading>& batch,
                                            const std::string& cursor_value) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   return impl_->WriteLocked(batch, &cursor_name, &cursor_value);
+}
+
+WriteSummary ReadingStore::WriteBatch(const std::vector<Reading>& batch,
+                                      const std::string* cursor_name,
+                                      const std::string* cursor_value,
+                                      std::vector<bool>* inserted) {
+  if ((cursor_name == nullptr) != (cursor_value == nullptr))
+    throw std::invalid_argument("reading store: cursor name and value go together");
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->WriteLocked(batch, cursor_name, cursor_value, inserted);
 }
 
 std::vector<Reading> ReadingStore::Query(const std::string& station_id, TimePoint from,

@@ -2,3 +2,9 @@
 find_package(SQLite3 REQUIRED)
 floodwarn_add_test(test_reading_store unit test_reading_store.cpp
   LIBS floodwarn_ingest_live SQLite::SQLite3)
+floodwarn_add_test(test_mqtt_json unit test_mqtt_json.cpp LIBS floodwarn_ingest_live)
+floodwarn_add_test(test_ttn unit test_ttn.cpp LIBS floodwarn_ingest_live)
+find_package(prometheus-cpp REQUIRED)
+pkg_check_modules(FLOODWARN_TEST_MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
+floodwarn_add_test(test_mqtt_broker integration test_mqtt_broker.cpp
+  LIBS floodwarn_ingest_live prometheus-cpp::core PkgConfig::FLOODWARN_TEST_MOSQUITTO fmt::fmt)

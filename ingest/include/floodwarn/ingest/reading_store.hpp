@@ -53,6 +53,12 @@ class ReadingStore {
   std::optional<std::string> Cursor(const std::string& cursor_name) const;
 
   // --- additions by ingest-live (compatible) ---
+  // Write() / WriteWithCursor() that also says which readings were new:
+  // (*inserted)[i] is true when batch[i] was inserted, false for a duplicate.
+  // cursor_name/cursor_value may be null (no cursor). Used by the pipeline to
+  // raise events for new readings only (a re-delivery never fires twice).
+  WriteSummary WriteBatch(const std::vector<Reading>& batch, const std::string* cursor_name,
+                          const std::string* cursor_value, std::vector<bool>* inserted);
   // Every station id that has at least one stored reading, sorted.
   std::vector<std::string> StationIds() const;
   // SQLite's `PRAGMA integrity_check` result: "ok" when the file is sound.

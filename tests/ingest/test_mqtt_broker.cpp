@@ -1,0 +1,174 @@
+// MQTT source against a real mosquitto broker: QoS 1 delivery into the
+// store, malformed messages counted and skipped, the persistent session
+// keeps messages published while we are away, and the source reconnects
+// after the broker restarts.
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <fmt/format.h>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "floodwarn/ingest/ingest_pipeline.hpp"
+#include "floodwarn/ingest/mqtt_json.hpp"
+#include "floodwarn/ingest/mqtt_source.hpp"
+#include "floodwarn/ingest/reading_store.hpp"
+#include "test_mqtt_broker_fixture.hpp"
+#include "test_support.hpp"
+
+namespace fi = floodwarn::ingest;
+namespace ft = floodwarn::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+class Recorder : public fi::IngestSubscriber {
+ public:
+  void OnReading(const fi::Reading& r) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    readings_.push_back(r);
+    cv_.notify_all();
+  }
+  void OnStationHealth(const fi::StationHealthEvent&) override {}
+  bool WaitFor(std::size_t n, std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return readings_.size() >= n; });
+  }
+  std::vector<fi::Reading> readings() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return readings_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<fi::Reading> readings_;
+};
+
+std::string Msg(const std::string& station, int minute, double value) {
+  return fmt::format(
+      R"({{"station":"{}","time":"2024-03-01T{:02}:{:02}:00Z","value":{},"unit":"cm"}})", station,
+      minute / 60, minute % 60, value);
+}
+
+struct Rig {
+  explicit Rig(int port, const std::string& client_id = "floodwarn-ingest-test")
+      : store(ft::MakeTempDir("mqtt") + "/readings.db"), pipeline(store, registry) {
+    pipeline.AddSubscriber(&recorder);
+    config.port = port;
+    config.client_id = client_id;
+    config.topics = {"floodwarn/gauges/#"};
+    config.reconnect_min = 1s;
+    config.reconnect_max = 2s;
+  }
+  std::unique_ptr<fi::MqttSource> MakeSource() {
+    return std::make_unique<fi::MqttSource>(
+        config, fi::MakeMqttIngestHandler(pipeline, "mqtt", [](const fi::MqttMessage& m) {
+          return fi::DecodeMqttJson(m.payload, m.topic, m.received);
+        }));
+  }
+  std::string Metrics() { return prometheus::TextSerializer().Serialize(registry.Collect()); }
+  prometheus::Registry registry;
+  fi::ReadingStore store;
+  fi::IngestPipeline pipeline;
+  Recorder recorder;
+  fi::MqttSourceConfig config;
+};
+
+}  // namespace
+
+TEST(MqttBroker, QoS1MessagesReachStoreAndSubscribers) {
+  ft::MosquittoBroker broker;
+  Rig rig(broker.port());
+  auto source = rig.MakeSource();
+  source->Start();
+  ASSERT_TRUE(source->WaitSubscribed(10s));
+  ft::TestPublisher pub(broker.port());
+  for (int i = 0; i < 100; ++i)
+    pub.Publish("floodwarn/gauges/" + std::to_string(i % 5),
+                Msg("S" + std::to_string(i % 5), i, i));
+  pub.Publish("floodwarn/gauges/bad", "{not json");
+  pub.Publish("floodwarn/gauges/batch",
+              "[" + Msg("ARR", 0, 1) + ",{\"station\":\"ARR\"}," + Msg("ARR", 15, 2) + "]");
+  pub.Publish("other/topic", Msg("IGNORED", 0, 1));  // outside the topic filter
+  ASSERT_TRUE(pub.WaitAllAcked(10s));
+  ASSERT_TRUE(rig.recorder.WaitFor(102, 10s)) << rig.recorder.readings().size();
+  std::this_thread::sleep_for(200ms);  // nothing more arrives
+  EXPECT_EQ(rig.recorder.readings().size(), 102u);
+  EXPECT_EQ(rig.store.Count(), 102u);
+  EXPECT_EQ(rig.store.Latest("S3")->value, 98.0);
+  EXPECT_EQ(rig.store.Query("ARR", fi::TimePoint{}, fi::TimePoint::max()).size(), 2u);
+  EXPECT_FALSE(rig.store.Latest("IGNORED"));
+  const std::string metrics = rig.Metrics();
+  EXPECT_NE(metrics.find(R"(floodwarn_ingest_decode_errors_total{source="mqtt"} 2)"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(
+      metrics.find(R"(floodwarn_ingest_readings_total{flag="not_evaluated",source="mqtt"} 102)"),
+      std::string::npos)
+      << metrics;
+  source->Stop();
+}
+
+TEST(MqttBroker, PersistentSessionKeepsMessagesPublishedWhileAway) {
+  ft::MosquittoBroker broker;
+  Rig rig(broker.port(), "floodwarn-ingest-persistent");
+  auto source = rig.MakeSource();
+  source->Start();
+  ASSERT_TRUE(source->WaitSubscribed(10s));
+  ft::TestPublisher pub(broker.port());
+  pub.Publish("floodwarn/gauges/A", Msg("A", 0, 1));
+  ASSERT_TRUE(rig.recorder.WaitFor(1, 10s));
+  source->Stop();
+  source.reset();
+  // published while the ingest is down: the broker queues them for our session
+  for (int i = 1; i <= 20; ++i) pub.Publish("floodwarn/gauges/A", Msg("A", i, i));
+  ASSERT_TRUE(pub.WaitAllAcked(10s));
+  source = rig.MakeSource();
+  source->Start();
+  ASSERT_TRUE(rig.recorder.WaitFor(21, 10s)) << rig.recorder.readings().size();
+  EXPECT_EQ(rig.store.Count(), 21u);
+  source->Stop();
+}
+
+TEST(MqttBroker, ReconnectsAfterBrokerRestart) {
+  ft::MosquittoBroker broker;
+  Rig rig(broker.port());
+  auto source = rig.MakeSource();
+  source->Start();
+  ASSERT_TRUE(source->WaitSubscribed(10s));
+  broker.Restart();  // sessions lost: the source must reconnect and subscribe again
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  bool delivered = false;
+  int minute = 0;
+  while (!delivered && std::chrono::steady_clock::now() < deadline) {
+    if (source->WaitSubscribed(500ms)) {
+      ft::TestPublisher pub(broker.port(), "floodwarn-test-publisher-2");
+      pub.Publish("floodwarn/gauges/A", Msg("A", minute++, 1));
+      ASSERT_TRUE(pub.WaitAllAcked(5s));
+      delivered = rig.recorder.WaitFor(1, 2s);
+    }
+  }
+  EXPECT_TRUE(delivered);
+  EXPECT_GE(source->stats().connects, 2u);
+  source->Stop();
+}
+
+TEST(MqttBroker, ConfigErrorsAreClear) {
+  fi::MqttSourceConfig c;
+  c.client_id = "x";
+  auto h = [](const std::vector<fi::MqttMessage>&) {};
+  EXPECT_THROW(fi::MqttSource(c, h), std::invalid_argument);  // no topics
+  c.topics = {"a/#/b"};
+  try {
+    fi::MqttSource s(c, h);
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("a/#/b"), std::string::npos);
+  }
+  c.topics = {"a/#"};
+  c.client_id.clear();
+  EXPECT_THROW(fi::MqttSource(c, h), std::invalid_argument);  // persistent session without id
+}
