@@ -66,6 +66,23 @@ unsigned DaysInMonth(std::int64_t y, unsigned m) {
   return kDays[m - 1];
 }
 
+// Day number (days since 1970-01-01) of the last Sunday of `month` in `year`.
+std::int64_t LastSunday(std::int64_t year, unsigned month) {
+  const std::int64_t last = DaysFromCivil(year, month, DaysInMonth(year, month));
+  const std::int64_t weekday = (last + 4) - 7 * FloorDiv(last + 4, 7);  // 1970-01-01: Thursday (4)
+  return last - weekday;
+}
+
+bool InEuSummerTime(TimePoint t) {
+  const std::int64_t secs = FloorDiv(t.time_since_epoch().count(), 1000);
+  std::int64_t y = 0;
+  unsigned m = 0, d = 0;
+  CivilFromDays(FloorDiv(secs, 86400), &y, &m, &d);
+  const std::int64_t start = LastSunday(y, 3) * 86400 + 3600;
+  const std::int64_t end = LastSunday(y, 10) * 86400 + 3600;
+  return secs >= start && secs < end;
+}
+
 // --- text hygiene ------------------------------------------------------------
 
 void AppendUtf8(std::uint32_t cp, std::string* out) {
@@ -349,7 +366,6 @@ TimePoint Expires(const CapProfile& profile, const CapMessage& msg, const Alert&
 void WriteInfo(XmlWriter& w, cap_texts::Lang lang, const CapProfile& profile, const CapMessage& msg,
                const Alert& alert) {
   const bool de = lang == cap_texts::Lang::kDe;
-  const int off = profile.utc_offset_minutes;
   const cap_texts::InfoTexts t = cap_texts::MakeTexts(lang, msg.msg_type, alert);
   w.Open(1, "info");
   w.Elem(2, "language", de ? "de-DE" : "en-GB");
@@ -366,9 +382,9 @@ void WriteInfo(XmlWriter& w, cap_texts::Lang lang, const CapProfile& profile, co
   if (msg.msg_type != CapMsgType::kCancel && !IsForecast(alert.kind)) {
     TimePoint onset = alert.first_seen;
     if (onset.time_since_epoch().count() == 0) onset = alert.activated;
-    if (onset.time_since_epoch().count() != 0) w.Elem(2, "onset", FormatCapTime(onset, off));
+    if (onset.time_since_epoch().count() != 0) w.Elem(2, "onset", FormatCapTime(profile, onset));
   }
-  w.Elem(2, "expires", FormatCapTime(Expires(profile, msg, alert), off));
+  w.Elem(2, "expires", FormatCapTime(profile, Expires(profile, msg, alert)));
   const std::string& sender_name = de ? profile.sender_name_de : profile.sender_name_en;
   if (!sender_name.empty()) w.Elem(2, "senderName", sender_name);
   w.Elem(2, "headline", CleanText(t.headline, kMaxHeadlineChars));
@@ -633,6 +649,44 @@ std::optional<TimePoint> ParseCapTime(const std::string& raw) {
   return TimePoint(std::chrono::milliseconds(secs * 1000));
 }
 
+int CapUtcOffsetAt(const CapProfile& profile, TimePoint t) {
+  return profile.utc_offset_minutes + (profile.eu_summer_time && InEuSummerTime(t) ? 60 : 0);
+}
+
+std::string FormatCapTime(const CapProfile& profile, TimePoint t) {
+  return FormatCapTime(t, CapUtcOffsetAt(profile, t));
+}
+
+std::vector<std::string> CheckCapProfile(const CapProfile& profile) {
+  std::vector<std::string> problems;
+  if (auto p = IdProblem(profile.sender); !p.empty()) problems.push_back("cap sender " + p);
+  const int max_off = profile.utc_offset_minutes + (profile.eu_summer_time ? 60 : 0);
+  if (profile.utc_offset_minutes < -kMaxOffsetMinutes || max_off > kMaxOffsetMinutes)
+    problems.push_back(
+        fmt::format("cap utc_offset_minutes {} is outside -840..840 (-14:00..+14:00)",
+                    profile.utc_offset_minutes));
+  if (!profile.web.empty()) {
+    const bool scheme =
+        profile.web.rfind("https://", 0) == 0 || profile.web.rfind("http://", 0) == 0;
+    const bool blank = profile.web.find_first_of(" \t\r\n<>\"") != std::string::npos;
+    if (!scheme || blank)
+      problems.push_back(
+          fmt::format("cap web '{}' is not an http(s) URL without spaces", profile.web));
+  }
+  if (profile.default_validity <= Duration::zero())
+    problems.push_back("cap default_validity must be > 0");
+  return problems;
+}
+
+std::string FormatCapReferences(const std::vector<MessageRef>& refs, const CapProfile& profile) {
+  std::string out;
+  for (const MessageRef& r : refs) {
+    if (!out.empty()) out += ' ';
+    out += r.sender + "," + r.identifier + "," + FormatCapTime(profile, r.sent);
+  }
+  return out;
+}
+
 std::string FormatCapReferences(const std::vector<MessageRef>& refs, int utc_offset_minutes) {
   std::string out;
   for (const MessageRef& r : refs) {
@@ -653,7 +707,6 @@ std::string MakeCapIdentifier(const CapProfile& profile, const Alert& alert, std
 }
 
 std::string ToCapXml(const CapProfile& profile, const CapMessage& msg, const Alert& alert) {
-  const int off = profile.utc_offset_minutes;
   XmlWriter w;
   w.Raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
   w.Raw(fmt::format("<alert xmlns=\"{}\">\n", kCapNamespace));
@@ -661,7 +714,7 @@ std::string ToCapXml(const CapProfile& profile, const CapMessage& msg, const Ale
          msg.identifier.empty() ? MakeCapIdentifier(profile, alert, alert.messages.size())
                                 : msg.identifier);
   w.Elem(1, "sender", profile.sender);
-  w.Elem(1, "sent", FormatCapTime(msg.sent, off));
+  w.Elem(1, "sent", FormatCapTime(profile, msg.sent));
   w.Elem(1, "status", ToString(alert.mode));
   w.Elem(1, "msgType", ToString(msg.msg_type));
   w.Elem(1, "scope", "Public");
@@ -680,7 +733,7 @@ std::string ToCapXml(const CapProfile& profile, const CapMessage& msg, const Ale
     for (const MessageRef& r : alert.messages)
       if (r.identifier != msg.identifier) refs.push_back(r);
   }
-  if (!refs.empty()) w.Elem(1, "references", FormatCapReferences(refs, off));
+  if (!refs.empty()) w.Elem(1, "references", FormatCapReferences(refs, profile));
   if (!incident.empty()) {
     const bool has_space = incident.find_first_of(" \t\r\n") != std::string::npos;
     w.Elem(1, "incidents", has_space ? "\"" + incident + "\"" : incident);

@@ -2,6 +2,9 @@
 // and that CheckCapRules catches the defects the XSD lets through.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
 #include <set>
 #include <string>
 #include <vector>
@@ -78,6 +81,79 @@ TEST(CapTime, ParseRejectsWhatCapForbids) {
   EXPECT_FALSE(ParseCapTime("2025-07-15T06:30:00+0200"));
   // Same instant in two notations.
   EXPECT_EQ(*ParseCapTime("2025-07-15T06:30:00+02:00"), *ParseCapTime("2025-07-15T04:30:00-00:00"));
+}
+
+TEST(CapTime, EuSummerTimeSwitchesAtOneUtcOnTheLastSundays) {
+  CapProfile p;
+  p.utc_offset_minutes = 60;
+  p.eu_summer_time = true;
+  // Instants from `date -u -d <iso> +%s`; local times as `TZ=Europe/Berlin date` shows them.
+  const TimePoint before_spring(seconds(1774745999));  // 2026-03-29T00:59:59Z
+  EXPECT_EQ(FormatCapTime(p, before_spring), "2026-03-29T01:59:59+01:00");
+  EXPECT_EQ(FormatCapTime(p, before_spring + seconds(1)), "2026-03-29T03:00:00+02:00");
+  const TimePoint before_autumn(seconds(1792889999));  // 2026-10-25T00:59:59Z
+  EXPECT_EQ(FormatCapTime(p, before_autumn), "2026-10-25T02:59:59+02:00");
+  EXPECT_EQ(FormatCapTime(p, before_autumn + seconds(1)), "2026-10-25T02:00:00+01:00");
+  EXPECT_EQ(FormatCapTime(p, T0()), "2026-11-22T10:15:00+01:00");
+  p.eu_summer_time = false;
+  EXPECT_EQ(FormatCapTime(p, before_spring + seconds(1)), "2026-03-29T02:00:00+01:00");
+}
+
+TEST(CapTime, EuSummerTimeAgreesWithTheTzDatabaseForBerlin) {
+  if (!std::ifstream("/usr/share/zoneinfo/Europe/Berlin").good())
+    GTEST_SKIP() << "no tzdata for Europe/Berlin on this machine";
+  const char* old = std::getenv("TZ");
+  const std::string saved = old ? old : "";
+  setenv("TZ", "Europe/Berlin", 1);
+  tzset();
+  CapProfile p;
+  p.utc_offset_minutes = 60;
+  p.eu_summer_time = true;
+  int checked = 0;
+  // Every 30 minutes from 2024-01-01 to 2031-01-01 (covers 14 switches).
+  for (std::int64_t s = 1704067200; s < 1924992000; s += 1800, ++checked) {
+    const std::time_t tt = static_cast<std::time_t>(s);
+    std::tm tm{};
+    localtime_r(&tt, &tm);
+    ASSERT_EQ(CapUtcOffsetAt(p, TimePoint(seconds(s))), tm.tm_gmtoff / 60) << "at " << s;
+  }
+  if (old)
+    setenv("TZ", saved.c_str(), 1);
+  else
+    unsetenv("TZ");
+  tzset();
+  EXPECT_GT(checked, 100000);
+}
+
+TEST(CapTime, ReferencesRepeatTheOriginalOffsetAcrossTheSwitch) {
+  CapProfile p = Profile();
+  p.eu_summer_time = true;
+  Alert a = MakeAlert(RuleKind::kWaterLevel, 2);
+  CapMessage first = FirstMessage(p, a);
+  first.sent = TimePoint(seconds(1792889999 - 1800));  // 02:29:59+02:00 summer time
+  CapDoc d1(ToCapXml(p, first, a));
+  a.messages.push_back({p.sender, first.identifier, first.sent});
+  CapMessage cancel;
+  cancel.identifier = MakeCapIdentifier(p, a, 1);
+  cancel.sent = TimePoint(seconds(1792889999 + 3600));  // winter time by now
+  cancel.msg_type = CapMsgType::kCancel;
+  cancel.references = a.messages;
+  CapDoc d2(ToCapXml(p, cancel, a));
+  EXPECT_EQ(d1.One("/c:alert/c:sent"), "2026-10-25T02:29:59+02:00");
+  EXPECT_EQ(d2.One("/c:alert/c:sent"), "2026-10-25T02:59:59+01:00");
+  EXPECT_EQ(d2.One("/c:alert/c:references"),
+            p.sender + "," + first.identifier + ",2026-10-25T02:29:59+02:00");
+}
+
+TEST(CapProfileCheck, NamesEachBadSetting) {
+  EXPECT_TRUE(CheckCapProfile(Profile()).empty());
+  CapProfile p = Profile();
+  p.sender = "leitstelle talstadt";
+  p.web = "www.example.de/pegel";  // no scheme
+  p.utc_offset_minutes = 15 * 60;
+  p.default_validity = Duration::zero();
+  const auto problems = CheckCapProfile(p);
+  EXPECT_EQ(problems.size(), 4u) << Joined(problems);
 }
 
 // ---------------------------------------------------------------- identifiers

@@ -21,6 +21,11 @@ struct CapProfile {
   std::string web;             // optional <web>
   std::string contact;         // optional <contact>
   int utc_offset_minutes = 0;  // offset used in <sent>/<onset>/<expires>, e.g. +60
+  // Adds 60 minutes while EU summer time is in force (last Sunday of March
+  // 01:00 UTC to last Sunday of October 01:00 UTC): utc_offset_minutes = 60
+  // with this gives German local time (+01:00 / +02:00). The offset is a
+  // function of the instant, so references reproduce each <sent> exactly.
+  bool eu_summer_time = false;
   Duration default_validity = std::chrono::hours(6);  // expires = sent + this
 };
 
@@ -51,6 +56,15 @@ std::string FormatCapTime(TimePoint t, int utc_offset_minutes);
 // --- additions (cap helper) ------------------------------------------------
 // docs/alerting/CAP.md documents the mapping tables and the identifier scheme.
 
+// The UTC offset (minutes) the profile uses for instant `t`.
+int CapUtcOffsetAt(const CapProfile& profile, TimePoint t);
+// FormatCapTime(t, CapUtcOffsetAt(profile, t)).
+std::string FormatCapTime(const CapProfile& profile, TimePoint t);
+
+// Problems of a profile (service config check): sender characters, web URL,
+// offset range. Empty when fine.
+std::vector<std::string> CheckCapProfile(const CapProfile& profile);
+
 const char* ToString(CapMsgType t);  // "Alert", "Update", "Cancel"
 
 // Parses a CAP time ("2026-11-22T10:15:00+01:00"; numeric offset required,
@@ -61,6 +75,7 @@ std::optional<TimePoint> ParseCapTime(const std::string& text);
 // triples, each sent formatted with `utc_offset_minutes` exactly as the
 // referenced message's <sent> was (keep the profile's offset fixed).
 std::string FormatCapReferences(const std::vector<MessageRef>& refs, int utc_offset_minutes);
+std::string FormatCapReferences(const std::vector<MessageRef>& refs, const CapProfile& profile);
 
 // Checks an Area before it is used (config loading): polygon >= 4 points,
 // closed, lat/lon in range; circle radius > 0; key 8 (AGS) or 12 (ARS)
