@@ -10,3 +10,6 @@ floodwarn_add_test(test_ingest_csv unit ${CMAKE_CURRENT_SOURCE_DIR}/test_csv.cpp
   LIBS floodwarn_ingest_files)
 floodwarn_add_test(test_ingest_qc unit ${CMAKE_CURRENT_SOURCE_DIR}/test_qc.cpp
   LIBS floodwarn_ingest_files)
+find_package(ZLIB REQUIRED)
+floodwarn_add_test(test_ingest_radolan unit ${CMAKE_CURRENT_SOURCE_DIR}/test_radolan.cpp
+  LIBS floodwarn_ingest_files GDAL::GDAL ZLIB::ZLIB)
