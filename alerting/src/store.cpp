@@ -557,24 +557,61 @@ std::uint64_t AlertStore::FirstRetainedSequence() const {
   }
 }
 
+namespace {
+void ReadEventsFrom(Connection& c, std::uint64_t after, std::size_t max_events,
+                    std::vector<AlertEvent>* out) {
+  auto s =
+      c.Prepare("SELECT sequence, json FROM outbox WHERE sequence > ?1 ORDER BY sequence LIMIT ?2");
+  s.Bind(1, static_cast<std::int64_t>(after))
+      .Bind(2, static_cast<std::int64_t>(
+                   std::min<std::size_t>(max_events, static_cast<std::size_t>(INT64_MAX))));
+  while (s.Step()) {
+    std::uint64_t seq = static_cast<std::uint64_t>(s.Int(0));
+    AlertEvent e =
+        AlertEventFromJson(ParseJson(s.Text(1), "outbox row " + std::to_string(seq)), "event");
+    e.sequence = seq;
+    out->push_back(std::move(e));
+  }
+}
+}  // namespace
+
 std::vector<AlertEvent> AlertStore::ReadEvents(std::uint64_t after, std::size_t max_events) const {
   std::vector<AlertEvent> out;
   if (max_events == 0) return out;
   try {
     auto r = impl_->Read();
     // One statement = one WAL read snapshot: a batch is seen whole or not at all.
-    auto s = r->Prepare(
-        "SELECT sequence, json FROM outbox WHERE sequence > ?1 ORDER BY sequence LIMIT ?2");
-    s.Bind(1, static_cast<std::int64_t>(after))
-        .Bind(2, static_cast<std::int64_t>(
-                     std::min<std::size_t>(max_events, static_cast<std::size_t>(INT64_MAX))));
-    while (s.Step()) {
-      AlertEvent e = AlertEventFromJson(ParseJson(s.Text(1), "outbox.json"), "event");
-      e.sequence = static_cast<std::uint64_t>(s.Int(0));
-      out.push_back(std::move(e));
-    }
+    ReadEventsFrom(*r, after, max_events, &out);
   } catch (const std::exception& e) {
     impl_->Fail("ReadEvents", e);
+  }
+  return out;
+}
+
+AlertStore::OutboxRead AlertStore::ReadOutbox(std::uint64_t after, std::size_t max_events) const {
+  OutboxRead out;
+  try {
+    auto r = impl_->Read();
+    // A read transaction: the three statements see the same snapshot.
+    r->Exec("BEGIN");
+    try {
+      out.last_sequence = static_cast<std::uint64_t>(
+          r->QueryInt("SELECT value FROM meta WHERE key = 'last_sequence'"));
+      out.first_retained =
+          static_cast<std::uint64_t>(r->QueryInt("SELECT coalesce(min(sequence), 0) FROM outbox"));
+      if (after > out.last_sequence) {
+        out.reset = true;
+      } else if (after < out.last_sequence) {
+        out.reset = out.first_retained == 0 || after + 1 < out.first_retained;
+        if (!out.reset && max_events > 0) ReadEventsFrom(*r, after, max_events, &out.events);
+      }
+      r->Exec("COMMIT");
+    } catch (...) {
+      sqlite3_exec(r->db(), "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  } catch (const std::exception& e) {
+    impl_->Fail("ReadOutbox", e);
   }
   return out;
 }

@@ -211,6 +211,48 @@ TEST(AlertStore, CompactKeepsEventsInsideRetentionAsAContiguousSuffix) {
   EXPECT_EQ(s.Compact(t0 + std::chrono::minutes(200)), 0u);  // idempotent
 }
 
+TEST(AlertStore, ReadOutboxResetsWhenTheCursorIsCompactedAwayOrFromTheFuture) {
+  StoreOptions opt;
+  opt.retention = std::chrono::hours(1);
+  AlertStore s(NewDbPath(), opt);
+  auto empty = s.ReadOutbox(0, 10);
+  EXPECT_FALSE(empty.reset);
+  EXPECT_TRUE(empty.events.empty());
+  EXPECT_TRUE(s.ReadOutbox(5, 10).reset);  // a cursor this store never issued
+
+  const TimePoint t0 = Ms(1700000000000);
+  for (int m = 0; m < 10; ++m) {
+    Changeset c;
+    AlertEvent e = SampleEvent("fw.a", m);
+    e.at = t0 + std::chrono::minutes(10 * m);
+    c.events.push_back(e);
+    ASSERT_TRUE(s.Apply(c).ok());
+  }
+  auto full = s.ReadOutbox(0, 3);
+  EXPECT_FALSE(full.reset);
+  ASSERT_EQ(full.events.size(), 3u);
+  EXPECT_EQ(full.events[0].sequence, 1u);
+  EXPECT_EQ(full.last_sequence, 10u);
+  EXPECT_EQ(full.first_retained, 1u);
+
+  // cutoff = t0 + 30 min: seqs 1..3 go, 4..10 stay.
+  ASSERT_EQ(s.Compact(t0 + std::chrono::minutes(90)), 3u);
+  auto gone = s.ReadOutbox(2, 10);  // seq 3 is missing for this subscriber
+  EXPECT_TRUE(gone.reset);
+  EXPECT_TRUE(gone.events.empty());
+  EXPECT_EQ(gone.first_retained, 4u);
+  EXPECT_EQ(gone.last_sequence, 10u);
+  EXPECT_TRUE(s.ReadOutbox(0, 10).reset);
+  auto edge = s.ReadOutbox(3, 10);  // saw 3, next is 4: still complete
+  EXPECT_FALSE(edge.reset);
+  ASSERT_EQ(edge.events.size(), 7u);
+  EXPECT_EQ(edge.events.front().sequence, 4u);
+  auto caught_up = s.ReadOutbox(10, 10);
+  EXPECT_FALSE(caught_up.reset);
+  EXPECT_TRUE(caught_up.events.empty());
+  EXPECT_TRUE(s.ReadOutbox(11, 10).reset);
+}
+
 TEST(AlertStore, StateUpsertsAndOpenAlerts) {
   AlertStore s(NewDbPath());
   Changeset c;

@@ -52,14 +52,29 @@ class AlertStore {
   // --- state ----------------------------------------------------------------
   std::vector<Alert> LoadOpenAlerts() const;  // every alert not resolved
   std::optional<Alert> GetAlert(const std::string& id) const;
-  std::vector<Silence> LoadSilences()
-      const;  // not removed, not expired at load time is the caller's call
+  // Every stored silence, removed and expired ones included: which of them
+  // are in effect at load time is the caller's call.
+  std::vector<Silence> LoadSilences() const;
 
   // --- outbox ---------------------------------------------------------------
   std::uint64_t LastSequence() const;           // 0 when empty
   std::uint64_t FirstRetainedSequence() const;  // 0 when empty; else the smallest stored
   // Events with sequence > after, ascending, at most max_events.
   std::vector<AlertEvent> ReadEvents(std::uint64_t after, std::size_t max_events) const;
+  // Resume read for a subscriber whose last seen sequence is `after`, from ONE
+  // read snapshot (a concurrent Compact cannot open a gap between the check
+  // and the read). `reset` is true, and `events` empty, when the events right
+  // after `after` are gone (after + 1 < first_retained: deleted by retention)
+  // or when `after` is beyond last_sequence (a cursor from another or a
+  // restored database); the subscriber must then re-list and continue from
+  // last_sequence. Otherwise `events` starts at after + 1 (docs/alerting/STORE.md).
+  struct OutboxRead {
+    bool reset = false;
+    std::uint64_t first_retained = 0;  // as FirstRetainedSequence()
+    std::uint64_t last_sequence = 0;   // as LastSequence()
+    std::vector<AlertEvent> events;
+  };
+  OutboxRead ReadOutbox(std::uint64_t after, std::size_t max_events) const;
   // Deletes outbox entries older than the retention (never the newest one,
   // so LastSequence() stays monotonic across restarts). Returns rows deleted.
   std::size_t Compact(TimePoint now);
