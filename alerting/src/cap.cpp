@@ -173,6 +173,23 @@ std::string CleanText(const std::string& s, std::size_t max_chars = 0) {
 
 std::size_t CountCodePoints(const std::string& s) { return DecodeUtf8(s).size(); }
 
+// Headlines go to one-line displays and SMS-like channels: line breaks and
+// tabs become single spaces, leading/trailing blanks are dropped.
+std::string OneLine(const std::string& s) {
+  std::string out;
+  bool blank = false;
+  for (char c : s) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      blank = true;
+      continue;
+    }
+    if (blank && !out.empty()) out.push_back(' ');
+    blank = false;
+    out.push_back(c);
+  }
+  return out;
+}
+
 std::string XmlEscape(const std::string& raw) {
   const std::string s = CleanText(raw);
   std::string out;
@@ -387,7 +404,7 @@ void WriteInfo(XmlWriter& w, cap_texts::Lang lang, const CapProfile& profile, co
   w.Elem(2, "expires", FormatCapTime(profile, Expires(profile, msg, alert)));
   const std::string& sender_name = de ? profile.sender_name_de : profile.sender_name_en;
   if (!sender_name.empty()) w.Elem(2, "senderName", sender_name);
-  w.Elem(2, "headline", CleanText(t.headline, kMaxHeadlineChars));
+  w.Elem(2, "headline", CleanText(OneLine(t.headline), kMaxHeadlineChars));
   if (!t.description.empty()) w.Elem(2, "description", t.description);
   if (!t.instruction.empty()) w.Elem(2, "instruction", t.instruction);
   if (!profile.web.empty()) w.Elem(2, "web", profile.web);

@@ -472,6 +472,10 @@ TEST(CapTexts, ControlCharactersAndBrokenUtf8NeverBreakTheMessage) {
   CapDoc d(xml);  // throws if not well-formed
   EXPECT_EQ(d.One(std::string(kDe) + "/c:headline"), "Warnung Pegel[31m\xEF\xBF\xBD Ende");
   EXPECT_EQ(d.One(std::string(kDe) + "/c:description"), "Tab\tund\nZeilen bleiben");
+  // A headline is one line (SMS-like channels, sirens' displays).
+  a.headline_de = "  Erste Zeile\r\n\tzweite   Zeile\n";
+  EXPECT_EQ(CapDoc(ToCapXml(p, FirstMessage(p, a), a)).One(std::string(kDe) + "/c:headline"),
+            "Erste Zeile zweite Zeile");
 }
 
 TEST(CapTexts, HeadlinesAreCutTo160CharactersNotBytes) {
