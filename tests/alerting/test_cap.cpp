@@ -569,6 +569,48 @@ TEST(CapRules, AllOurMessageKindsPass) {
   }
 }
 
+// The same defects in our own output (runs without ../shared).
+TEST(CapRules, CatchesDefectsInOurOwnOutput) {
+  const CapProfile p = Profile();
+  Alert a = MakeAlert(RuleKind::kWaterLevel, 3);
+  a.area.circle.reset();
+  a.messages = {{p.sender, MakeCapIdentifier(p, a, 0), Minutes(-30)}};
+  CapMessage m = FirstMessage(p, a);
+  m.identifier = MakeCapIdentifier(p, a, 1);
+  m.msg_type = CapMsgType::kUpdate;
+  m.references = a.messages;
+  const std::string xml = ToCapXml(p, m, a);
+  ASSERT_TRUE(CheckCapRules(xml).empty()) << Joined(CheckCapRules(xml));
+  const std::string poly = "49.9,6.42 49.9,6.52 49.83,6.52 49.83,6.42 49.9,6.42";
+  const std::string ref =
+      "hochwasser@talstadt.example.de,hochwasser.talstadt.example.de."
+      "fw.7c1e2a90.0,2026-11-22T09:45:00+01:00";
+  struct Variant {
+    std::string from, to, needle;
+    std::size_t count;  // one per info for area/headline defects
+  };
+  const Variant variants[] = {
+      {poly, "49.9,6.42 49.9,6.52 49.83,6.52 49.83,6.42", "not closed", 2},
+      {poly, "49.9,6.42 49.9,6.52 49.9,6.42", "3 points", 2},
+      {"<identifier>hochwasser.talstadt", "<identifier>hochwasser talstadt", "identifier", 1},
+      {ref, "hochwasser.talstadt.example.de.fw.7c1e2a90.0,2026-11-22T09:45:00+01:00",
+       "not a sender,identifier,sent triple", 1},
+      {"<sent>2026-11-22T10:15:00+01:00</sent>", "<sent>2026-11-22T09:15:00Z</sent>", "'Z'", 1},
+      {"<references>" + ref + "</references>", "", "without <references>", 1},
+  };
+  for (const Variant& v : variants) {
+    std::string broken = xml;
+    std::size_t n = 0;
+    for (auto pos = broken.find(v.from); pos != std::string::npos;
+         pos = broken.find(v.from, pos + v.to.size()), ++n)
+      broken.replace(pos, v.from.size(), v.to);
+    ASSERT_EQ(n, v.count) << "fixture does not contain '" << v.from << "' as expected";
+    const auto problems = CheckCapRules(broken);
+    ASSERT_EQ(problems.size(), v.count) << v.needle << ":\n" << Joined(problems);
+    for (const auto& s : problems) EXPECT_NE(s.find(v.needle), std::string::npos) << s;
+  }
+}
+
 class CapRulesOnShared : public ::testing::Test {
  protected:
   std::string alert_, cancel_, oasis_;
