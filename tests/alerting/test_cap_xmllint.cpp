@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -142,6 +143,65 @@ TEST_F(CapXmllint, EveryMessageKindValidatesAgainstTheCapSchema) {
     } else {
       EXPECT_TRUE(rules.empty()) << m.name << ":\n" << Joined(rules);
     }
+  }
+}
+
+// Whatever an operator or a config puts into the text fields (markup, quotes,
+// control bytes, broken UTF-8, very long text), the message stays
+// schema-valid and passes CheckCapRules.
+TEST_F(CapXmllint, ArbitraryBytesInEveryTextFieldStillValidate) {
+  FLOODWARN_REQUIRE_SHARED(xsd, "reference/CAP-v1.2.xsd");
+  const CapSchemaValidator validator(xsd);
+  ASSERT_TRUE(validator.error().empty()) << validator.error();
+  std::mt19937 rng(20261122);  // fixed seed: reproducible
+  auto junk = [&rng](std::size_t max_len) {
+    static const char kNasty[] = "<>&\"' ,\t\n\r\x01\x1b\x7f";
+    std::string s(std::uniform_int_distribution<std::size_t>(0, max_len)(rng), ' ');
+    for (char& c : s) {
+      const unsigned r = std::uniform_int_distribution<unsigned>(0, 9)(rng);
+      if (r < 3)
+        c = kNasty[std::uniform_int_distribution<std::size_t>(0, sizeof kNasty - 2)(rng)];
+      else if (r < 6)
+        c = static_cast<char>(std::uniform_int_distribution<int>(0, 255)(rng));
+      else
+        c = static_cast<char>(std::uniform_int_distribution<int>('a', 'z')(rng));
+    }
+    return s;
+  };
+  const CapProfile p = Profile();
+  for (int i = 0; i < 300; ++i) {
+    const RuleKind kinds[] = {RuleKind::kWaterLevel,   RuleKind::kRateOfRise,
+                              RuleKind::kRainfall,     RuleKind::kForecastDepth,
+                              RuleKind::kSensorOutage, RuleKind::kManual};
+    Alert a = MakeAlert(kinds[i % 6], 1 + i % 4, static_cast<Mode>(i % 3));
+    a.id = junk(40);
+    a.rule_id = junk(40);
+    a.subject = junk(40);
+    a.subject_name = junk(300);
+    a.station_id = junk(20);
+    a.unit = junk(8);
+    a.reason = junk(200);
+    a.incident = junk(30);
+    a.area.id = junk(20);
+    a.area.name = junk(100);
+    a.area.ars = junk(12);
+    a.headline_de = junk(400);
+    a.headline_en = junk(400);
+    a.description_de = junk(1000);
+    a.description_en = junk(1000);
+    a.instruction_de = junk(300);
+    a.instruction_en = junk(300);
+    CapMessage m;
+    m.identifier = MakeCapIdentifier(p, a, 0);
+    m.sent = Minutes(i);
+    m.msg_type = static_cast<CapMsgType>(i % 3);
+    m.note = junk(100);
+    if (m.msg_type != CapMsgType::kAlert) m.references = {{p.sender, m.identifier + "x", T0()}};
+    const std::string xml = ToCapXml(p, m, a);
+    const auto schema = validator.Validate(xml);
+    ASSERT_TRUE(schema.empty()) << "iteration " << i << ":\n" << Joined(schema) << xml;
+    const auto rules = CheckCapRules(xml);
+    ASSERT_TRUE(rules.empty()) << "iteration " << i << ":\n" << Joined(rules) << xml;
   }
 }
 
