@@ -11,6 +11,7 @@ add_library(floodwarn_ingest_files STATIC
   src/csv.cpp
   src/qc.cpp
   src/radolan.cpp
+  src/forcing.cpp
 )
 target_include_directories(floodwarn_ingest_files PUBLIC
   $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>)

@@ -169,6 +169,29 @@ void ApplyQc(std::vector<Reading>& batch, const Station& station,
   }
 }
 
+void ApplyQcByStation(std::vector<Reading>& batch, const StationRegistry& stations,
+                      const QcHistoryFn& history) {
+  std::stable_sort(batch.begin(), batch.end(), [](const Reading& a, const Reading& b) {
+    return a.station_id != b.station_id ? a.station_id < b.station_id : a.observed < b.observed;
+  });
+  std::vector<Reading> out;
+  out.reserve(batch.size());
+  for (std::size_t i = 0; i < batch.size();) {
+    std::size_t j = i;
+    while (j < batch.size() && batch[j].station_id == batch[i].station_id) ++j;
+    std::vector<Reading> group(std::make_move_iterator(batch.begin() + static_cast<long>(i)),
+                               std::make_move_iterator(batch.begin() + static_cast<long>(j)));
+    if (const Station* st = stations.Find(group.front().station_id)) {
+      const std::vector<Reading> h =
+          history ? history(st->id, group.front().observed) : std::vector<Reading>{};
+      ApplyQc(group, *st, h);
+    }
+    for (auto& r : group) out.push_back(std::move(r));
+    i = j;
+  }
+  batch = std::move(out);
+}
+
 StaleStatus StaleCheck(std::optional<TimePoint> last_observed, TimePoint now,
                        std::chrono::seconds expected_interval, double factor) {
   StaleStatus s;

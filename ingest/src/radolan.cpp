@@ -12,6 +12,8 @@
 #include <cmath>
 #include <fstream>
 #include <limits>
+#include <map>
+#include <mutex>
 #include <sstream>
 
 #include "civil_time.hpp"
@@ -190,6 +192,12 @@ std::string RadolanProj4(int version) {
 }
 
 std::string RadolanWkt(int version) {
+  // Built once per earth model (PROJ database lookups are slow).
+  static std::mutex mu;
+  static std::map<bool, std::string> cache;
+  std::lock_guard<std::mutex> lock(mu);
+  const auto it = cache.find(version >= 5);
+  if (it != cache.end()) return it->second;
   CPLPushErrorHandler(CPLQuietErrorHandler);
   OGRSpatialReference srs;
   const OGRErr err = srs.importFromProj4(RadolanProj4(version).c_str());
@@ -200,6 +208,7 @@ std::string RadolanWkt(int version) {
   std::string out = wkt ? wkt : "";
   CPLFree(wkt);
   if (out.empty()) throw RadolanError("cannot build the RADOLAN CRS with GDAL/PROJ");
+  cache[version >= 5] = out;
   return out;
 }
 

@@ -13,3 +13,7 @@ floodwarn_add_test(test_ingest_qc unit ${CMAKE_CURRENT_SOURCE_DIR}/test_qc.cpp
 find_package(ZLIB REQUIRED)
 floodwarn_add_test(test_ingest_radolan unit ${CMAKE_CURRENT_SOURCE_DIR}/test_radolan.cpp
   LIBS floodwarn_ingest_files GDAL::GDAL ZLIB::ZLIB)
+floodwarn_add_test(test_ingest_forcing unit ${CMAKE_CURRENT_SOURCE_DIR}/test_forcing.cpp
+  LIBS floodwarn_ingest_files)
+floodwarn_add_test(test_ingest_files_mutation unit
+  ${CMAKE_CURRENT_SOURCE_DIR}/test_files_mutation.cpp LIBS floodwarn_ingest_files)

@@ -154,3 +154,39 @@ TEST(Qc, StaleCheck) {
   EXPECT_FALSE(fi::StaleCheck(T(30) + 1s, now, 900s, 2.0).stale);
   EXPECT_TRUE(fi::StaleCheck(T(30) + 1s, now, 900s, 1.998).stale);
 }
+
+TEST(Qc, ApplyQcByStationUsesEachStationsParametersAndHistory) {
+  fi::Station a;
+  a.id = "a";
+  a.qc.gross_max = 10;
+  a.qc.max_rate_per_hour = 4;
+  fi::Station b;
+  b.id = "b";
+  b.qc.gross_max = 100;
+  const fi::StationRegistry reg({a, b});
+  std::vector<fi::Reading> batch = {R(60, 50), R(30, 9), R(0, 5), R(0, 50)};
+  batch[0].station_id = "b";
+  batch[1].station_id = "a";
+  batch[2].station_id = "unknown";
+  batch[3].station_id = "b";
+  std::vector<std::string> asked;
+  fi::ApplyQcByStation(batch, reg, [&](const std::string& id, fi::TimePoint before) {
+    asked.push_back(id);
+    std::vector<fi::Reading> h;
+    if (id == "a") {
+      EXPECT_EQ(before, T(30));
+      h.push_back(R(15, 8));  // 8 -> 9 in 15 min = 4 per hour: at the limit
+      h.back().flag = fi::QcFlag::kPass;
+    }
+    return h;
+  });
+  EXPECT_EQ(asked, (std::vector<std::string>{"a", "b"}));  // not for unknown stations
+  ASSERT_EQ(batch.size(), 4u);
+  EXPECT_EQ(batch[0].station_id, "a");
+  EXPECT_EQ(batch[0].flag, fi::QcFlag::kPass);
+  EXPECT_EQ(batch[1].station_id, "b");
+  EXPECT_EQ(batch[1].observed, T(0));
+  EXPECT_EQ(batch[1].flag, fi::QcFlag::kPass);  // 50 <= 100 at b, would fail at a
+  EXPECT_EQ(batch[3].station_id, "unknown");
+  EXPECT_EQ(batch[3].flag, fi::QcFlag::kNotEvaluated);
+}

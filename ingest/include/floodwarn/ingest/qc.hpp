@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,6 +56,17 @@ QcFlag WorseFlag(QcFlag a, QcFlag b);
 // could evaluate keeps kNotEvaluated.
 void ApplyQc(std::vector<Reading>& batch, const Station& station,
              const std::vector<Reading>& history = {});
+
+// Earlier readings of a station before `before` (ascending), as QC context.
+using QcHistoryFn =
+    std::function<std::vector<Reading>(const std::string& station_id, TimePoint before)>;
+
+// ApplyQc on a batch of several stations: grouped per station, each group
+// with history(station, its earliest time). The batch ends up ordered by
+// station id, then observed time. Readings of stations that are not in the
+// registry keep their flags (kNotEvaluated / kMissing).
+void ApplyQcByStation(std::vector<Reading>& batch, const StationRegistry& stations,
+                      const QcHistoryFn& history);
 
 struct StaleStatus {
   bool stale = false;
