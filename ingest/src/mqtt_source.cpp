@@ -32,7 +32,8 @@ struct MqttSource::Impl {
   mutable std::mutex mu;
   mutable std::condition_variable cv;
   std::deque<MqttMessage> queue;
-  bool stopping = false;
+  bool stopping = false;        // worker: drain and exit
+  bool stop_requested = false;  // Stop() called: a failing handler gives up
   bool connected = false;
   bool subscribed = false;
   int pending_subscribe_mid = -1;
@@ -100,6 +101,16 @@ struct MqttSource::Impl {
                        static_cast<std::size_t>(msg->payloadlen));
     m.mid = msg->mid;
     m.received = NowMs();
+    if (self->config.commit_in_callback) {
+      // On the network thread: the next packet is read (and PUBACKed) only
+      // after this message is committed.
+      {
+        std::lock_guard<std::mutex> lock(self->mu);
+        ++self->stats.messages;
+      }
+      self->Deliver({std::move(m)});
+      return;
+    }
     {
       std::lock_guard<std::mutex> lock(self->mu);
       self->queue.push_back(std::move(m));
@@ -108,9 +119,38 @@ struct MqttSource::Impl {
     self->cv.notify_all();
   }
 
+  // Offers the batch until the handler accepts it: a message already
+  // PUBACKed exists nowhere else. Gives up only when the source stops.
+  void Deliver(const std::vector<MqttMessage>& batch) {
+    std::chrono::milliseconds backoff{100};
+    for (;;) {
+      try {
+        handler(batch);
+        std::lock_guard<std::mutex> lock(mu);
+        ++stats.batches;
+        return;
+      } catch (const std::exception& e) {
+        bool giving_up;
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          ++stats.handler_failures;
+          giving_up = stop_requested;
+        }
+        if (giving_up) {
+          spdlog::error("mqtt handler_failed_at_stop client_id={} messages_lost={} error=\"{}\"",
+                        config.client_id, batch.size(), e.what());
+          return;
+        }
+        spdlog::error("mqtt handler_failed client_id={} messages={} retry_in_ms={} error=\"{}\"",
+                      config.client_id, batch.size(), backoff.count(), e.what());
+        std::this_thread::sleep_for(backoff);
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+      }
+    }
+  }
+
   void WorkerLoop() {
     std::vector<MqttMessage> batch;
-    std::chrono::milliseconds backoff{100};
     for (;;) {
       {
         std::unique_lock<std::mutex> lock(mu);
@@ -123,33 +163,7 @@ struct MqttSource::Impl {
           queue.pop_front();
         }
       }
-      // Offer the batch until the handler accepts it: a message already
-      // PUBACKed exists nowhere else.
-      for (;;) {
-        try {
-          handler(batch);
-          std::lock_guard<std::mutex> lock(mu);
-          ++stats.batches;
-          backoff = std::chrono::milliseconds(100);
-          break;
-        } catch (const std::exception& e) {
-          bool giving_up;
-          {
-            std::lock_guard<std::mutex> lock(mu);
-            ++stats.handler_failures;
-            giving_up = stopping;
-          }
-          if (giving_up) {
-            spdlog::error("mqtt handler_failed_at_stop client_id={} messages_lost={} error=\"{}\"",
-                          config.client_id, batch.size(), e.what());
-            break;
-          }
-          spdlog::error("mqtt handler_failed client_id={} messages={} retry_in_ms={} error=\"{}\"",
-                        config.client_id, batch.size(), backoff.count(), e.what());
-          std::this_thread::sleep_for(backoff);
-          backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
-        }
-      }
+      Deliver(batch);
     }
   }
 };
@@ -213,6 +227,10 @@ void MqttSource::Stop() {
   Impl& m = *impl_;
   if (!m.started) return;
   m.started = false;
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    m.stop_requested = true;
+  }
   mosquitto_disconnect(m.mosq);
   mosquitto_loop_stop(m.mosq, false);
   {

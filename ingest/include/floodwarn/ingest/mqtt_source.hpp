@@ -3,16 +3,22 @@
 // arrival order and in batches, to a handler on one worker thread.
 //
 // Delivery guarantee (docs/ingest/LIVE.md, "What an MQTT ack means"):
-// libmosquitto 2.0 sends PUBACK for a QoS 1 message as soon as it has read it,
-// before on_message runs; it has no manual-ack API (that arrived in 2.1).
-// So the broker's copy is released before our store commit. What this class
-// guarantees instead: the handler is called with every received message, and
-// a handler that throws (store down) is retried with backoff, never skipped;
-// a message is lost only if the process dies between PUBACK and commit (a
-// window of one batch). Close that window with an application-level ack:
-// publish the committed cursor (see IngestPipeline) and let the sender
-// re-publish what was not acknowledged; the idempotent store ignores the
-// duplicates.
+// libmosquitto 2.0 has no manual-ack API (mosquitto_manual_ack arrived in
+// 2.1). It queues the PUBACK of a QoS 1 message before calling on_message;
+// with the threaded loop (mosquitto_loop_start, used here) the queued PUBACK
+// is written to the socket by the loop thread only after on_message returns.
+//  - commit_in_callback = true (default): the handler (decode + commit) runs
+//    inside on_message, so the PUBACK leaves only after the commit. A crash
+//    before the commit means no PUBACK, and the broker re-delivers to our
+//    persistent session (clean_session = false); the idempotent store
+//    absorbs re-deliveries. tests/ingest/test_pipeline_crash.cpp checks this
+//    with SIGKILLs: no message needs a re-send. One commit per message.
+//  - commit_in_callback = false: messages are queued and committed in
+//    batches by a worker thread (bulk feeds, the benchmark). The PUBACK goes
+//    out on receipt, so what was received but not yet committed is lost in a
+//    crash unless the sender re-sends on a missing application ack (the
+//    committed cursor); the crash test shows that this closes the gap.
+// A handler that throws (store down) is retried with backoff, never skipped.
 #pragma once
 
 #include <chrono>
@@ -41,6 +47,11 @@ struct MqttSourceConfig {
   std::chrono::seconds reconnect_min{1};
   std::chrono::seconds reconnect_max{30};
   std::size_t max_batch = 1000;  // messages handed to the handler at once
+  // Run the handler on the network thread, one message at a time, so the
+  // PUBACK follows the commit (see above). Costs one commit (fsync) per
+  // message: right for gauges that report every few minutes; set false for
+  // bulk feeds and accept the documented window.
+  bool commit_in_callback = true;
 };
 
 struct MqttMessage {
