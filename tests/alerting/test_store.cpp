@@ -398,6 +398,66 @@ TEST(AlertStore, ConcurrentReadersSeeEverySequenceOnceInOrderNeverATornBatch) {
   EXPECT_EQ(seen2, std::uint64_t{kApplies * kBatch});
 }
 
+TEST(AlertStore, ReadOutboxUnderConcurrentCompactIsGaplessOrAnExplicitReset) {
+  StoreOptions opt;
+  opt.synchronous_full = false;
+  opt.retention = std::chrono::seconds(20);
+  AlertStore s(NewDbPath(), opt);
+  const TimePoint t0 = Ms(1700000000000);
+  constexpr int kApplies = 600;
+  std::atomic<bool> done{false};
+  auto reader = [&](bool wait_for_compaction, std::string* failure, int* resets) {
+    if (wait_for_compaction) {
+      // Start from 0 only once event 1 is gone: the first read must reset.
+      while (s.FirstRetainedSequence() <= 1 && !done.load()) std::this_thread::yield();
+    }
+    std::uint64_t cursor = 0;
+    for (;;) {
+      bool finished = done.load();
+      auto r = s.ReadOutbox(cursor, 16);
+      if (r.reset) {
+        if (!r.events.empty()) *failure = "reset with events";
+        if (cursor + 1 >= r.first_retained && cursor <= r.last_sequence)
+          *failure = "reset without cause at cursor " + std::to_string(cursor);
+        if (!failure->empty()) return;
+        ++*resets;
+        cursor = r.last_sequence;
+        continue;
+      }
+      for (const AlertEvent& e : r.events) {
+        if (e.sequence != cursor + 1) {
+          *failure =
+              "gap: cursor " + std::to_string(cursor) + ", got " + std::to_string(e.sequence);
+          return;
+        }
+        cursor = e.sequence;
+      }
+      if (r.events.empty() && finished) break;
+    }
+    if (cursor != std::uint64_t{kApplies * 3}) *failure = "ended at " + std::to_string(cursor);
+  };
+  std::string f_fast, f_slow;
+  int resets_fast = 0, resets_slow = 0;
+  std::thread fast(reader, false, &f_fast, &resets_fast);
+  std::thread slow(reader, true, &f_slow, &resets_slow);
+  for (int n = 0; n < kApplies; ++n) {
+    Changeset c;
+    for (int i = 0; i < 3; ++i) {
+      c.events.push_back(SampleEvent("fw.a", n * 100 + i));
+      c.events.back().at = t0 + std::chrono::seconds(n);
+    }
+    ASSERT_TRUE(s.Apply(c).ok());
+    if (n % 25 == 24) s.Compact(t0 + std::chrono::seconds(n));
+  }
+  done = true;
+  fast.join();
+  slow.join();
+  EXPECT_EQ(f_fast, "");
+  EXPECT_EQ(f_slow, "");
+  EXPECT_GE(resets_slow, 1);
+  EXPECT_GT(s.FirstRetainedSequence(), 1u);
+}
+
 TEST(AlertStore, DeliveriesAreIdempotentAndCursorsSurviveReopen) {
   std::string path = NewDbPath();
   {
