@@ -233,7 +233,7 @@ TEST(PipelineCrash, BatchedNoAcknowledgedReadingIsLostOrDoubled) {
 // persistent session: every message arrives without any re-send.
 TEST(PipelineCrash, CommitInCallbackAcksOnlyAfterCommit) {
   CrashOutcome outcome;
-  constexpr int kMessages = 150;
+  constexpr int kMessages = 1000;
   RunCrashScenario("callback", kMessages, outcome);
   EXPECT_EQ(outcome.acked_before_resend, static_cast<std::size_t>(kMessages))
       << "a message was PUBACKed before its commit: has libmosquitto's threaded-loop "
