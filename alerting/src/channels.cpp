@@ -1,1 +1,512 @@
-// PLACEHOLDER (being written)
+// Channel configuration ([[channels]] of the service config), routing, the
+// retry loop shared by every adapter, and the channel metrics.
+#include "floodwarn/alerting/channels.hpp"
+
+#include <fmt/format.h>
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include <toml++/toml.h>
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+#include "channel_internal.hpp"
+
+namespace floodwarn::alerting {
+
+const char* ToString(ChannelType t) {
+  switch (t) {
+    case ChannelType::kSiren:
+      return "siren";
+    case ChannelType::kCellBroadcast:
+      return "cell_broadcast";
+    case ChannelType::kWebhook:
+      return "webhook";
+  }
+  return "?";
+}
+
+const char* ToString(DeliveryResult r) {
+  switch (r) {
+    case DeliveryResult::kDelivered:
+      return "delivered";
+    case DeliveryResult::kDuplicate:
+      return "duplicate";
+    case DeliveryResult::kRejected:
+      return "rejected";
+    case DeliveryResult::kStopped:
+      return "stopped";
+  }
+  return "?";
+}
+
+std::vector<EventKind> DefaultEventKinds(ChannelType t) {
+  switch (t) {
+    case ChannelType::kSiren:
+    case ChannelType::kCellBroadcast:
+      return {EventKind::kRaised, EventKind::kUpdated, EventKind::kResolved};
+    case ChannelType::kWebhook:
+      return {EventKind::kRaised, EventKind::kUpdated, EventKind::kResolved,
+              EventKind::kAcknowledged};
+  }
+  return {};
+}
+
+// --- config ----------------------------------------------------------------------
+
+namespace {
+
+class ConfigReader {
+ public:
+  explicit ConfigReader(std::string source) : source_(std::move(source)) {}
+
+  [[noreturn]] void Fail(const std::string& key, const toml::node* node,
+                         const std::string& what) const {
+    if (node != nullptr && node->source().begin.line > 0) {
+      throw std::runtime_error(
+          fmt::format("{}:{}: {}: {}", source_, node->source().begin.line, key, what));
+    }
+    throw std::runtime_error(fmt::format("{}: {}: {}", source_, key, what));
+  }
+
+  std::string String(const toml::node& n, const std::string& key) const {
+    const auto* s = n.as_string();
+    if (s == nullptr) Fail(key, &n, "expected a string");
+    return s->get();
+  }
+  bool Bool(const toml::node& n, const std::string& key) const {
+    const auto* b = n.as_boolean();
+    if (b == nullptr) Fail(key, &n, "expected true or false");
+    return b->get();
+  }
+  std::int64_t Int(const toml::node& n, const std::string& key, std::int64_t lo,
+                   std::int64_t hi) const {
+    const auto* i = n.as_integer();
+    if (i == nullptr) Fail(key, &n, fmt::format("expected an integer {}..{}", lo, hi));
+    if (i->get() < lo || i->get() > hi)
+      Fail(key, &n, fmt::format("expected an integer {}..{}, got {}", lo, hi, i->get()));
+    return i->get();
+  }
+  double Number(const toml::node& n, const std::string& key, double lo, double hi) const {
+    double v = 0.0;
+    if (const auto* f = n.as_floating_point()) {
+      v = f->get();
+    } else if (const auto* i = n.as_integer()) {
+      v = static_cast<double>(i->get());
+    } else {
+      Fail(key, &n, fmt::format("expected a number {}..{}", lo, hi));
+    }
+    if (!(v >= lo && v <= hi)) Fail(key, &n, fmt::format("expected a number {}..{}", lo, hi));
+    return v;
+  }
+  Duration Seconds(const toml::node& n, const std::string& key, double lo, double hi) const {
+    return Duration(static_cast<std::int64_t>(std::llround(Number(n, key, lo, hi) * 1000.0)));
+  }
+  std::vector<std::string> Strings(const toml::node& n, const std::string& key) const {
+    const auto* a = n.as_array();
+    if (a == nullptr) Fail(key, &n, "expected an array of strings");
+    std::vector<std::string> out;
+    for (const auto& e : *a) out.push_back(String(e, key));
+    return out;
+  }
+
+ private:
+  std::string source_;
+};
+
+bool ValidName(const std::string& s) {
+  if (s.empty() || s.size() > 64) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
+  });
+}
+
+std::optional<EventKind> ParseEventKind(const std::string& s) {
+  static const std::pair<const char*, EventKind> kKinds[] = {
+      {"raised", EventKind::kRaised},
+      {"updated", EventKind::kUpdated},
+      {"resolved", EventKind::kResolved},
+      {"acknowledged", EventKind::kAcknowledged},
+      {"escalated", EventKind::kEscalated},
+      {"suppressed", EventKind::kSuppressed},
+      {"unsuppressed", EventKind::kUnsuppressed},
+      {"silence_changed", EventKind::kSilenceChanged},
+      {"pending", EventKind::kPending},
+  };
+  for (const auto& [name, kind] : kKinds)
+    if (s == name) return kind;
+  return std::nullopt;
+}
+
+ChannelConfig ParseEntry(const ConfigReader& r, const toml::table& t, std::size_t index) {
+  const std::string where = fmt::format("channels[{}]", index);
+  ChannelConfig c;
+
+  // Type first: it decides which keys are allowed and the defaults.
+  const toml::node* type_node = t.get("type");
+  if (type_node == nullptr)
+    r.Fail(where + ".type", &t, "missing (siren, cell_broadcast or webhook)");
+  const std::string type = r.String(*type_node, where + ".type");
+  if (type == "siren") {
+    c.type = ChannelType::kSiren;
+    c.min_level = 3;
+  } else if (type == "cell_broadcast") {
+    c.type = ChannelType::kCellBroadcast;
+    c.min_level = 2;
+  } else if (type == "webhook") {
+    c.type = ChannelType::kWebhook;
+    c.min_level = 1;
+  } else {
+    r.Fail(where + ".type", type_node,
+           fmt::format("unknown type '{}' (expected siren, cell_broadcast or webhook)", type));
+  }
+
+  static const char* kCommon[] = {"name",
+                                  "type",
+                                  "url",
+                                  "event_kinds",
+                                  "min_level",
+                                  "areas",
+                                  "modes",
+                                  "escalation_only",
+                                  "start_from",
+                                  "ca_file",
+                                  "auth_header_env",
+                                  "connect_timeout_s",
+                                  "request_timeout_s",
+                                  "initial_backoff_s",
+                                  "max_backoff_s",
+                                  "backoff_multiplier",
+                                  "jitter"};
+  static const char* kSiren[] = {"siren_groups", "exercise_siren"};
+  static const char* kCb[] = {"max_pages"};
+  static const char* kWebhook[] = {"format"};
+  auto in = [](const std::string& k, const auto& list) {
+    return std::any_of(std::begin(list), std::end(list), [&](const char* s) { return k == s; });
+  };
+  for (const auto& [k, v] : t) {
+    const std::string key(k.str());
+    if (in(key, kCommon)) continue;
+    const bool siren_key = in(key, kSiren), cb_key = in(key, kCb), hook_key = in(key, kWebhook);
+    if (!siren_key && !cb_key && !hook_key) r.Fail(where + "." + key, &v, "unknown key");
+    if ((siren_key && c.type != ChannelType::kSiren) ||
+        (cb_key && c.type != ChannelType::kCellBroadcast) ||
+        (hook_key && c.type != ChannelType::kWebhook)) {
+      r.Fail(where + "." + key, &v, fmt::format("not a key of a '{}' channel", type));
+    }
+  }
+
+  if (const auto* n = t.get("name")) {
+    c.name = r.String(*n, where + ".name");
+    if (!ValidName(c.name)) r.Fail(where + ".name", n, "expected 1..64 of [A-Za-z0-9_-]");
+  } else {
+    r.Fail(where + ".name", &t, "missing");
+  }
+  const std::string p = "channels." + c.name + ".";
+
+  if (const auto* n = t.get("url")) {
+    c.url = r.String(*n, p + "url");
+    if (c.url.rfind("http://", 0) != 0 && c.url.rfind("https://", 0) != 0)
+      r.Fail(p + "url", n, "expected an http:// or https:// URL");
+  } else {
+    r.Fail(p + "url", &t, "missing");
+  }
+  if (const auto* n = t.get("event_kinds")) {
+    for (const auto& s : r.Strings(*n, p + "event_kinds")) {
+      auto k = ParseEventKind(s);
+      if (!k)
+        r.Fail(p + "event_kinds", n,
+               fmt::format("unknown event kind '{}' (raised, updated, resolved, acknowledged, "
+                           "escalated, suppressed, unsuppressed, silence_changed, pending)",
+                           s));
+      if (c.type != ChannelType::kWebhook && *k != EventKind::kRaised &&
+          *k != EventKind::kUpdated && *k != EventKind::kResolved)
+        r.Fail(p + "event_kinds", n,
+               fmt::format("a {} channel acts on raised, updated and resolved only, not '{}'", type,
+                           s));
+      c.event_kinds.push_back(*k);
+    }
+  }
+  if (const auto* n = t.get("min_level")) c.min_level = r.Int(*n, p + "min_level", 0, 4);
+  if (const auto* n = t.get("areas")) c.areas = r.Strings(*n, p + "areas");
+  if (const auto* n = t.get("modes")) {
+    for (const auto& s : r.Strings(*n, p + "modes")) {
+      if (s == "actual")
+        c.modes.push_back(Mode::kActual);
+      else if (s == "exercise")
+        c.modes.push_back(Mode::kExercise);
+      else if (s == "test")
+        c.modes.push_back(Mode::kTest);
+      else
+        r.Fail(p + "modes", n, fmt::format("unknown mode '{}' (actual, exercise, test)", s));
+    }
+  }
+  if (const auto* n = t.get("escalation_only")) {
+    c.escalation_only = r.Bool(*n, p + "escalation_only");
+    if (c.escalation_only && c.type != ChannelType::kWebhook)
+      r.Fail(p + "escalation_only", n,
+             "only a webhook channel (format json) can be an escalation channel");
+    if (c.escalation_only && t.get("event_kinds") != nullptr)
+      r.Fail(p + "escalation_only", n,
+             "an escalation channel receives escalated events only; drop event_kinds");
+  }
+  if (const auto* n = t.get("start_from")) {
+    const auto s = r.String(*n, p + "start_from");
+    if (s == "now")
+      c.start_from = StartFrom::kNow;
+    else if (s == "beginning")
+      c.start_from = StartFrom::kBeginning;
+    else
+      r.Fail(p + "start_from", n, "expected \"now\" or \"beginning\"");
+  }
+  if (const auto* n = t.get("ca_file")) c.ca_file = r.String(*n, p + "ca_file");
+  if (const auto* n = t.get("auth_header_env")) {
+    c.auth_header_env = r.String(*n, p + "auth_header_env");
+    if (std::getenv(c.auth_header_env.c_str()) == nullptr)
+      r.Fail(p + "auth_header_env", n,
+             fmt::format("environment variable '{}' is not set", c.auth_header_env));
+  }
+  if (const auto* n = t.get("connect_timeout_s"))
+    c.retry.connect_timeout = r.Seconds(*n, p + "connect_timeout_s", 0.01, 600);
+  if (const auto* n = t.get("request_timeout_s"))
+    c.retry.request_timeout = r.Seconds(*n, p + "request_timeout_s", 0.01, 600);
+  if (const auto* n = t.get("initial_backoff_s"))
+    c.retry.initial_backoff = r.Seconds(*n, p + "initial_backoff_s", 0.001, 3600);
+  if (const auto* n = t.get("max_backoff_s"))
+    c.retry.max_backoff = r.Seconds(*n, p + "max_backoff_s", 0.001, 3600);
+  if (c.retry.max_backoff < c.retry.initial_backoff)
+    r.Fail(p + "max_backoff_s", t.get("max_backoff_s"), "must be >= initial_backoff_s");
+  if (const auto* n = t.get("backoff_multiplier"))
+    c.retry.multiplier = r.Number(*n, p + "backoff_multiplier", 1.0, 10.0);
+  if (const auto* n = t.get("jitter")) c.retry.jitter = r.Number(*n, p + "jitter", 0.0, 0.9);
+
+  if (const auto* n = t.get("siren_groups")) {
+    const auto* g = n->as_table();
+    if (g == nullptr) r.Fail(p + "siren_groups", n, "expected a table: area id = [\"group\", ...]");
+    for (const auto& [area, groups] : *g) {
+      auto list = r.Strings(groups, p + "siren_groups." + std::string(area.str()));
+      if (list.empty())
+        r.Fail(p + "siren_groups." + std::string(area.str()), &groups,
+               "expected at least one siren group");
+      c.siren_groups[std::string(area.str())] = std::move(list);
+    }
+  }
+  if (c.type == ChannelType::kSiren && c.siren_groups.empty())
+    r.Fail(p + "siren_groups", &t, "missing: a siren channel needs area id = [groups]");
+  if (const auto* n = t.get("exercise_siren")) {
+    const auto s = r.String(*n, p + "exercise_siren");
+    if (s == "marker")
+      c.exercise_siren = ExerciseSiren::kMarker;
+    else if (s == "real")
+      c.exercise_siren = ExerciseSiren::kReal;
+    else if (s == "none")
+      c.exercise_siren = ExerciseSiren::kNone;
+    else
+      r.Fail(p + "exercise_siren", n, "expected \"marker\", \"real\" or \"none\"");
+  }
+  if (const auto* n = t.get("max_pages")) c.max_pages = r.Int(*n, p + "max_pages", 1, 15);
+  if (const auto* n = t.get("format")) {
+    const auto s = r.String(*n, p + "format");
+    if (s == "json")
+      c.format = WebhookFormat::kJson;
+    else if (s == "cap")
+      c.format = WebhookFormat::kCap;
+    else
+      r.Fail(p + "format", n, "expected \"json\" or \"cap\"");
+    if (c.escalation_only && c.format == WebhookFormat::kCap)
+      r.Fail(p + "format", n, "an escalation channel posts json (escalations carry no CAP)");
+  }
+  return c;
+}
+
+}  // namespace
+
+std::vector<ChannelConfig> ParseChannelsConfig(std::string_view toml_text,
+                                               const std::string& source) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source);
+  } catch (const toml::parse_error& e) {
+    throw std::runtime_error(
+        fmt::format("{}:{}: {}", source, e.source().begin.line, std::string(e.description())));
+  }
+  ConfigReader r(source);
+  std::vector<ChannelConfig> out;
+  const toml::node* node = root.get("channels");
+  if (node == nullptr) return out;
+  const auto* arr = node->as_array();
+  if (arr == nullptr || !arr->is_array_of_tables())
+    r.Fail("channels", node, "expected an array of tables ([[channels]])");
+  std::size_t i = 0;
+  for (const auto& e : *arr) {
+    auto c = ParseEntry(r, *e.as_table(), i);
+    for (const auto& other : out)
+      if (other.name == c.name)
+        r.Fail("channels." + c.name + ".name", e.as_table()->get("name"), "duplicate channel name");
+    out.push_back(std::move(c));
+    ++i;
+  }
+  return out;
+}
+
+std::vector<ChannelConfig> LoadChannelsConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("{}: cannot open the service config", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return ParseChannelsConfig(text.str(), path);
+}
+
+bool Routes(const ChannelConfig& c, const AlertEvent& e) {
+  if (c.escalation_only) {
+    if (e.kind != EventKind::kEscalated) return false;
+  } else {
+    const auto& kinds = c.event_kinds.empty() ? DefaultEventKinds(c.type) : c.event_kinds;
+    if (std::find(kinds.begin(), kinds.end(), e.kind) == kinds.end()) return false;
+  }
+  if (e.kind != EventKind::kResolved && e.alert.level < c.min_level) return false;
+  if (!c.areas.empty() &&
+      std::find(c.areas.begin(), c.areas.end(), e.alert.area.id) == c.areas.end())
+    return false;
+  if (!c.modes.empty() && std::find(c.modes.begin(), c.modes.end(), e.alert.mode) == c.modes.end())
+    return false;
+  return true;
+}
+
+// --- metrics -------------------------------------------------------------------
+
+ChannelMetrics::ChannelMetrics(prometheus::Registry* registry, const std::string& channel)
+    : registry_(registry), channel_(channel) {
+  if (registry_ == nullptr) return;
+  deliveries_ =
+      &prometheus::BuildCounter()
+           .Name("floodwarn_channel_deliveries_total")
+           .Help("Channel deliveries by outcome (delivered, duplicate, skipped, rejected)")
+           .Register(*registry_);
+  failures_ = &prometheus::BuildCounter()
+                   .Name("floodwarn_channel_failures_total")
+                   .Help("Failed channel delivery attempts and undeliverable events")
+                   .Register(*registry_)
+                   .Add({{"channel", channel_}});
+  lag_ = &prometheus::BuildGauge()
+              .Name("floodwarn_channel_lag_events")
+              .Help("Outbox events committed but not yet processed by the channel")
+              .Register(*registry_)
+              .Add({{"channel", channel_}});
+}
+
+void ChannelMetrics::Delivery(const char* result) {
+  if (deliveries_ != nullptr)
+    deliveries_->Add({{"channel", channel_}, {"result", result}}).Increment();
+}
+void ChannelMetrics::Failure() {
+  if (failures_ != nullptr) failures_->Increment();
+}
+void ChannelMetrics::Lag(double events) {
+  if (lag_ != nullptr) lag_->Set(events);
+}
+
+// --- Channel: the retry loop -----------------------------------------------------
+
+Channel::Channel(ChannelConfig config) : config_(std::move(config)) {
+  if (!config_.auth_header_env.empty()) {
+    const char* v = std::getenv(config_.auth_header_env.c_str());
+    if (v != nullptr) auth_header_ = v;
+  }
+}
+
+Channel::~Channel() = default;
+
+void Channel::RequestStop() {
+  {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    stop_ = true;
+  }
+  stop_cv_.notify_all();
+}
+
+bool Channel::SleepFor(Duration d) {
+  std::unique_lock<std::mutex> lock(stop_mu_);
+  return !stop_cv_.wait_for(lock, d, [this] { return stop_.load(); });
+}
+
+namespace {
+
+bool Transient(long status) {
+  return status == 0 || status == 408 || status == 429 || status >= 500;
+}
+
+}  // namespace
+
+DeliveryOutcome Channel::Deliver(const Delivery& d) {
+  std::vector<std::string> headers = {
+      "Content-Type: " + d.content_type,
+      "Idempotency-Key: " + d.idempotency_key,
+      "User-Agent: floodwarn",
+      fmt::format("X-Floodwarn-Sequence: {}", d.event.sequence),
+      "Expect:",  // no 100-continue round trip
+  };
+  if (!auth_header_.empty()) headers.push_back("Authorization: " + auth_header_);
+
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  DeliveryOutcome out;
+  double backoff_ms = static_cast<double>(config_.retry.initial_backoff.count());
+  const double max_ms = static_cast<double>(config_.retry.max_backoff.count());
+  while (!stop_.load()) {
+    ++out.attempts;
+    const HttpResult r = HttpPost(config_.url, headers, d.body, config_.retry, config_.ca_file);
+    out.last_status = r.status;
+    if (r.status >= 200 && r.status < 300) {
+      out.result = DeliveryResult::kDelivered;
+      return out;
+    }
+    if (r.status == 409) {
+      // The receiver already holds this idempotency key (CHANNELS.md).
+      out.result = DeliveryResult::kDuplicate;
+      return out;
+    }
+    out.last_error = r.status == 0 ? r.error : fmt::format("HTTP {}", r.status);
+    if (metrics_) metrics_->Failure();
+    if (!Transient(r.status)) {
+      spdlog::error(
+          "event=channel_rejected channel={} key={} status={} attempts={} {} (not retried)",
+          config_.name, d.idempotency_key, r.status, out.attempts, d.summary);
+      out.result = DeliveryResult::kRejected;
+      return out;
+    }
+    std::uniform_real_distribution<double> jitter(1.0 - config_.retry.jitter,
+                                                  1.0 + config_.retry.jitter);
+    double wait_ms = std::min(backoff_ms, max_ms) * jitter(rng);
+    if (r.retry_after.count() > 0)
+      wait_ms = std::min(max_ms, std::max(wait_ms, static_cast<double>(r.retry_after.count())));
+    spdlog::warn("event=channel_retry channel={} key={} attempt={} error=\"{}\" retry_in_ms={:.0f}",
+                 config_.name, d.idempotency_key, out.attempts, out.last_error, wait_ms);
+    if (!SleepFor(Duration(static_cast<std::int64_t>(wait_ms)))) break;
+    backoff_ms = std::min(max_ms, backoff_ms * config_.retry.multiplier);
+  }
+  out.result = DeliveryResult::kStopped;
+  return out;
+}
+
+std::unique_ptr<Channel> MakeChannel(const ChannelConfig& config) {
+  switch (config.type) {
+    case ChannelType::kSiren:
+      return std::make_unique<SirenAdapter>(config);
+    case ChannelType::kCellBroadcast:
+      return std::make_unique<CellBroadcastAdapter>(config);
+    case ChannelType::kWebhook:
+      return std::make_unique<WebhookAdapter>(config);
+  }
+  return nullptr;
+}
+
+}  // namespace floodwarn::alerting

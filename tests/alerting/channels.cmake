@@ -1,1 +1,17 @@
-# tests of alerting component "channels"
+# tests of alerting component "channels": adapters against a real local HTTP
+# receiver (cpp-httplib on 127.0.0.1, free port) that fails on purpose.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(CPPHTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+find_package(nlohmann_json REQUIRED)
+find_package(prometheus-cpp CONFIG REQUIRED)
+find_package(Threads REQUIRED)
+
+add_library(floodwarn_test_channel_receiver STATIC test_channel_receiver.cpp)
+target_link_libraries(floodwarn_test_channel_receiver
+  PUBLIC PkgConfig::CPPHTTPLIB Threads::Threads PRIVATE floodwarn_warnings)
+
+floodwarn_add_test(test_channel_config unit test_channel_config.cpp
+  LIBS floodwarn_alerting_channels floodwarn_warnings)
+floodwarn_add_test(test_channel_adapters integration test_channel_adapters.cpp
+  LIBS floodwarn_alerting_channels floodwarn_test_channel_receiver
+       nlohmann_json::nlohmann_json floodwarn_warnings)
