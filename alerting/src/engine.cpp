@@ -92,9 +92,13 @@ struct AlertEngine::Impl {
     std::string unit;
     std::string reason = "no data yet";
     std::array<std::optional<TimePoint>, 5> up_since;  // per level: rising met since
-    std::optional<TimePoint> down_since;               // below the current level since
-    Level down_to = 0;                                 // highest level asked for while below
-    TimePoint data_time{};                             // time of the data evaluated
+    // per level: asked for less than this level (value below its falling
+    // threshold) continuously since; a level is left after min_dwell of it.
+    std::array<std::optional<TimePoint>, 5> below_since;
+    std::string what = "value";              // what the value is: "level", "rise over 15m", ...
+    TimePoint data_time{};                   // time of the data evaluated
+    Duration data_interval{};                // its reporting interval (0: forecasts, clock time)
+    std::vector<std::string> area_stations;  // rainfall per = "area"
     bool pending_logged = false;
     // forecast_depth
     bool has_forecast = false;
@@ -152,6 +156,22 @@ struct AlertEngine::Impl {
       stations.emplace(s.id, std::move(st));
     }
     for (const RuleConfig& r : rules.rules) {
+      if (r.per_area) {
+        Track t;
+        t.rule = &r;
+        t.subject = r.area;
+        t.key = Key(r.id, r.area);
+        t.unit = "mm";
+        t.area_stations = r.stations;
+        for (const std::string& sid : r.stations) {
+          StationState& st = stations.at(sid);
+          st.track_keys.push_back(t.key);
+          for (const RainClass& c : r.rain_classes)
+            st.keep = std::max(st.keep, c.window + 2 * st.cfg->stale_after);
+        }
+        tracks.emplace(t.key, std::move(t));
+        continue;
+      }
       const auto& subjects = r.kind == RuleKind::kForecastDepth ? r.targets : r.stations;
       for (const std::string& subject : subjects) {
         Track t;
@@ -394,36 +414,37 @@ struct AlertEngine::Impl {
     t.condition = Condition::kUnknown;
     t.reason = reason;
     t.up_since.fill(std::nullopt);
-    t.down_since.reset();
-    t.down_to = 0;
+    t.below_since.fill(std::nullopt);
     t.pending_logged = false;
   }
 
   // Feeds one evaluation of a track: `up` = highest level whose rising
   // threshold is met, `held` = level asked for with hysteresis against the
   // committed level.
-  void Observe(Track& t, Level up, Level held, Level committed, TimePoint at) {
+  void Observe(Track& t, Level up, Level held, TimePoint at) {
+    t.desired = std::max(up, held);
     for (Level k = 1; k <= 4; ++k) {
       if (k <= up) {
         if (!t.up_since[k]) t.up_since[k] = at;
       } else {
         t.up_since[k].reset();
       }
-    }
-    t.desired = std::max(up, held);
-    t.condition = t.desired > 0 ? Condition::kRaised : Condition::kClear;
-    if (t.desired < committed) {
-      if (!t.down_since) {
-        t.down_since = at;
-        t.down_to = t.desired;
+      if (t.desired < k) {
+        if (!t.below_since[k]) t.below_since[k] = at;
       } else {
-        t.down_to = std::max(t.down_to, t.desired);
+        t.below_since[k].reset();
       }
-    } else {
-      t.down_since.reset();
-      t.down_to = 0;
     }
+    t.condition = t.desired > 0 ? Condition::kRaised : Condition::kClear;
     t.data_time = at;
+  }
+
+  static std::string LevelLabel(const RuleConfig& r, Level level) {
+    for (const auto& l : r.levels)
+      if (l.level == level) return l.label;
+    for (const auto& c : r.rain_classes)
+      if (c.level == level) return c.label;
+    return fmt::format("level {}", level);
   }
 
   static const LevelThreshold* Threshold(const RuleConfig& r, Level level) {
@@ -432,7 +453,55 @@ struct AlertEngine::Impl {
     return nullptr;
   }
 
+  // rainfall per = "area": the worst known station sets the level.
+  void EvaluateAreaRain(Track& t) {
+    const RuleConfig& r = *t.rule;
+    RainEvaluation best;
+    std::string best_station;
+    std::vector<std::string> unknown;
+    TimePoint latest{};
+    Duration interval{};
+    for (const std::string& sid : t.area_stations) {
+      const StationState& st = stations.at(sid);
+      if (st.health != Health::kOk || !st.has_reading) {
+        unknown.push_back(sid);
+        continue;
+      }
+      latest = std::max(latest, st.last_observed);
+      interval = std::max(interval, st.cfg->expected_interval);
+      const RainEvaluation e =
+          EvaluateRain(r.rain_classes, st.history, st.last_observed, st.cfg->expected_interval);
+      if (e.condition == Condition::kUnknown) {
+        unknown.push_back(sid);
+        continue;
+      }
+      if (best_station.empty() || e.level > best.level) {
+        best = e;
+        best_station = sid;
+      }
+    }
+    std::string unknown_list;
+    for (const auto& u : unknown) unknown_list += (unknown_list.empty() ? "" : ", ") + u;
+    if (best.level == 0 && !unknown.empty()) {
+      SetUnknown(t, fmt::format("no complete rain data from station(s) {}", unknown_list));
+      return;
+    }
+    t.value = best.level > 0 ? best.value : std::nan("");
+    t.threshold = best.level > 0 ? best.threshold : std::nan("");
+    t.reason = best.level > 0 ? fmt::format("station {}: {}", best_station, best.reason)
+                              : fmt::format("all stations below the classes ({}: {})", best_station,
+                                            best.reason);
+    if (!unknown.empty()) t.reason += fmt::format("; unknown: {}", unknown_list);
+    t.data_interval = interval;
+    Observe(t, best.level, best.level, latest);
+  }
+
   void EvaluateObserved(const Draft& d, Track& t, const StationState& st) {
+    if (t.rule->per_area) {
+      EvaluateAreaRain(t);
+      return;
+    }
+    t.data_interval = st.cfg->expected_interval;
     if (st.health != Health::kOk) {
       SetUnknown(t, fmt::format("sensor outage: {}", st.health_reason));
       return;
@@ -458,7 +527,7 @@ struct AlertEngine::Impl {
         t.value = RainSum(st.history, at, std::chrono::hours(1), st.cfg->expected_interval)
                       .value_or(std::nan(""));
       }
-      Observe(t, e.level, e.level, committed, at);
+      Observe(t, e.level, e.level, at);
       return;
     }
     double v = st.history.back().value;
@@ -473,6 +542,7 @@ struct AlertEngine::Impl {
       v = *rise;
       what = fmt::format("rise over {}", FormatDuration(r.window));
     }
+    t.what = what;
     const Level up = EvaluateLevel(r.levels, 0, v);
     const Level held = EvaluateLevel(r.levels, committed, v);
     t.value = v;
@@ -488,7 +558,7 @@ struct AlertEngine::Impl {
       t.reason = fmt::format("{} {} {} below {} {} ({})", what, Num(v), t.unit, Num(th->rising),
                              t.unit, th->label);
     }
-    Observe(t, up, held, committed, at);
+    Observe(t, up, held, at);
   }
 
   void EvaluateStation(const Draft& d, StationState& st) {
@@ -505,9 +575,8 @@ struct AlertEngine::Impl {
 
   // Time up to which a track's condition is known to hold.
   TimePoint EvalTime(const Track& t, TimePoint now) const {
-    if (t.station_id.empty()) return now;
-    const StationState& st = stations.at(t.station_id);
-    return std::min(now, st.last_observed + st.cfg->expected_interval);
+    if (t.data_interval.count() == 0) return now;
+    return std::min(now, t.data_time + t.data_interval);
   }
 
   void Reconcile(Draft& d, TimePoint now) {
@@ -553,10 +622,13 @@ struct AlertEngine::Impl {
             fmt::format("rule={} subject={} value={} reason={}", r.id, t.subject, Num(t.value),
                         Quote(t.reason)));
     }
-    if (cur != nullptr && t.down_since && t.desired < committed &&
-        at - *t.down_since >= r.min_dwell) {
-      ChangeLevel(d, t, cur, t.down_to, now);
-    }
+    // Down: a level is left once the value has been below its falling
+    // threshold for the whole dwell; the alert keeps the highest level not left.
+    Level down_target = committed;
+    while (down_target > 0 && t.below_since[down_target] &&
+           at - *t.below_since[down_target] >= r.min_dwell)
+      --down_target;
+    if (cur != nullptr && down_target < committed) ChangeLevel(d, t, cur, down_target, now);
   }
 
   Alert NewAlert(TimePoint now, const std::string& rule_id, const std::string& subject,
@@ -595,6 +667,16 @@ struct AlertEngine::Impl {
     a.unit = t.unit;
     a.reason = t.reason;
     a.last_change = now;
+    if (to < from) {
+      const std::string below =
+          FormatDuration(EvalTime(t, now) - t.below_since[from].value_or(EvalTime(t, now)));
+      const LevelThreshold* fth = Threshold(r, from);
+      a.reason = fth != nullptr
+                     ? fmt::format("{} {} {} below the falling threshold {} {} of {} for {}",
+                                   t.what, Num(t.value), t.unit, Num(fth->falling), t.unit,
+                                   LevelLabel(r, from), below)
+                     : fmt::format("{}; below {} for {}", t.reason, LevelLabel(r, from), below);
+    }
     if (r.kind == RuleKind::kRainfall) {
       if (to > 0) a.threshold = t.threshold;
     } else if (const LevelThreshold* th = Threshold(r, to)) {
@@ -612,8 +694,7 @@ struct AlertEngine::Impl {
     } else if (to == 0) {
       a.level = from;  // the all-clear describes what is being cleared
       a.state = AlertState::kResolved;
-      a.reason = fmt::format("all clear after {} below the falling threshold: {}",
-                             FormatDuration(now - *t.down_since), t.reason);
+      a.reason = "all clear: " + a.reason;
       CapEvent(d, EventKind::kResolved, CapMsgType::kCancel, now, a, kRulesActor, a.reason);
       Audit(d, now, kRulesActor, "resolve", a.id, detail_from + Describe(a));
     } else {
@@ -630,8 +711,6 @@ struct AlertEngine::Impl {
       Audit(d, now, kRulesActor, to > from ? "upgrade" : "downgrade", a.id,
             detail_from + Describe(a));
     }
-    t.down_since.reset();
-    t.down_to = 0;
     Put(d, std::move(a));
   }
 
@@ -843,11 +922,23 @@ struct AlertEngine::Impl {
       // Re-evaluate from the next reading: the history before the outage may
       // be far in the past. Keep it for rain sums and rises (gaps say unknown).
       st.fresh_since = at;
-      for (const std::string& key : st.track_keys)
-        SetUnknown(tracks.at(key), "waiting for a reading after the outage");
+      for (const std::string& key : st.track_keys) {
+        Track& t = tracks.at(key);
+        if (t.rule->per_area) {
+          EvaluateAreaRain(t);  // the other stations still count
+        } else {
+          SetUnknown(t, "waiting for a reading after the outage");
+        }
+      }
     } else {
-      for (const std::string& key : st.track_keys)
-        SetUnknown(tracks.at(key), fmt::format("sensor outage: {}", reason));
+      for (const std::string& key : st.track_keys) {
+        Track& t = tracks.at(key);
+        if (t.rule->per_area) {
+          EvaluateAreaRain(t);
+        } else {
+          SetUnknown(t, fmt::format("sensor outage: {}", reason));
+        }
+      }
     }
   }
 
@@ -1031,7 +1122,8 @@ void AlertEngine::OnForecast(const ForecastBatch& batch) {
                              batch.run_id, Num(max_depth), FormatDuration(r.lead_time),
                              FormatDuration(when - batch.issued), shown > 0 ? ">=" : "below",
                              Num(shown > up ? th->falling : th->rising), th->label);
-      m.Observe(t, up, held, committed_level, now);
+      t.what = "forecast max depth";
+      m.Observe(t, up, held, now);
     }
     m.Reconcile(d, now);
     m.Commit(d, &committed);

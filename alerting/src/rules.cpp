@@ -458,7 +458,7 @@ RuleConfig ParseRule(const Ctx& ctx, const toml::table& t, const std::string& p,
     with({"station", "stations", "levels", "window"});
   } else if (kind == "rainfall") {
     r.kind = RuleKind::kRainfall;
-    with({"station", "stations", "classes"});
+    with({"station", "stations", "classes", "per"});
   } else if (kind == "forecast_depth") {
     r.kind = RuleKind::kForecastDepth;
     with({"target", "targets", "levels", "lead_time", "max_age"});
@@ -520,6 +520,18 @@ RuleConfig ParseRule(const Ctx& ctx, const toml::table& t, const std::string& p,
     }
     if (r.kind == RuleKind::kRainfall) {
       r.rain_classes = ParseRainClasses(ctx, t, p);
+      if (auto per = GetString(ctx, t, p, "per")) {
+        if (*per == "area") {
+          r.per_area = true;
+        } else if (*per != "station") {
+          ctx.Fail(Join(p, "per"), t.get("per"),
+                   fmt::format("\"{}\": expected \"station\" (one subject per station) or "
+                               "\"area\" (one subject: the rule's area, the worst station)",
+                               *per));
+        }
+      }
+      if (r.per_area && r.area.empty())
+        ctx.Fail(Join(p, "area"), &t, "per = \"area\" needs the rule's area (the subject)");
     } else {
       r.levels = ParseLevels(ctx, t, p, " in the station's unit");
     }

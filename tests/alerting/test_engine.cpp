@@ -61,6 +61,15 @@ quantity = "rainfall"
 unit = "mm"
 expected_interval = "1h"
 stale_after = "3h"
+
+[[stations]]
+id = "r2"
+name = "Regen Oberdorf"
+area = "town"
+quantity = "rainfall"
+unit = "mm"
+expected_interval = "1h"
+stale_after = "3h"
 )";
 
 // A water-level rule with Meldestufen 1..3.
@@ -787,4 +796,22 @@ TEST_F(EngineTest, FailedCommitIsDerivedAgainNotDropped) {
   ASSERT_EQ(Only(ev, EventKind::kRaised).size(), 1u);
   EXPECT_EQ(Only(ev, EventKind::kRaised)[0].alert.level, 2);
   EXPECT_EQ(engine_->ListActive({}).size(), 1u);
+}
+
+TEST_F(EngineTest, RainfallPerAreaTakesTheWorstKnownStation) {
+  Start(
+      "\n[[rules]]\nid = \"rain_town\"\nkind = \"rainfall\"\nstations = [\"r1\", \"r2\"]\n"
+      "per = \"area\"\narea = \"town\"\n");
+  for (int h = 0; h <= 5; ++h) Reading("r1", 0.0, hours(h));
+  // r2 has sent nothing: no station raises and one is unknown -> unknown.
+  EXPECT_EQ(StatusOf("rain_town", "town").condition, Condition::kUnknown);
+  EXPECT_NE(StatusOf("rain_town", "town").reason.find("r2"), std::string::npos);
+  Reading("r1", 41.0, hours(6));  // > 40 mm in 1 h at r1: level 4 for the whole area
+  auto ev = Only(Take(), EventKind::kRaised);
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].alert.subject, "town");
+  EXPECT_EQ(ev[0].alert.level, 4);
+  EXPECT_TRUE(ev[0].alert.station_id.empty());
+  EXPECT_NE(ev[0].alert.reason.find("station r1"), std::string::npos) << ev[0].alert.reason;
+  EXPECT_NE(ev[0].alert.reason.find("unknown: r2"), std::string::npos) << ev[0].alert.reason;
 }

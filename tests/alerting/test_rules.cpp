@@ -215,6 +215,15 @@ levels = [{ level = 2, rising = 400, falling = 410 }]
             std::string::npos);
   EXPECT_NE(ErrorOf("\n[engine]\nmode = \"drill\"\n").find("expected \"actual\", \"exercise\""),
             std::string::npos);
+  // Rain per area needs the area; "per" takes station or area only.
+  EXPECT_NE(ErrorOf("\n[[rules]]\nid = \"r\"\nkind = \"rainfall\"\nstation = \"r1\"\n"
+                    "per = \"area\"\n")
+                .find("per = \"area\" needs the rule's area"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("\n[[rules]]\nid = \"r\"\nkind = \"rainfall\"\nstation = \"r1\"\n"
+                    "per = \"zone\"\n")
+                .find("rules[0].per: \"zone\": expected \"station\""),
+            std::string::npos);
   // Forecast rules need an area; rain classes need exactly one comparison.
   EXPECT_NE(ErrorOf("\n[[rules]]\nid = \"f\"\nkind = \"forecast_depth\"\ntarget = \"x\"\n"
                     "lead_time = \"2h\"\nlevels = [{ level = 2, rising = 0.1 }]\n")

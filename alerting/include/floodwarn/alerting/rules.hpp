@@ -82,9 +82,13 @@ struct RuleConfig {
   std::optional<Duration> escalation_after;  // default from [engine]
   std::vector<LevelThreshold> levels;        // water_level, rate_of_rise, forecast_depth
   std::vector<RainClass> rain_classes;       // rainfall (DWD default)
-  Duration window{};                         // rate_of_rise: rise per window
-  Duration lead_time{};                      // forecast_depth
-  Duration max_age{};                        // forecast_depth: older forecast = unknown
+  // rainfall: per = "area" makes one subject (the rule's area) from all its
+  // stations: the worst known station sets the level; unknown only when no
+  // station raises and at least one is unknown.
+  bool per_area = false;
+  Duration window{};     // rate_of_rise: rise per window
+  Duration lead_time{};  // forecast_depth
+  Duration max_age{};    // forecast_depth: older forecast = unknown
   std::string instruction_de, instruction_en;
 };
 
