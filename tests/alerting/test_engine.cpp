@@ -815,3 +815,35 @@ TEST_F(EngineTest, RainfallPerAreaTakesTheWorstKnownStation) {
   EXPECT_NE(ev[0].alert.reason.find("station r1"), std::string::npos) << ev[0].alert.reason;
   EXPECT_NE(ev[0].alert.reason.find("unknown: r2"), std::string::npos) << ev[0].alert.reason;
 }
+
+TEST_F(EngineTest, RemoveSilenceEndsItAndSurvivesRestart) {
+  const std::string rules = LevelRule("ms", "g1", "0s", "1h");
+  Start(rules);
+  Reading("g1", 410, minutes(0));
+  const std::string id = Only(Take(), EventKind::kRaised).at(0).alert.id;
+  fa::SilenceRequest req;
+  req.rule_id = "ms";
+  req.reason = "Wartung";
+  req.expires = now_ + hours(4);
+  const auto s = engine_->AddSilence(req, "alice");
+  ASSERT_TRUE(s.ok()) << s.error.message;
+  EXPECT_TRUE(engine_->GetAlert(id)->silenced);
+  // A restart keeps the silence and the silenced alert.
+  engine_.reset();
+  Start(rules);
+  ASSERT_EQ(engine_->ListSilences().size(), 1u);
+  EXPECT_TRUE(engine_->GetAlert(id)->silenced);
+  Take();
+  At(minutes(10));
+  const auto r = engine_->RemoveSilence(s.value->id, "bob");
+  ASSERT_TRUE(r.ok()) << r.error.message;
+  EXPECT_TRUE(r.value->removed);
+  EXPECT_EQ(r.value->removed_by, "bob");
+  EXPECT_FALSE(engine_->GetAlert(id)->silenced);
+  const auto ev = Take();
+  EXPECT_EQ(Only(ev, EventKind::kSilenceChanged).size(), 1u);
+  EXPECT_EQ(For(Only(ev, EventKind::kUnsuppressed), id).size(), 1u);
+  EXPECT_TRUE(engine_->ListSilences().empty());
+  EXPECT_EQ(engine_->RemoveSilence(s.value->id, "bob").error.code, fa::ErrorCode::kNotFound);
+  EXPECT_TRUE(Has(AuditActions(), "silence-removed"));
+}
