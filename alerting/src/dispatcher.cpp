@@ -120,7 +120,10 @@ bool ChannelDispatcher::ProcessEvent(const AlertEvent& e) {
   if (!Routes(channel_->config(), e)) return true;
   const Plan plan =
       channel_->PlanFor(e, [&](const std::string& key) { return store_.WasDelivered(name, key); });
-  for (const auto& problem : plan.problems) DeadLetter(e, "", problem);
+  for (const auto& problem : plan.problems) {
+    metrics_->Failure();  // no attempt was made, so none was counted yet
+    DeadLetter(e, "", problem);
+  }
   for (const auto& d : plan.deliveries) {
     if (store_.WasDelivered(name, d.idempotency_key)) {
       metrics_->Delivery("skipped");
@@ -154,7 +157,6 @@ bool ChannelDispatcher::ProcessEvent(const AlertEvent& e) {
 void ChannelDispatcher::DeadLetter(const AlertEvent& e, const std::string& key,
                                    const std::string& why) {
   const std::string& name = channel_->config().name;
-  metrics_->Failure();
   spdlog::error("event=channel_dead_letter channel={} alert={} seq={} key={} reason=\"{}\"", name,
                 e.alert.id, e.sequence, key, why);
   // The audit log is the durable dead-letter record: duty officers see that

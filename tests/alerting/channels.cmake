@@ -15,3 +15,6 @@ floodwarn_add_test(test_channel_config unit test_channel_config.cpp
 floodwarn_add_test(test_channel_adapters integration test_channel_adapters.cpp
   LIBS floodwarn_alerting_channels floodwarn_test_channel_receiver
        nlohmann_json::nlohmann_json floodwarn_warnings)
+floodwarn_add_test(test_channel_dispatcher integration test_channel_dispatcher.cpp
+  LIBS floodwarn_alerting_channels floodwarn_test_channel_receiver
+       nlohmann_json::nlohmann_json prometheus-cpp::core floodwarn_warnings)
