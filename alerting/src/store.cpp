@@ -2,12 +2,16 @@
 // durability guarantees and sequence semantics: docs/alerting/STORE.md.
 #include "floodwarn/alerting/store.hpp"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <mutex>
@@ -253,6 +257,31 @@ std::string AuditHash(const AuditEntry& e) {
 struct AlertStore::Impl {
   std::string path;
   StoreOptions options;
+  int lock_fd = -1;  // StoreOptions::exclusive
+
+  ~Impl() {
+    // Close the database before giving up the lock.
+    pool.clear();
+    writer.reset();
+    if (lock_fd >= 0) close(lock_fd);
+  }
+
+  void Lock() {
+    std::string lock_path = path + ".lock";
+    lock_fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock_fd < 0)
+      throw std::runtime_error("alert store " + path + ": cannot create the lock file " +
+                               lock_path + " (" + std::strerror(errno) + ")");
+    if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+      int err = errno;
+      close(lock_fd);
+      lock_fd = -1;
+      throw std::runtime_error(
+          "alert store " + path + ": in use by another floodwarn service (lock " + lock_path +
+          " is held" + (err == EWOULDBLOCK ? "" : std::string(": ") + std::strerror(err)) +
+          "); two services on one store would both fire every warning");
+    }
+  }
 
   std::mutex write_mu;
   std::unique_ptr<Connection> writer;
@@ -344,6 +373,13 @@ void AlertStore::Impl::OpenAndMigrate() {
     }
     std::string check = c.QueryText("PRAGMA quick_check");
     if (check != "ok") throw std::runtime_error("quick_check failed: " + check);
+    // The audit head goes to the log at every start: a copy of the newest
+    // hash outside the database is what detects truncation (STORE.md).
+    std::int64_t last_seq = c.QueryInt("SELECT value FROM meta WHERE key = 'last_sequence'");
+    std::int64_t head_id = c.QueryInt("SELECT coalesce(max(id), 0) FROM audit");
+    std::string head_hash = c.QueryText("SELECT hash FROM audit ORDER BY id DESC LIMIT 1");
+    spdlog::info("alert_store=opened path={} last_sequence={} audit_head_id={} audit_head_hash={}",
+                 path, last_seq, head_id, head_hash.empty() ? kGenesisHash : head_hash);
   } catch (const std::exception& e) {
     writer.reset();
     throw std::runtime_error("alert store " + path + ": " + e.what());
@@ -358,6 +394,7 @@ AlertStore::AlertStore(const std::string& path, StoreOptions options)
                              "in-memory and URI databases are refused)");
   impl_->path = path;
   impl_->options = options;
+  if (options.exclusive) impl_->Lock();
   impl_->OpenAndMigrate();
 }
 

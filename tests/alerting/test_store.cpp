@@ -480,15 +480,20 @@ TEST(AlertStore, DeliveriesAreIdempotentAndCursorsSurviveReopen) {
   EXPECT_EQ(s.GetCursor("cell_broadcast"), 7u);
 }
 
-void ExpectOpenError(const std::string& path, const std::string& needle) {
+void ExpectOpenErrorWith(const std::string& path, const StoreOptions& opt,
+                         const std::string& needle) {
   try {
-    AlertStore s(path);
+    AlertStore s(path, opt);
     ADD_FAILURE() << "opened " << path;
   } catch (const std::runtime_error& e) {
     std::string msg = e.what();
     EXPECT_NE(msg.find(path), std::string::npos) << msg;
     EXPECT_NE(msg.find(needle), std::string::npos) << msg;
   }
+}
+
+void ExpectOpenError(const std::string& path, const std::string& needle) {
+  ExpectOpenErrorWith(path, StoreOptions{}, needle);
 }
 
 TEST(AlertStore, StartUpErrorsNameTheFile) {
@@ -515,6 +520,20 @@ TEST(AlertStore, StartUpErrorsNameTheFile) {
     ASSERT_EQ(raw.Exec("CREATE TABLE t(x)"), "");
   }
   ExpectOpenError(foreign, "not a floodwarn alert store");
+}
+
+TEST(AlertStore, ExclusiveStoreRefusesASecondService) {
+  std::string path = NewDbPath();
+  StoreOptions opt;
+  opt.exclusive = true;
+  {
+    AlertStore first(path, opt);
+    ExpectOpenErrorWith(path, opt, "in use by another floodwarn service");
+    AlertStore reader(path);  // a non-exclusive tool may still open it
+    EXPECT_EQ(reader.LastSequence(), 0u);
+  }
+  AlertStore again(path, opt);  // released with the first store
+  EXPECT_EQ(again.LastSequence(), 0u);
 }
 
 TEST(AlertStore, FileIsWalWithVersionedSchema) {

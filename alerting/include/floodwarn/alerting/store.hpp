@@ -23,8 +23,13 @@ struct StoreOptions {
   // resuming from before the oldest retained sequence gets a reset.
   Duration retention = std::chrono::hours(24 * 7);
   // synchronous=FULL: a committed transaction survives power loss, not only
-  // a process crash (docs/ALERTING.md).
+  // a process crash (docs/alerting/STORE.md).
   bool synchronous_full = true;
+  // Take an exclusive advisory lock (flock on "<path>.lock") for the lifetime
+  // of the store, and refuse to open (std::runtime_error naming the file) when
+  // another store holds it: two live services on one store would both fire
+  // every warning. For `serve`; tools that only read leave it off.
+  bool exclusive = false;
 };
 
 // Everything one engine step changes, committed atomically.
