@@ -4,6 +4,7 @@
 # -> events) and its Prometheus metrics.
 pkg_check_modules(FLOODWARN_MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
 find_package(prometheus-cpp REQUIRED)
+find_package(CURL REQUIRED)
 
 add_library(floodwarn_ingest_live STATIC
   src/reading_store.cpp
@@ -14,10 +15,13 @@ add_library(floodwarn_ingest_live STATIC
   src/mqtt_source.cpp
   src/ingest_metrics.cpp
   src/ingest_pipeline.cpp
+  src/http_poller.cpp
+  src/pegelonline.cpp
+  src/sensorthings.cpp
 )
 target_include_directories(floodwarn_ingest_live PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
 target_compile_features(floodwarn_ingest_live PUBLIC cxx_std_17)
 target_link_libraries(floodwarn_ingest_live
   PUBLIC floodwarn_ingest_types floodwarn_ingest_files
-  PRIVATE SQLite::SQLite3 PkgConfig::FLOODWARN_MOSQUITTO prometheus-cpp::core
+  PRIVATE SQLite::SQLite3 PkgConfig::FLOODWARN_MOSQUITTO prometheus-cpp::core CURL::libcurl
           nlohmann_json::nlohmann_json floodwarn_warnings fmt::fmt spdlog::spdlog)

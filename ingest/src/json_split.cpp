@@ -94,3 +94,76 @@ JsonSplit SplitTopLevel(std::string_view text) {
 }
 
 }  // namespace floodwarn::ingest::detail
+
+namespace floodwarn::ingest::detail {
+
+std::optional<JsonPiece> FindTopLevelMember(std::string_view text, std::string_view key) {
+  std::size_t i = 0;
+  auto skip_ws = [&] {
+    while (i < text.size() && IsSpace(text[i])) ++i;
+  };
+  // Ends at the closing quote of the string starting at text[i] == '"'.
+  auto skip_string = [&]() -> bool {
+    for (++i; i < text.size(); ++i) {
+      if (text[i] == '\\') {
+        ++i;
+      } else if (text[i] == '"') {
+        ++i;
+        return true;
+      }
+    }
+    return false;
+  };
+  // Skips one value; returns false on broken structure.
+  auto skip_value = [&]() -> bool {
+    int depth = 0;
+    while (i < text.size()) {
+      const char c = text[i];
+      if (c == '"') {
+        if (!skip_string()) return false;
+        if (depth == 0) return true;
+        continue;
+      }
+      if (c == '{' || c == '[') {
+        ++depth;
+      } else if (c == '}' || c == ']') {
+        if (depth == 0) return true;  // end of the enclosing object
+        --depth;
+        if (depth == 0) {
+          ++i;
+          return true;
+        }
+      } else if (depth == 0 && (c == ',')) {
+        return true;
+      }
+      ++i;
+    }
+    return depth == 0;
+  };
+  skip_ws();
+  if (i >= text.size() || text[i] != '{') return std::nullopt;
+  ++i;
+  for (;;) {
+    skip_ws();
+    if (i >= text.size() || text[i] != '"') return std::nullopt;
+    const std::size_t key_start = i + 1;
+    if (!skip_string()) return std::nullopt;
+    const std::string_view k = text.substr(key_start, i - 1 - key_start);
+    skip_ws();
+    if (i >= text.size() || text[i] != ':') return std::nullopt;
+    ++i;
+    skip_ws();
+    const std::size_t value_start = i;
+    if (!skip_value()) return std::nullopt;
+    if (k == key) {
+      std::size_t off = value_start;
+      const std::string_view v = Trim(text.substr(value_start, i - value_start), off);
+      return JsonPiece{off, v};
+    }
+    skip_ws();
+    if (i >= text.size() || text[i] != ',') return std::nullopt;
+    ++i;
+  }
+}
+
+}  // namespace floodwarn::ingest::detail

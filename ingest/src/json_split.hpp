@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,5 +25,14 @@ struct JsonSplit {
 };
 
 JsonSplit SplitTopLevel(std::string_view text);
+
+}  // namespace floodwarn::ingest::detail
+
+namespace floodwarn::ingest::detail {
+
+// The raw text (and byte offset) of member `key` of the top-level JSON
+// object in `text`, without parsing the rest; nullopt when the text is not
+// an object or has no such member. Keys are compared as written (no escapes).
+std::optional<JsonPiece> FindTopLevelMember(std::string_view text, std::string_view key);
 
 }  // namespace floodwarn::ingest::detail

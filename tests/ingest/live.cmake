@@ -14,3 +14,10 @@ target_link_libraries(test_pipeline_crash_child PRIVATE floodwarn_ingest_live pr
 floodwarn_add_test(test_pipeline_crash integration test_pipeline_crash.cpp
   LIBS floodwarn_ingest_live PkgConfig::FLOODWARN_TEST_MOSQUITTO fmt::fmt)
 add_dependencies(test_pipeline_crash test_pipeline_crash_child)
+pkg_check_modules(FLOODWARN_TEST_HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+find_package(nlohmann_json REQUIRED)
+floodwarn_add_test(test_pegelonline integration test_pegelonline.cpp
+  LIBS floodwarn_ingest_live prometheus-cpp::core PkgConfig::FLOODWARN_TEST_HTTPLIB
+       nlohmann_json::nlohmann_json)
+floodwarn_add_test(test_sensorthings integration test_sensorthings.cpp
+  LIBS floodwarn_ingest_live prometheus-cpp::core PkgConfig::FLOODWARN_TEST_HTTPLIB)

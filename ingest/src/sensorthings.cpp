@@ -1,0 +1,205 @@
+#include "floodwarn/ingest/sensorthings.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "floodwarn/ingest/ingest_pipeline.hpp"
+#include "floodwarn/ingest/reading_store.hpp"
+#include "iso_time.hpp"
+#include "json_split.hpp"
+
+namespace floodwarn::ingest {
+namespace {
+
+using nlohmann::json;
+
+std::string DecodeObservation(const json& j, const SensorThingsDatastream& ds, TimePoint received,
+                              Reading& r) {
+  if (!j.is_object()) return fmt::format("expected an Observation object, got {}", j.type_name());
+  auto pt = j.find("phenomenonTime");
+  if (pt == j.end() || !pt->is_string()) return "missing \"phenomenonTime\"";
+  std::string text = pt->get<std::string>();
+  const auto slash = text.find('/');
+  if (slash != std::string::npos) text = text.substr(slash + 1);  // interval: its end
+  std::string err;
+  auto t = detail::ParseIso8601(text, &err);
+  if (!t) return "\"phenomenonTime\": " + err;
+  auto res = j.find("result");
+  if (res == j.end()) return "missing \"result\"";
+  r.station_id = ds.station_id;
+  r.observed = *t;
+  r.unit = ds.unit;
+  r.quantity = ds.quantity;
+  r.source = "sensorthings";
+  r.received = received;
+  if (res->is_null()) {
+    r.value = std::numeric_limits<double>::quiet_NaN();
+    r.flag = QcFlag::kMissing;
+  } else if (res->is_number()) {
+    r.value = res->get<double>();
+    if (!std::isfinite(r.value)) return "\"result\": not a finite number";
+  } else {
+    return fmt::format("\"result\": expected a number or null, got {}", res->type_name());
+  }
+  return {};
+}
+
+}  // namespace
+
+SensorThingsPage DecodeSensorThingsObservations(std::string_view text, const std::string& source,
+                                                const SensorThingsDatastream& ds,
+                                                TimePoint received) {
+  SensorThingsPage page;
+  DecodeResult& out = page.decoded;
+  // The collection envelope must parse; the elements are decoded one by one
+  // so that one bad Observation does not hide the others.
+  json envelope;
+  try {
+    envelope = json::parse(text.begin(), text.end());
+  } catch (const json::exception& e) {
+    // fall back to the raw structure: maybe only one element is broken
+    auto member = detail::FindTopLevelMember(text, "value");
+    if (!member) {
+      std::size_t offset = 0;
+      if (const auto* pe = dynamic_cast<const json::parse_error*>(&e))
+        offset = pe->byte > 0 ? pe->byte - 1 : 0;
+      out.errors.push_back({source, 0, offset, fmt::format("malformed JSON: {}", e.what())});
+      return page;
+    }
+  }
+  if (!envelope.is_null()) {
+    if (!envelope.is_object()) {
+      out.errors.push_back({source, 0, 0, "expected an Observations collection object"});
+      return page;
+    }
+    auto next = envelope.find("@iot.nextLink");
+    if (next != envelope.end() && next->is_string()) page.next_link = next->get<std::string>();
+  }
+  auto member = detail::FindTopLevelMember(text, "value");
+  if (!member) {
+    out.errors.push_back({source, 0, 0, "no \"value\" array in the Observations collection"});
+    return page;
+  }
+  const auto split = detail::SplitTopLevel(member->text);
+  if (!split.is_array) {
+    out.errors.push_back({source, 0, member->offset, "\"value\" is not an array"});
+    return page;
+  }
+  for (const auto& piece : split.pieces) {
+    const std::size_t offset = member->offset + piece.offset;
+    try {
+      const json j = json::parse(piece.text.begin(), piece.text.end());
+      Reading r;
+      const std::string err = DecodeObservation(j, ds, received, r);
+      if (err.empty())
+        out.readings.push_back(std::move(r));
+      else
+        out.errors.push_back({source, 0, offset, err});
+    } catch (const json::parse_error& e) {
+      out.errors.push_back({source, 0, offset + (e.byte > 0 ? e.byte - 1 : 0),
+                            fmt::format("malformed JSON: {}", e.what())});
+    } catch (const json::exception& e) {
+      out.errors.push_back({source, 0, offset, fmt::format("bad JSON value: {}", e.what())});
+    }
+  }
+  if (!split.error.empty())
+    out.errors.push_back({source, 0, member->offset + split.error_offset, split.error});
+  return page;
+}
+
+struct SensorThingsPoller::Impl {
+  SensorThingsConfig config;
+  IngestPipeline& pipeline;
+  ReadingStore& store;
+  HttpClient http;
+  Backoff backoff;
+  std::unique_ptr<PollerThread> thread;
+
+  Impl(SensorThingsConfig c, IngestPipeline& p, ReadingStore& s)
+      : config(std::move(c)),
+        pipeline(p),
+        store(s),
+        http(config.http),
+        backoff(config.backoff_initial, config.backoff_max) {}
+
+  bool PollDatastream(const SensorThingsDatastream& ds, TimePoint now, PollOutcome& out) {
+    const std::string cursor_name = CursorName(ds);
+    const auto cursor_text = store.Cursor(cursor_name);
+    std::optional<TimePoint> cursor;
+    if (cursor_text) cursor = detail::ParseIso8601(*cursor_text);
+    const TimePoint since = cursor.value_or(
+        now - std::chrono::duration_cast<std::chrono::milliseconds>(config.initial_lookback));
+    std::string url = fmt::format(
+        "{}/Datastreams({})/Observations?$filter={}&$orderby={}&$top={}", config.base_url,
+        ds.datastream_id, HttpClient::Escape("phenomenonTime gt " + detail::FormatIso8601(since)),
+        HttpClient::Escape("phenomenonTime asc"), config.page_size);
+    TimePoint newest = since;
+    for (int page_no = 0; page_no < config.max_pages; ++page_no) {
+      ++out.requests;
+      HttpResponse resp = http.Get(url);
+      if (!resp.ok()) {
+        spdlog::warn("sensorthings request_failed url={} status={} error=\"{}\"", url, resp.status,
+                     resp.error);
+        ++out.failures;
+        return false;
+      }
+      SensorThingsPage page = DecodeSensorThingsObservations(resp.body, url, ds, now);
+      for (const auto& r : page.decoded.readings) newest = std::max(newest, r.observed);
+      out.decode_errors += page.decoded.errors.size();
+      const std::string cursor_value = detail::FormatIso8601(newest);
+      std::vector<DecodeResult> batch;
+      batch.push_back(std::move(page.decoded));
+      out.inserted +=
+          pipeline.Ingest("sensorthings", std::move(batch), &cursor_name, &cursor_value).inserted;
+      if (!page.next_link) return true;
+      url = *page.next_link;
+    }
+    spdlog::info("sensorthings page_limit datastream={} pages={} (continuing next round)",
+                 ds.datastream_id, config.max_pages);
+    return true;
+  }
+};
+
+SensorThingsPoller::SensorThingsPoller(SensorThingsConfig config, IngestPipeline& pipeline,
+                                       ReadingStore& store)
+    : impl_(std::make_unique<Impl>(std::move(config), pipeline, store)) {}
+
+SensorThingsPoller::~SensorThingsPoller() { Stop(); }
+
+std::string SensorThingsPoller::CursorName(const SensorThingsDatastream& d) {
+  return fmt::format("sensorthings:{}", d.datastream_id);
+}
+
+PollOutcome SensorThingsPoller::PollOnce(TimePoint now) {
+  PollOutcome out;
+  bool failed = false;
+  for (const auto& ds : impl_->config.datastreams)
+    if (!impl_->PollDatastream(ds, now, out)) failed = true;
+  if (failed) {
+    out.next_delay = impl_->backoff.Fail();
+  } else {
+    impl_->backoff.Reset();
+    out.next_delay = impl_->config.interval;
+  }
+  return out;
+}
+
+void SensorThingsPoller::Start() {
+  if (!impl_->thread)
+    impl_->thread = std::make_unique<PollerThread>([this] {
+      return PollOnce(std::chrono::time_point_cast<std::chrono::milliseconds>(Clock::now()))
+          .next_delay;
+    });
+  impl_->thread->Start();
+}
+
+void SensorThingsPoller::Stop() {
+  if (impl_->thread) impl_->thread->Stop();
+}
+
+}  // namespace floodwarn::ingest
