@@ -22,5 +22,7 @@ void AddAlertingCommands(CLI::App& app, Commands& out);
 void AddIngestFileCommands(CLI::App& app, Commands& out);
 // apps/cmd_ingest_live.cpp: stations
 void AddIngestLiveCommands(CLI::App& app, Commands& out);
+// apps/cmd_radar.cpp: radar (RADOLAN composites -> CF-NetCDF rain series on a DEM grid)
+void AddRadarCommands(CLI::App& app, Commands& out);
 
 }  // namespace floodwarn::apps

@@ -250,6 +250,7 @@ int main(int argc, char** argv) {
   floodwarn::apps::AddAlertingCommands(app, commands);
   floodwarn::apps::AddIngestFileCommands(app, commands);
   floodwarn::apps::AddIngestLiveCommands(app, commands);
+  floodwarn::apps::AddRadarCommands(app, commands);
 #endif
 
   try {

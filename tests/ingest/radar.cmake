@@ -1,0 +1,1 @@
+# tests of ingest component "radar"
