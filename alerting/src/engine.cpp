@@ -140,6 +140,7 @@ struct AlertEngine::Impl {
 
   std::map<std::string, StationState> stations;
   std::map<std::string, Track> tracks;
+  std::map<std::string, const RuleConfig*> rule_by_id;
   std::mt19937_64 rng{std::random_device{}()};
   std::uint64_t commit_failures = 0;
 
@@ -156,6 +157,7 @@ struct AlertEngine::Impl {
       stations.emplace(s.id, std::move(st));
     }
     for (const RuleConfig& r : rules.rules) {
+      rule_by_id[r.id] = &r;
       if (r.per_area) {
         Track t;
         t.rule = &r;
@@ -579,9 +581,18 @@ struct AlertEngine::Impl {
     return std::min(now, t.data_time + t.data_interval);
   }
 
-  void Reconcile(Draft& d, TimePoint now) {
-    for (auto& [key, t] : tracks) DecideTrack(d, t, now);
-    ReconcileOutages(d, now);
+  // Everything, or (only != nullptr, a reading) the rules and the outage of
+  // one station plus the cross-alert passes (inhibition, silences,
+  // escalation). Tick() always reconciles everything, so a change whose
+  // commit failed is derived again at the latest on the next tick.
+  void Reconcile(Draft& d, TimePoint now, StationState* only = nullptr) {
+    if (only == nullptr) {
+      for (auto& [key, t] : tracks) DecideTrack(d, t, now);
+      for (auto& [id, st] : stations) ReconcileOutage(d, st, now);
+    } else {
+      for (const std::string& key : only->track_keys) DecideTrack(d, tracks.at(key), now);
+      ReconcileOutage(d, *only, now);
+    }
     ReconcileSilenceApproval(d, now);
     ReconcileFlags(d, now);
     ReconcileEscalation(d, now);
@@ -714,8 +725,9 @@ struct AlertEngine::Impl {
     Put(d, std::move(a));
   }
 
-  void ReconcileOutages(Draft& d, TimePoint now) {
-    for (auto& [id, st] : stations) {
+  void ReconcileOutage(Draft& d, StationState& st, TimePoint now) {
+    {
+      const std::string& id = st.cfg->id;
       const std::string key = Key(kOutageRule, id);
       const Alert* cur = OpenFor(d, key);
       const bool out = st.health != Health::kOk;
@@ -810,6 +822,13 @@ struct AlertEngine::Impl {
   void ReconcileFlags(Draft& d, TimePoint now) {
     const auto view = OpenView(d);
     const auto sils = SilenceView(d);
+    // The highest-level alert per subject (outage alerts take no part).
+    std::map<std::string, const Alert*> top;
+    for (const Alert* a : view) {
+      if (a->kind == RuleKind::kSensorOutage) continue;
+      const Alert*& t = top[a->subject];
+      if (t == nullptr || a->level > t->level) t = a;
+    }
     std::vector<Alert> changed;
     for (const Alert* a : view) {
       std::string suppress_reason;
@@ -820,14 +839,10 @@ struct AlertEngine::Impl {
           suppress_reason = fmt::format("sensor outage of station {}", a->station_id);
       }
       if (suppress_reason.empty() && a->kind != RuleKind::kSensorOutage) {
-        for (const Alert* b : view) {
-          if (b == a || b->kind == RuleKind::kSensorOutage || b->subject != a->subject) continue;
-          if (b->level > a->level) {
-            suppress_reason = fmt::format("inhibited by alert {} (rule {}, level {})", b->id,
-                                          b->rule_id, b->level);
-            break;
-          }
-        }
+        const Alert* b = top.at(a->subject);
+        if (b->level > a->level)
+          suppress_reason =
+              fmt::format("inhibited by alert {} (rule {}, level {})", b->id, b->rule_id, b->level);
       }
       std::string silence_id;
       for (const Silence* s : sils)
@@ -868,7 +883,8 @@ struct AlertEngine::Impl {
   }
 
   std::optional<Duration> EscalationAfter(const Alert& a) const {
-    if (const RuleConfig* r = rules.FindRule(a.rule_id)) return r->escalation_after;
+    auto it = rule_by_id.find(a.rule_id);
+    if (it != rule_by_id.end()) return it->second->escalation_after;
     return rules.engine.escalation_after;
   }
 
@@ -1047,7 +1063,7 @@ void AlertEngine::OnReading(const ingest::Reading& reading) {
       m.SetHealth(d, st, Health::kOk, "reading received", now, kSystemActor);
     }
     m.EvaluateStation(d, st);
-    m.Reconcile(d, now);
+    m.Reconcile(d, now, &st);
     m.Commit(d, &committed);
   }
   m.Notify(committed);
