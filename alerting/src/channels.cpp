@@ -369,6 +369,16 @@ std::vector<ChannelConfig> LoadChannelsConfig(const std::string& path) {
 bool Routes(const ChannelConfig& c, const AlertEvent& e) {
   if (c.escalation_only) {
     if (e.kind != EventKind::kEscalated) return false;
+    // The engine names the escalation channel in the note ("channel=NAME ...",
+    // [engine] escalation_channel); an escalation meant for another channel
+    // is not ours. A note without the token goes to every escalation channel.
+    const auto at = e.note.find("channel=");
+    if (at != std::string::npos && (at == 0 || e.note[at - 1] == ' ')) {
+      const auto begin = at + 8;
+      const auto end = e.note.find(' ', begin);
+      if (e.note.substr(begin, end == std::string::npos ? end : end - begin) != c.name)
+        return false;
+    }
   } else {
     const auto& kinds = c.event_kinds.empty() ? DefaultEventKinds(c.type) : c.event_kinds;
     if (std::find(kinds.begin(), kinds.end(), e.kind) == kinds.end()) return false;

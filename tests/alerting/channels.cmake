@@ -18,3 +18,6 @@ floodwarn_add_test(test_channel_adapters integration test_channel_adapters.cpp
 floodwarn_add_test(test_channel_dispatcher integration test_channel_dispatcher.cpp
   LIBS floodwarn_alerting_channels floodwarn_test_channel_receiver
        nlohmann_json::nlohmann_json prometheus-cpp::core floodwarn_warnings)
+floodwarn_add_test(test_channel_engine integration test_channel_engine.cpp
+  LIBS floodwarn_alerting_channels floodwarn_alerting_engine floodwarn_test_channel_receiver
+       nlohmann_json::nlohmann_json floodwarn_warnings)

@@ -183,16 +183,23 @@ TEST_F(ChannelDispatcherTest, SirenThroughTheStoreSoundsOneWarningAndOneAllClear
 
 TEST_F(ChannelDispatcherTest, EscalationOnlyChannelReceivesOnlyEscalations) {
   TestReceiver rx;
-  Commit(store,
-         {Event(EventKind::kRaised, 3, "fw.a1", 1), Event(EventKind::kEscalated, 3, "fw.a1", 2),
-          Event(EventKind::kAcknowledged, 3, "fw.a1", 3),
-          Event(EventKind::kResolved, 3, "fw.a1", 4), Event(EventKind::kEscalated, 2, "fw.a2", 5)});
+  auto escalated = [](const std::string& id, int t, const std::string& note) {
+    auto e = Event(EventKind::kEscalated, 3, id, t);
+    e.note = note;  // as the engine writes it ([engine] escalation_channel)
+    return e;
+  };
+  Commit(store, {Event(EventKind::kRaised, 3, "fw.a1", 1),
+                 escalated("fw.a1", 2, "channel=deputy not acknowledged within 30m (level 3)"),
+                 Event(EventKind::kAcknowledged, 3, "fw.a1", 3),
+                 Event(EventKind::kResolved, 3, "fw.a1", 4),
+                 escalated("fw.a3", 5, "channel=deputy_b not acknowledged within 30m (level 3)"),
+                 escalated("fw.a2", 6, "")});
   auto config = Config("deputy", ChannelType::kWebhook, rx.Url("/escalate"));
   config.escalation_only = true;
   ChannelDispatcher d(std::make_unique<WebhookAdapter>(config), store, nullptr);
-  EXPECT_EQ(d.RunOnce(), 5u);
+  EXPECT_EQ(d.RunOnce(), 6u);
   const auto attempts = rx.Attempts();
-  ASSERT_EQ(attempts.size(), 2u);
+  ASSERT_EQ(attempts.size(), 2u);  // not fw.a3: its escalation names another channel
   for (const auto& a : attempts) EXPECT_EQ(json::parse(a.body)["kind"], "escalated");
   EXPECT_EQ(json::parse(attempts[1].body)["alert"]["id"], "fw.a2");
 }
