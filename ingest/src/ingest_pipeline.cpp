@@ -1,8 +1,11 @@
 #include "floodwarn/ingest/ingest_pipeline.hpp"
 
+#include "floodwarn/ingest/qc.hpp"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 #include <utility>
 
@@ -33,7 +36,12 @@ IngestPipeline::IngestPipeline(ReadingStore& store, prometheus::Registry& regist
       s.seen = true;
       s.last_any = latest->observed;
     }
-    if (auto usable = store_.LatestUsable(station)) {
+    // Usable here includes not-evaluated (QC not configured), which the
+    // store's LatestUsable (pass/suspect only) does not count.
+    if (auto latest = store_.Latest(station); latest && Usable(latest->flag)) {
+      s.usable_seen = true;
+      s.last_usable = latest->observed;
+    } else if (auto usable = store_.LatestUsable(station)) {
       s.usable_seen = true;
       s.last_usable = usable->observed;
     }
@@ -45,6 +53,16 @@ IngestPipeline::~IngestPipeline() = default;
 void IngestPipeline::AddSubscriber(IngestSubscriber* subscriber) {
   std::lock_guard<std::mutex> lock(mu_);
   subscribers_.push_back(subscriber);
+}
+
+std::chrono::milliseconds IngestPipeline::StaleLimit(const std::string& station_id,
+                                                     std::chrono::seconds interval) const {
+  auto it = options_.stale_after_intervals_by_station.find(station_id);
+  const double factor = it != options_.stale_after_intervals_by_station.end()
+                            ? it->second
+                            : options_.stale_after_intervals;
+  return std::chrono::milliseconds(
+      static_cast<long long>(std::chrono::duration<double, std::milli>(interval).count() * factor));
 }
 
 IngestPipeline::StationState& IngestPipeline::State(const std::string& station_id) {
@@ -114,8 +132,7 @@ IngestResult IngestPipeline::Ingest(const std::string& source, std::vector<Decod
       if (!st.usable_seen || r.observed > st.last_usable) st.last_usable = r.observed;
       st.usable_seen = true;
       // A late backfill of old readings does not make a silent station fresh.
-      const auto limit = std::chrono::duration_cast<std::chrono::milliseconds>(
-          interval->second * options_.stale_after_intervals);
+      const auto limit = StaleLimit(r.station_id, interval->second);
       if (st.reported && st.health != StationHealth::kOk && r.received - r.observed <= limit) {
         st.health = StationHealth::kOk;
         Emit({r.station_id, StationHealth::kOk, r.received, st.last_usable,
@@ -131,8 +148,7 @@ void IngestPipeline::CheckStale(TimePoint now) {
   std::size_t stale = 0;
   for (const auto& [station, interval] : options_.expected_interval) {
     StationState& st = State(station);
-    const auto limit = std::chrono::duration_cast<std::chrono::milliseconds>(
-        interval * options_.stale_after_intervals);
+    const auto limit = StaleLimit(station, interval);
     const auto usable_age = now - st.last_usable;
     const auto any_age = now - st.last_any;
     StationHealth h;
@@ -166,6 +182,28 @@ StationHealth IngestPipeline::Health(const std::string& station_id) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = stations_.find(station_id);
   return it == stations_.end() ? StationHealth::kOk : it->second.health;
+}
+
+IngestPipelineOptions PipelineOptionsFromRegistry(const StationRegistry& registry,
+                                                  const ReadingStore& store) {
+  IngestPipelineOptions o;
+  for (const Station& s : registry.stations()) {
+    o.expected_interval[s.id] = s.expected_interval;
+    o.stale_after_intervals_by_station[s.id] = s.qc.stale_factor;
+  }
+  o.qc = [&registry, &store](std::vector<Reading>& batch) {
+    ApplyQcByStation(batch, registry, [&](const std::string& station_id, TimePoint before) {
+      const Station* s = registry.Find(station_id);
+      // enough context for the flat-line run and the spike/rate neighbours
+      const int n =
+          std::max({s ? s->qc.flat_fail_count : 0, s ? s->qc.flat_suspect_count : 0, 2}) + 2;
+      const auto interval = s ? s->expected_interval : std::chrono::seconds(900);
+      return store.Query(
+          station_id, before - std::chrono::duration_cast<std::chrono::milliseconds>(interval * n),
+          before);
+    });
+  };
+  return o;
 }
 
 MqttSource::BatchHandler MakeMqttIngestHandler(IngestPipeline& pipeline, std::string source,

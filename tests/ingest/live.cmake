@@ -21,3 +21,5 @@ floodwarn_add_test(test_pegelonline integration test_pegelonline.cpp
        nlohmann_json::nlohmann_json)
 floodwarn_add_test(test_sensorthings integration test_sensorthings.cpp
   LIBS floodwarn_ingest_live prometheus-cpp::core PkgConfig::FLOODWARN_TEST_HTTPLIB)
+floodwarn_add_test(test_pipeline unit test_pipeline.cpp
+  LIBS floodwarn_ingest_live prometheus-cpp::core SQLite::SQLite3)

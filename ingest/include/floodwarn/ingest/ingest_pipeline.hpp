@@ -25,6 +25,7 @@
 #include "floodwarn/ingest/mqtt_source.hpp"
 #include "floodwarn/ingest/reading.hpp"
 #include "floodwarn/ingest/reading_store.hpp"
+#include "floodwarn/ingest/stations.hpp"
 
 namespace prometheus {
 class Registry;
@@ -37,6 +38,8 @@ struct IngestPipelineOptions {
   // stored and forwarded but never checked for staleness.
   std::map<std::string, std::chrono::seconds> expected_interval;
   double stale_after_intervals = 2.0;
+  // Per-station factor (a station's QcParams::stale_factor); overrides the above.
+  std::map<std::string, double> stale_after_intervals_by_station;
   // Quality control, run on each batch before it is stored; it sets flag and
   // reason. Empty: pass-through (flags stay kNotEvaluated / kMissing) until
   // the station QC (qc.hpp) is wired in.
@@ -88,6 +91,8 @@ class IngestPipeline {
   };
   void Emit(const StationHealthEvent& e);
   StationState& State(const std::string& station_id);
+  std::chrono::milliseconds StaleLimit(const std::string& station_id,
+                                       std::chrono::seconds interval) const;
 
   ReadingStore& store_;
   IngestMetrics metrics_;
@@ -96,6 +101,13 @@ class IngestPipeline {
   mutable std::mutex mu_;  // station state and event order
   std::map<std::string, StationState> stations_;
 };
+
+// Options for the stations of a registry: expected interval and stale factor
+// of each station, and QC by the station's parameters (qc.hpp ApplyQcByStation)
+// with the station's recent readings from `store` as history. `registry` and
+// `store` must outlive the pipeline.
+IngestPipelineOptions PipelineOptionsFromRegistry(const StationRegistry& registry,
+                                                  const ReadingStore& store);
 
 // Wires an MqttSource to a pipeline: each message of a batch is decoded with
 // `decode`, the batch is ingested in one transaction, and the handler returns
