@@ -143,6 +143,7 @@ struct AlertEngine::Impl {
   std::map<std::string, const RuleConfig*> rule_by_id;
   std::mt19937_64 rng{std::random_device{}()};
   std::uint64_t commit_failures = 0;
+  Stats counters;
 
   // ===========================================================================
   // Setup
@@ -356,12 +357,14 @@ struct AlertEngine::Impl {
     for (auto& [id, s] : d.silences) d.cs.silences.push_back(s);
     if (d.Empty()) return true;
     Result<std::vector<AlertEvent>> r = store.Apply(d.cs);
+    if (r.ok()) ++counters.commits;
     if (!r.ok()) {
       ++commit_failures;
+      ++counters.commit_failures;
       spdlog::error(
           "alert_engine event=commit_failed error={} msg={} alerts={} events={} audit={} "
-          "failures={} action=\"kept previous state; the change is derived again on the next "
-          "input or tick\"",
+          "failures={} action=\"kept previous state; the change is derived again by the next "
+          "reading of the station or tick\"",
           ToString(r.error.code), Quote(r.error.message), d.cs.alerts.size(), d.cs.events.size(),
           d.cs.audit.size(), commit_failures);
       return false;
@@ -390,6 +393,13 @@ struct AlertEngine::Impl {
       }
     }
     for (const std::string& id : d.expired_silences) silences.erase(id);
+    for (const AlertEvent& e : *r.value)
+      spdlog::info(
+          "alert_engine event={} seq={} alert_id={} rule={} subject={} level={} state={} mode={} "
+          "suppressed={} silenced={} actor={} cap={} note={}",
+          ToString(e.kind), e.sequence, e.alert.id, e.alert.rule_id, e.alert.subject, e.alert.level,
+          ToString(e.alert.state), ToString(e.alert.mode), e.alert.suppressed, e.alert.silenced,
+          e.actor, e.cap_identifier, Quote(e.note));
     if (committed != nullptr) *committed = std::move(*r.value);
     return true;
   }
@@ -1005,7 +1015,10 @@ void AlertEngine::OnReading(const ingest::Reading& reading) {
     std::lock_guard<std::mutex> lock(m.mu);
     const TimePoint now = m.clock();
     auto it = m.stations.find(reading.station_id);
-    if (it == m.stations.end()) return;  // not a station any rule watches
+    if (it == m.stations.end()) {  // not a station any rule watches
+      ++m.counters.readings_ignored_station;
+      return;
+    }
     Impl::StationState& st = it->second;
     const auto flag = reading.flag;
     if (flag == ingest::QcFlag::kFail || flag == ingest::QcFlag::kMissing ||
@@ -1013,6 +1026,7 @@ void AlertEngine::OnReading(const ingest::Reading& reading) {
         !std::isfinite(reading.value)) {
       spdlog::debug("alert_engine event=reading_ignored station={} flag={} reason={}",
                     reading.station_id, ingest::ToString(flag), Quote(reading.reason));
+      ++m.counters.readings_ignored_flag;
       return;
     }
     if (reading.quantity != st.cfg->quantity) {
@@ -1021,6 +1035,7 @@ void AlertEngine::OnReading(const ingest::Reading& reading) {
           "station is configured as {}\"",
           reading.station_id, ingest::ToString(reading.quantity),
           ingest::ToString(st.cfg->quantity));
+      ++m.counters.readings_ignored_unit;
       return;
     }
     const auto value = ConvertUnit(reading.value, reading.unit, st.cfg->unit);
@@ -1029,6 +1044,7 @@ void AlertEngine::OnReading(const ingest::Reading& reading) {
           "alert_engine event=reading_ignored station={} msg=\"unit {} cannot be "
           "converted to the station's unit {}\"",
           reading.station_id, reading.unit, st.cfg->unit);
+      ++m.counters.readings_ignored_unit;
       return;
     }
     if (reading.observed > now + kMaxFuture) {
@@ -1036,12 +1052,15 @@ void AlertEngine::OnReading(const ingest::Reading& reading) {
           "alert_engine event=reading_ignored station={} msg=\"observed {} ms in the "
           "future\"",
           reading.station_id, (reading.observed - now).count());
+      ++m.counters.readings_ignored_future;
       return;
     }
     // Insert in time order; an equal time replaces (a correction).
     auto pos = std::lower_bound(st.history.begin(), st.history.end(), reading.observed,
                                 [](const Sample& s, TimePoint t) { return s.observed < t; });
     const bool out_of_order = st.has_reading && reading.observed < st.last_observed;
+    ++m.counters.readings_used;
+    if (out_of_order) ++m.counters.readings_out_of_order;
     if (pos != st.history.end() && pos->observed == reading.observed) {
       pos->value = *value;
     } else {
@@ -1476,5 +1495,10 @@ std::vector<AlertEngine::SubjectStatus> AlertEngine::Status() const {
 }
 
 const RulesConfig& AlertEngine::rules() const { return impl_->rules; }
+
+AlertEngine::Stats AlertEngine::stats() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->counters;
+}
 
 }  // namespace floodwarn::alerting

@@ -304,6 +304,15 @@ TEST_F(EngineTest, DedupAndOutOfOrderReadings) {
   EXPECT_EQ(ev[0].kind, EventKind::kUpdated);
   EXPECT_EQ(ev[0].alert.level, 3);
   EXPECT_DOUBLE_EQ(ev[0].alert.value, 520.0);
+  // Counted, not only logged.
+  Reading("nowhere", 100, minutes(91));
+  const auto st = engine_->stats();
+  EXPECT_EQ(st.readings_used, 7u);  // 5 in order, the late one, the one in metres
+  EXPECT_EQ(st.readings_out_of_order, 1u);
+  EXPECT_EQ(st.readings_ignored_flag, 2u);
+  EXPECT_EQ(st.readings_ignored_station, 1u);
+  EXPECT_EQ(st.commit_failures, 0u);
+  EXPECT_EQ(st.commits, 2u);  // the raise and the upgrade
 }
 
 TEST_F(EngineTest, StaleStationIsUnknownNotAllClear) {
@@ -789,6 +798,7 @@ TEST_F(EngineTest, FailedCommitIsDerivedAgainNotDropped) {
   req.area_id = "town";
   req.headline_de = "x";
   EXPECT_EQ(engine_->IssueManual(req, "alice").error.code, fa::ErrorCode::kUnavailable);
+  EXPECT_GE(engine_->stats().commit_failures, 2u);
   ASSERT_EQ(sqlite3_exec(db, "DROP TRIGGER test_refuse", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   Tick(minutes(1));

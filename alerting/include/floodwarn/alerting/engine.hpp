@@ -8,6 +8,7 @@
 // Thread-safe: every public method takes the engine mutex.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -105,6 +106,19 @@ class AlertEngine {
   std::vector<SubjectStatus> Status() const;
 
   const RulesConfig& rules() const;
+
+  // Counters since construction (the service exports them as metrics).
+  struct Stats {
+    std::uint64_t readings_used = 0;
+    std::uint64_t readings_ignored_flag = 0;     // QC fail/missing (suspect if configured), NaN
+    std::uint64_t readings_ignored_station = 0;  // station not in the rules file
+    std::uint64_t readings_ignored_unit = 0;     // wrong quantity or unconvertible unit
+    std::uint64_t readings_ignored_future = 0;   // observed > 5 min ahead of the clock
+    std::uint64_t readings_out_of_order = 0;     // older than the station's latest (used for sums)
+    std::uint64_t commits = 0;                   // successful AlertStore::Apply calls
+    std::uint64_t commit_failures = 0;           // failed ones (the change is derived again)
+  };
+  Stats stats() const;
 
  private:
   struct Impl;
