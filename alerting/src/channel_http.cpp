@@ -45,10 +45,16 @@ size_t ReadHeader(char* buffer, size_t size, size_t nitems, void* userdata) {
   return n;
 }
 
+int AbortOnStop(void* clientp, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto* stop = static_cast<const std::atomic<bool>*>(clientp);
+  return stop != nullptr && stop->load() ? 1 : 0;  // non-zero aborts the transfer
+}
+
 }  // namespace
 
 HttpResult HttpPost(const std::string& url, const std::vector<std::string>& headers,
-                    const std::string& body, const RetryPolicy& retry, const std::string& ca_file) {
+                    const std::string& body, const RetryPolicy& retry, const std::string& ca_file,
+                    const std::atomic<bool>* stop) {
   GlobalInit();
   HttpResult result;
   CURL* curl = curl_easy_init();
@@ -78,6 +84,9 @@ HttpResult HttpPost(const std::string& url, const std::vector<std::string>& head
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, DiscardBody);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, ReadHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &result.retry_after);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);  // Stop() aborts a slow request
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, AbortOnStop);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(stop));
 
   const CURLcode rc = curl_easy_perform(curl);
   if (rc == CURLE_OK) {

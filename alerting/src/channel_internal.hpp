@@ -2,6 +2,7 @@
 // anyone else): the libcurl POST and the channel metrics.
 #pragma once
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -23,9 +24,11 @@ struct HttpResult {
 };
 
 // One HTTP POST with libcurl: no redirects, http/https only, TLS peer and host
-// verification on, connect and total timeouts from `retry`.
+// verification on, connect and total timeouts from `retry`. Aborted (a
+// transport error) as soon as *stop becomes true.
 HttpResult HttpPost(const std::string& url, const std::vector<std::string>& headers,
-                    const std::string& body, const RetryPolicy& retry, const std::string& ca_file);
+                    const std::string& body, const RetryPolicy& retry, const std::string& ca_file,
+                    const std::atomic<bool>* stop);
 
 // floodwarn_channel_deliveries_total{channel,result},
 // floodwarn_channel_failures_total{channel}, floodwarn_channel_lag_events{channel}.

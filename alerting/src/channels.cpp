@@ -473,7 +473,8 @@ DeliveryOutcome Channel::Deliver(const Delivery& d) {
   const double max_ms = static_cast<double>(config_.retry.max_backoff.count());
   while (!stop_.load()) {
     ++out.attempts;
-    const HttpResult r = HttpPost(config_.url, headers, d.body, config_.retry, config_.ca_file);
+    const HttpResult r =
+        HttpPost(config_.url, headers, d.body, config_.retry, config_.ca_file, &stop_);
     out.last_status = r.status;
     if (r.status >= 200 && r.status < 300) {
       out.result = DeliveryResult::kDelivered;
@@ -485,6 +486,7 @@ DeliveryOutcome Channel::Deliver(const Delivery& d) {
       return out;
     }
     out.last_error = r.status == 0 ? r.error : fmt::format("HTTP {}", r.status);
+    if (stop_.load()) break;  // aborted by Stop(): not a gateway failure
     if (metrics_) metrics_->Failure();
     if (!Transient(r.status)) {
       spdlog::error(

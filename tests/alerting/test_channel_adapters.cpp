@@ -458,6 +458,24 @@ TEST(ChannelDelivery, TransientFailuresAreRetriedUntilStopped) {
   EXPECT_EQ(out.last_status, 500);
 }
 
+TEST(ChannelDelivery, StopAbortsARequestInFlight) {
+  // The receiver takes 5 s to answer; the request timeout is 30 s. Stop must
+  // not wait for either (a clean shutdown of serve).
+  TestReceiver rx({Fault::kSlowAfterProcessing}, 5000ms);
+  auto config = Config(ChannelType::kWebhook, rx.Url("/hook"));
+  config.retry.request_timeout = 30s;
+  WebhookAdapter ch(config);
+  const auto plan =
+      ch.PlanFor(MakeEvent(EventKind::kRaised, 2), [](const std::string&) { return false; });
+  auto result = std::async(std::launch::async, [&] { return ch.Deliver(plan.deliveries.at(0)); });
+  while (rx.Attempts().empty()) std::this_thread::sleep_for(5ms);
+  ch.RequestStop();
+  ASSERT_EQ(result.wait_for(3s), std::future_status::ready) << "Stop waited for the answer";
+  const auto out = result.get();
+  EXPECT_EQ(out.result, DeliveryResult::kStopped);
+  EXPECT_EQ(out.attempts, 1);
+}
+
 TEST(ChannelDelivery, ConnectionRefusedIsRetried) {
   int port = 0;
   {
