@@ -68,7 +68,9 @@ ChannelConfig Config(ChannelType type, const std::string& url) {
   c.retry.initial_backoff = 10ms;
   c.retry.max_backoff = 40ms;
   c.retry.connect_timeout = 1000ms;
-  c.retry.request_timeout = 300ms;  // the receiver's slow answer takes 800 ms
+  // The receiver's slow answer takes 2.5 s; a generous timeout keeps the
+  // other answers in time on a loaded machine.
+  c.retry.request_timeout = 1000ms;
   c.siren_groups["unterstadt"] = {"S-101", "S-102"};
   return c;
 }
@@ -121,7 +123,7 @@ void ExpectExactlyOnce(const TestReceiver& rx, const Sent& sent) {
 }
 
 TEST(ChannelAdapters, SirenDeliversExactlyOncePerKeyDespiteFailures) {
-  TestReceiver rx(kFaults);
+  TestReceiver rx(kFaults, 2500ms);
   SirenAdapter ch(Config(ChannelType::kSiren, rx.Url("/siren")));
   auto raise = MakeEvent(EventKind::kRaised, 3, Mode::kActual, 1);
   auto resolve = MakeEvent(EventKind::kResolved, 3, Mode::kActual, 2);
@@ -134,7 +136,7 @@ TEST(ChannelAdapters, SirenDeliversExactlyOncePerKeyDespiteFailures) {
 }
 
 TEST(ChannelAdapters, CellBroadcastDeliversExactlyOncePerKeyDespiteFailures) {
-  TestReceiver rx(kFaults);
+  TestReceiver rx(kFaults, 2500ms);
   CellBroadcastAdapter ch(Config(ChannelType::kCellBroadcast, rx.Url("/cbc")));
   auto raise = MakeEvent(EventKind::kRaised, 3, Mode::kActual, 1);
   Chain(raise, {});
@@ -148,7 +150,7 @@ TEST(ChannelAdapters, CellBroadcastDeliversExactlyOncePerKeyDespiteFailures) {
 }
 
 TEST(ChannelAdapters, WebhookDeliversExactlyOncePerKeyDespiteFailures) {
-  TestReceiver rx(kFaults);
+  TestReceiver rx(kFaults, 2500ms);
   WebhookAdapter ch(Config(ChannelType::kWebhook, rx.Url("/hook")));
   std::set<std::string> record;
   const Sent sent = PlanAndDeliver(ch,
@@ -449,7 +451,9 @@ TEST(ChannelDelivery, TransientFailuresAreRetriedUntilStopped) {
   const auto plan =
       ch.PlanFor(MakeEvent(EventKind::kRaised, 2), [](const std::string&) { return false; });
   auto result = std::async(std::launch::async, [&] { return ch.Deliver(plan.deliveries.at(0)); });
-  while (rx.Attempts().size() < 8) std::this_thread::sleep_for(5ms);
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (rx.Attempts().size() < 8 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
   ch.RequestStop();
   ASSERT_EQ(result.wait_for(5s), std::future_status::ready) << "Stop did not end the retries";
   const auto out = result.get();
@@ -468,7 +472,9 @@ TEST(ChannelDelivery, StopAbortsARequestInFlight) {
   const auto plan =
       ch.PlanFor(MakeEvent(EventKind::kRaised, 2), [](const std::string&) { return false; });
   auto result = std::async(std::launch::async, [&] { return ch.Deliver(plan.deliveries.at(0)); });
-  while (rx.Attempts().empty()) std::this_thread::sleep_for(5ms);
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (rx.Attempts().empty() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
   ch.RequestStop();
   ASSERT_EQ(result.wait_for(3s), std::future_status::ready) << "Stop waited for the answer";
   const auto out = result.get();
@@ -487,7 +493,7 @@ TEST(ChannelDelivery, ConnectionRefusedIsRetried) {
   const auto plan =
       ch.PlanFor(MakeEvent(EventKind::kRaised, 2), [](const std::string&) { return false; });
   auto result = std::async(std::launch::async, [&] { return ch.Deliver(plan.deliveries.at(0)); });
-  std::this_thread::sleep_for(300ms);
+  std::this_thread::sleep_for(1000ms);
   ch.RequestStop();
   const auto out = result.get();
   EXPECT_EQ(out.result, DeliveryResult::kStopped);
