@@ -366,6 +366,27 @@ std::vector<ChannelConfig> LoadChannelsConfig(const std::string& path) {
   return ParseChannelsConfig(text.str(), path);
 }
 
+std::string CheckEscalationChannel(const std::vector<ChannelConfig>& channels,
+                                   const std::string& escalation_channel, bool escalation_enabled) {
+  if (!escalation_enabled) return "";
+  for (const auto& c : channels) {
+    if (c.name != escalation_channel) continue;
+    if (!c.escalation_only)
+      return fmt::format(
+          "channel '{}' is the escalation channel ([engine] escalation_channel) but lacks "
+          "escalation_only = true",
+          c.name);
+    return "";
+  }
+  std::string names;
+  for (const auto& c : channels)
+    if (c.escalation_only) names += (names.empty() ? "" : ", ") + c.name;
+  return fmt::format(
+      "[engine] escalation_channel = \"{}\" names no [[channels]] entry{}: escalations would "
+      "reach nobody",
+      escalation_channel, names.empty() ? "" : " (escalation channels: " + names + ")");
+}
+
 bool Routes(const ChannelConfig& c, const AlertEvent& e) {
   if (c.escalation_only) {
     if (e.kind != EventKind::kEscalated) return false;

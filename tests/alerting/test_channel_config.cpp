@@ -112,6 +112,17 @@ TEST(ChannelConfig, LoadsFromFileAndNamesAMissingFile) {
   }
 }
 
+TEST(ChannelConfig, EscalationChannelMustExistAndBeEscalationOnly) {
+  const auto cs = ParseChannelsConfig(kGood, "serve.toml");
+  EXPECT_EQ(CheckEscalationChannel(cs, "duty_pager", true), "");
+  const auto missing = CheckEscalationChannel(cs, "escalation", true);
+  EXPECT_NE(missing.find("\"escalation\""), std::string::npos) << missing;
+  EXPECT_NE(missing.find("duty_pager"), std::string::npos) << missing;
+  EXPECT_NE(CheckEscalationChannel(cs, "de_alert", true).find("escalation_only"),
+            std::string::npos);
+  EXPECT_EQ(CheckEscalationChannel(cs, "escalation", false), "");  // escalation off
+}
+
 AlertEvent Event(EventKind kind, Level level, Mode mode = Mode::kActual,
                  const std::string& area = "unterstadt") {
   AlertEvent e;

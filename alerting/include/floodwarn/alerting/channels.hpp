@@ -105,6 +105,13 @@ std::vector<ChannelConfig> LoadChannelsConfig(const std::string& path);
 std::vector<ChannelConfig> ParseChannelsConfig(std::string_view toml_text,
                                                const std::string& source);
 
+// Start-up cross-check for `serve`: with escalation on, exactly the channel
+// named by [engine] escalation_channel must exist and be escalation_only, or
+// escalations would go nowhere without a word. Returns the problem, or "" when
+// fine (`escalation_enabled` false: always fine).
+std::string CheckEscalationChannel(const std::vector<ChannelConfig>& channels,
+                                   const std::string& escalation_channel, bool escalation_enabled);
+
 // Routing filter of a channel: whether `event` is for this channel at all.
 bool Routes(const ChannelConfig& config, const AlertEvent& event);
 
