@@ -496,18 +496,22 @@ DeliveryOutcome Channel::Deliver(const Delivery& d) {
     ++out.attempts;
     const HttpResult r =
         HttpPost(config_.url, headers, d.body, config_.retry, config_.ca_file, &stop_);
-    out.last_status = r.status;
     if (r.status >= 200 && r.status < 300) {
+      out.last_status = r.status;
       out.result = DeliveryResult::kDelivered;
       return out;
     }
     if (r.status == 409) {
       // The receiver already holds this idempotency key (CHANNELS.md).
+      out.last_status = r.status;
       out.result = DeliveryResult::kDuplicate;
       return out;
     }
+    // Aborted by Stop(): not a gateway failure; last_status / last_error keep
+    // describing the last real failure.
+    if (stop_.load()) break;
+    out.last_status = r.status;
     out.last_error = r.status == 0 ? r.error : fmt::format("HTTP {}", r.status);
-    if (stop_.load()) break;  // aborted by Stop(): not a gateway failure
     if (metrics_) metrics_->Failure();
     if (!Transient(r.status)) {
       spdlog::error(

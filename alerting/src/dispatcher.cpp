@@ -14,6 +14,17 @@ namespace {
 
 TimePoint SystemNow() { return std::chrono::time_point_cast<Duration>(Clock::now()); }
 
+// user:password@ in a URL never reaches the log.
+std::string RedactUrl(const std::string& url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  const auto host = scheme + 3;
+  const auto at = url.find('@', host);
+  const auto path = url.find('/', host);
+  if (at == std::string::npos || (path != std::string::npos && at > path)) return url;
+  return url.substr(0, host) + "***@" + url.substr(at + 1);
+}
+
 }  // namespace
 
 ChannelDispatcher::ChannelDispatcher(std::unique_ptr<Channel> channel, AlertStore& store,
@@ -37,7 +48,8 @@ ChannelDispatcher::ChannelDispatcher(std::unique_ptr<Channel> channel, AlertStor
   }
   cursor_ = store_.GetCursor(name);
   spdlog::info("event=channel_start channel={} type={} url={} cursor={}", name,
-               ToString(channel_->config().type), channel_->config().url, cursor_.load());
+               ToString(channel_->config().type), RedactUrl(channel_->config().url),
+               cursor_.load());
 }
 
 ChannelDispatcher::~ChannelDispatcher() { Stop(); }

@@ -459,7 +459,8 @@ TEST(ChannelDelivery, TransientFailuresAreRetriedUntilStopped) {
   const auto out = result.get();
   EXPECT_EQ(out.result, DeliveryResult::kStopped);
   EXPECT_GE(out.attempts, 8);
-  EXPECT_EQ(out.last_status, 500);
+  EXPECT_TRUE(rx.ProcessedCount().empty());  // every attempt met the 500
+  EXPECT_EQ(out.last_status, 500);           // the last real failure, not the abort
 }
 
 TEST(ChannelDelivery, StopAbortsARequestInFlight) {
@@ -480,6 +481,40 @@ TEST(ChannelDelivery, StopAbortsARequestInFlight) {
   const auto out = result.get();
   EXPECT_EQ(out.result, DeliveryResult::kStopped);
   EXPECT_EQ(out.attempts, 1);
+}
+
+TEST(ChannelDelivery, TlsPeerIsVerifiedAndCaFileIsHonoured) {
+  ASSERT_EQ(std::system("openssl version > /dev/null 2>&1"), 0) << "openssl missing";
+  const std::string dir = floodwarn::testing::MakeTempDir("channel_tls");
+  const std::string cert = dir + "/cert.pem", key = dir + "/key.pem";
+  const std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+      "-addext subjectAltName=IP:127.0.0.1 -keyout '" +
+      key + "' -out '" + cert + "' > /dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  TestReceiver rx({}, 800ms, cert, key);
+  ASSERT_EQ(rx.Url("/x").rfind("https://", 0), 0u);
+  const auto event = MakeEvent(EventKind::kRaised, 2);
+  {
+    // A self-signed certificate the system does not trust: never accepted.
+    WebhookAdapter ch(Config(ChannelType::kWebhook, rx.Url("/hook")));
+    const auto plan = ch.PlanFor(event, [](const std::string&) { return false; });
+    auto result = std::async(std::launch::async, [&] { return ch.Deliver(plan.deliveries.at(0)); });
+    std::this_thread::sleep_for(500ms);
+    ch.RequestStop();
+    const auto out = result.get();
+    EXPECT_EQ(out.result, DeliveryResult::kStopped);
+    EXPECT_GE(out.attempts, 1);
+    EXPECT_NE(out.last_error.find("certificate"), std::string::npos) << out.last_error;
+    EXPECT_TRUE(rx.Attempts().empty());  // no request reached the handler
+  }
+  auto config = Config(ChannelType::kWebhook, rx.Url("/hook"));
+  config.ca_file = cert;  // trusted explicitly
+  WebhookAdapter ch(config);
+  const auto out =
+      ch.Deliver(ch.PlanFor(event, [](const std::string&) { return false; }).deliveries.at(0));
+  EXPECT_EQ(out.result, DeliveryResult::kDelivered) << out.last_error;
+  EXPECT_EQ(rx.ProcessedCount().size(), 1u);
 }
 
 TEST(ChannelDelivery, ConnectionRefusedIsRetried) {

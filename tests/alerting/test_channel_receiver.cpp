@@ -6,8 +6,23 @@
 
 namespace floodwarn::testing {
 
-TestReceiver::TestReceiver(std::vector<Fault> script, std::chrono::milliseconds slow)
-    : server_(std::make_unique<httplib::Server>()), slow_(slow), script_(std::move(script)) {
+namespace {
+
+std::unique_ptr<httplib::Server> MakeServer(const std::string& cert, const std::string& key) {
+  if (cert.empty()) return std::make_unique<httplib::Server>();
+  auto s = std::make_unique<httplib::SSLServer>(cert.c_str(), key.c_str());
+  if (!s->is_valid()) throw std::runtime_error("TestReceiver: cannot load " + cert + " / " + key);
+  return s;
+}
+
+}  // namespace
+
+TestReceiver::TestReceiver(std::vector<Fault> script, std::chrono::milliseconds slow,
+                           const std::string& cert_pem, const std::string& key_pem)
+    : server_(MakeServer(cert_pem, key_pem)),
+      tls_(!cert_pem.empty()),
+      slow_(slow),
+      script_(std::move(script)) {
   server_->Post(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
     Request r{req.path, req.get_header_value("Idempotency-Key"),
               req.get_header_value("Content-Type"), req.body};
@@ -66,7 +81,7 @@ TestReceiver::~TestReceiver() {
 }
 
 std::string TestReceiver::Url(const std::string& path) const {
-  return "http://127.0.0.1:" + std::to_string(port_) + path;
+  return (tls_ ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port_) + path;
 }
 
 std::vector<TestReceiver::Request> TestReceiver::Attempts() const {

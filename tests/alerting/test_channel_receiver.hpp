@@ -31,8 +31,10 @@ class TestReceiver {
   };
 
   // Request i (0-based, over all paths) gets script[i]; later ones kNone.
+  // With `cert_pem`/`key_pem` it serves HTTPS (httplib::SSLServer).
   explicit TestReceiver(std::vector<Fault> script = {},
-                        std::chrono::milliseconds slow = std::chrono::milliseconds(800));
+                        std::chrono::milliseconds slow = std::chrono::milliseconds(800),
+                        const std::string& cert_pem = "", const std::string& key_pem = "");
   ~TestReceiver();
   TestReceiver(const TestReceiver&) = delete;
   TestReceiver& operator=(const TestReceiver&) = delete;
@@ -49,6 +51,7 @@ class TestReceiver {
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
+  bool tls_ = false;
   std::chrono::milliseconds slow_;
   mutable std::mutex mu_;
   std::vector<Fault> script_;
