@@ -194,6 +194,7 @@ RatingFit FitRatingCurve(const std::vector<StagePair>& pairs, std::optional<doub
     }
     out.h0 = best_h0;
     out.h0_fitted = true;
+    out.h0_at_bound = best_h0 >= hi - 1e-3 * range || best_h0 <= lo + 1e-3 * range;
   }
   if (!std::isfinite(best.sse))
     throw std::invalid_argument("rating fit: no finite fit (are the pairs monotonic?)");

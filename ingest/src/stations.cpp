@@ -259,6 +259,9 @@ RatingCurve ParseRating(const Ctx& ctx, const toml::table& t, const std::string&
 }
 
 Station ParseStation(Ctx& ctx, const toml::table& t, const std::string& p) {
+  // The id first, so that every later message names the station.
+  if (const toml::node* idn = t.get("id"); idn != nullptr && idn->is_string())
+    ctx.SetStation(std::string(idn->as_string()->get()));
   CheckKeys(ctx, t, p,
             {"id", "name", "kind", "unit", "expected_interval", "location", "gauge_zero", "qc",
              "rating"});

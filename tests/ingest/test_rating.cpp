@@ -139,6 +139,14 @@ TEST(RatingFit, RealGaugingsNorduraRiver) {
   EXPECT_NEAR(fit.h0, 0.93962, 0.002);
   EXPECT_NEAR(fit.rmse, 10.2138, 0.002);
   EXPECT_GT(fit.r2, 0.99);
+  EXPECT_FALSE(fit.h0_at_bound);
+  // Eight of the gaugings, sparse at low flow: SSE keeps falling as h0 nears
+  // the lowest stage, so the fit must say that h0 is not determined.
+  const std::vector<fi::StagePair> few = {{1.322, 2.73}, {1.5, 5.13},  {1.865, 15.7}, {2.34, 32.9},
+                                          {3.01, 71.9},  {3.34, 97.8}, {4.525, 303},  {5.35, 391}};
+  const fi::RatingFit weak = fi::FitRatingCurve(few, std::nullopt);
+  EXPECT_TRUE(weak.h0_at_bound);
+  EXPECT_LT(weak.h0, 1.322);
 }
 
 TEST(RatingFit, RejectsBadInput) {

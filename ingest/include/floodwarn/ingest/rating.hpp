@@ -32,7 +32,10 @@ struct RatingFit {
   double a = 0.0;
   double b = 0.0;
   double h0 = 0.0;
-  bool h0_fitted = false;         // false when h0 was given
+  bool h0_fitted = false;  // false when h0 was given
+  // The fitted h0 ended at an end of its search interval (typically just
+  // below the lowest stage): the gaugings do not constrain h0; give it.
+  bool h0_at_bound = false;
   double r2 = 0.0;                // coefficient of determination in Q space
   double rmse = 0.0;              // root mean square of Q residuals (m3/s)
   std::vector<double> fitted;     // model Q per pair
