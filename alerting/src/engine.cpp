@@ -202,7 +202,8 @@ struct AlertEngine::Impl {
       if (a.rule_id != kManualRule && a.rule_id != kOutageRule && tracks.count(key) == 0)
         spdlog::warn(
             "alert_engine event=orphan_alert alert_id={} rule_id={} subject={} msg=\"rule or "
-            "subject no longer configured; the alert stays open until resolved by hand\"",
+            "subject no longer configured; the alert stays open until an operator resolves it "
+            "(ResolveManual)\"",
             a.id, a.rule_id, a.subject);
       if (a.rule_id == kOutageRule) {
         // The outage continues until the station proves itself again.
@@ -1417,10 +1418,17 @@ Result<Alert> AlertEngine::ResolveManual(const std::string& alert_id, const std:
     auto it = m.open.find(alert_id);
     if (it == m.open.end())
       return R::Fail(ErrorCode::kNotFound, fmt::format("no open alert with id {}", alert_id));
-    if (it->second.kind != RuleKind::kManual)
+    // Manual alerts, and orphans: alerts whose rule or station is no longer
+    // in the rules file (nothing would ever clear them otherwise).
+    const Alert& cur = it->second;
+    const bool orphan = cur.kind == RuleKind::kSensorOutage
+                            ? m.stations.count(cur.subject) == 0
+                            : m.tracks.count(Key(cur.rule_id, cur.subject)) == 0;
+    if (cur.kind != RuleKind::kManual && !orphan)
       return R::Fail(ErrorCode::kFailedPrecondition,
-                     "only manual alerts are resolved by hand; rule alerts clear when their "
-                     "condition has cleared for the rule's dwell time");
+                     "only manual alerts (and alerts whose rule is no longer configured) are "
+                     "resolved by hand; rule alerts clear when their condition has cleared for "
+                     "the rule's dwell time");
     Impl::Draft d;
     Alert a = it->second;
     a.state = AlertState::kResolved;

@@ -929,3 +929,19 @@ TEST_F(EngineTest, ConcurrentInputsKeepTheOutboxConsistent) {
   std::sort(b.begin(), b.end());
   EXPECT_EQ(a, b);
 }
+
+TEST_F(EngineTest, OrphanAlertsCanBeResolvedByHand) {
+  Start(LevelRule("ms", "g1", "0s", "1h"));
+  Reading("g1", 410, minutes(0));
+  const std::string id = Only(Take(), EventKind::kRaised).at(0).alert.id;
+  engine_.reset();
+  Start(LevelRule("other", "g2", "0s", "1h"));    // rule "ms" was removed from the file
+  ASSERT_EQ(engine_->ListActive({}).size(), 1u);  // kept open, not silently dropped
+  At(minutes(5));
+  const auto r = engine_->ResolveManual(id, "alice", "Regel entfernt");
+  ASSERT_TRUE(r.ok()) << r.error.message;
+  const auto ev = Only(Take(), EventKind::kResolved);
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_NE(ev[0].cap_xml.find("<msgType>Cancel</msgType>"), std::string::npos);
+  EXPECT_TRUE(engine_->ListActive({}).empty());
+}
