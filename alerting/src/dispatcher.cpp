@@ -112,26 +112,41 @@ std::size_t ChannelDispatcher::RunOnce() {
     }
     const auto events = store_.ReadEvents(cursor_, options_.batch);
     if (events.empty()) break;
+    // Events this channel does nothing for move the cursor in memory only and
+    // are persisted with the next acted-on event or at the end of the batch
+    // (a crash re-reads them, harmlessly): one write per batch instead of one
+    // per event for a siren channel that ignores most events.
+    bool unsaved = false;
     for (const auto& e : events) {
-      if (!ProcessEvent(e)) {
+      bool acted = false;
+      if (!ProcessEvent(e, &acted)) {
+        if (unsaved) store_.SetCursor(name, cursor_);
         metrics_->Lag(static_cast<double>(store_.LastSequence() - cursor_));
         return advanced;
       }
-      store_.SetCursor(name, e.sequence);
       cursor_ = e.sequence;
       ++advanced;
+      if (acted) {
+        store_.SetCursor(name, e.sequence);
+        unsaved = false;
+      } else {
+        unsaved = true;
+      }
     }
+    if (unsaved) store_.SetCursor(name, cursor_);
   }
   const std::uint64_t last = store_.LastSequence();
   metrics_->Lag(last > cursor_ ? static_cast<double>(last - cursor_) : 0.0);
   return advanced;
 }
 
-bool ChannelDispatcher::ProcessEvent(const AlertEvent& e) {
+bool ChannelDispatcher::ProcessEvent(const AlertEvent& e, bool* acted) {
   const std::string& name = channel_->config().name;
+  *acted = false;
   if (!Routes(channel_->config(), e)) return true;
   const Plan plan =
       channel_->PlanFor(e, [&](const std::string& key) { return store_.WasDelivered(name, key); });
+  *acted = !plan.problems.empty() || !plan.deliveries.empty();
   for (const auto& problem : plan.problems) {
     metrics_->Failure();  // no attempt was made, so none was counted yet
     DeadLetter(e, "", problem);

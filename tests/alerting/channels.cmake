@@ -21,3 +21,5 @@ floodwarn_add_test(test_channel_dispatcher integration test_channel_dispatcher.c
 floodwarn_add_test(test_channel_engine integration test_channel_engine.cpp
   LIBS floodwarn_alerting_channels floodwarn_alerting_engine floodwarn_test_channel_receiver
        nlohmann_json::nlohmann_json floodwarn_warnings)
+floodwarn_add_test(test_channel_throughput performance test_channel_throughput.cpp
+  LIBS floodwarn_alerting_channels floodwarn_test_channel_receiver floodwarn_warnings)

@@ -193,11 +193,13 @@ TEST_F(ChannelDispatcherTest, EscalationOnlyChannelReceivesOnlyEscalations) {
                  Event(EventKind::kAcknowledged, 3, "fw.a1", 3),
                  Event(EventKind::kResolved, 3, "fw.a1", 4),
                  escalated("fw.a3", 5, "channel=deputy_b not acknowledged within 30m (level 3)"),
-                 escalated("fw.a2", 6, "")});
+                 escalated("fw.a2", 6, ""), Event(EventKind::kRaised, 2, "fw.a4", 7)});
   auto config = Config("deputy", ChannelType::kWebhook, rx.Url("/escalate"));
   config.escalation_only = true;
   ChannelDispatcher d(std::make_unique<WebhookAdapter>(config), store, nullptr);
-  EXPECT_EQ(d.RunOnce(), 6u);
+  EXPECT_EQ(d.RunOnce(), 7u);
+  // The trailing event it ignores is persisted too (end of the batch).
+  EXPECT_EQ(store.GetCursor("deputy"), 7u);
   const auto attempts = rx.Attempts();
   ASSERT_EQ(attempts.size(), 2u);  // not fw.a3: its escalation names another channel
   for (const auto& a : attempts) EXPECT_EQ(json::parse(a.body)["kind"], "escalated");

@@ -278,7 +278,9 @@ class ChannelDispatcher {
   const Channel& channel() const { return *channel_; }
 
  private:
-  bool ProcessEvent(const AlertEvent& event);  // false: stopped, cursor not advanced
+  // false: stopped, cursor not advanced. *acted: something was delivered,
+  // recorded or dead-lettered (the cursor is then persisted at once).
+  bool ProcessEvent(const AlertEvent& event, bool* acted);
   void DeadLetter(const AlertEvent& event, const std::string& key, const std::string& why);
   void Loop();
 
