@@ -25,3 +25,8 @@ target_link_libraries(floodwarn_ingest_live
   PUBLIC floodwarn_ingest_types floodwarn_ingest_files
   PRIVATE SQLite::SQLite3 PkgConfig::FLOODWARN_MOSQUITTO prometheus-cpp::core CURL::libcurl
           nlohmann_json::nlohmann_json floodwarn_warnings fmt::fmt spdlog::spdlog)
+if(FLOODWARN_FUZZ)  # option declared in files.cmake (clang only)
+  # coverage feedback for libFuzzer and AddressSanitizer in the decoders
+  target_compile_options(floodwarn_ingest_live PRIVATE -fsanitize=fuzzer-no-link,address)
+  target_link_options(floodwarn_ingest_live PUBLIC -fsanitize=address)
+endif()

@@ -1,5 +1,7 @@
 #include "json_split.hpp"
 
+#include <fmt/format.h>
+
 namespace floodwarn::ingest::detail {
 namespace {
 
@@ -32,6 +34,7 @@ JsonSplit SplitTopLevel(std::string_view text) {
   }
   out.is_array = true;
   int depth = 0;
+  std::string open;  // the brackets still open, innermost last
   bool in_string = false, escape = false;
   std::size_t piece_start = start + 1;
   for (std::size_t i = start; i < text.size(); ++i) {
@@ -52,9 +55,17 @@ JsonSplit SplitTopLevel(std::string_view text) {
       case '[':
       case '{':
         ++depth;
+        open.push_back(c);
         break;
       case ']':
       case '}':
+        if (open.empty() || open.back() != (c == ']' ? '[' : '{')) {
+          out.error =
+              fmt::format("'{}' does not close the open '{}'", c, open.empty() ? ' ' : open.back());
+          out.error_offset = i;
+          return out;
+        }
+        open.pop_back();
         --depth;
         if (depth == 0) {
           // end of the top-level array
@@ -117,6 +128,7 @@ std::optional<JsonPiece> FindTopLevelMember(std::string_view text, std::string_v
   // Skips one value; returns false on broken structure.
   auto skip_value = [&]() -> bool {
     int depth = 0;
+    std::string open;
     while (i < text.size()) {
       const char c = text[i];
       if (c == '"') {
@@ -126,8 +138,11 @@ std::optional<JsonPiece> FindTopLevelMember(std::string_view text, std::string_v
       }
       if (c == '{' || c == '[') {
         ++depth;
+        open.push_back(c);
       } else if (c == '}' || c == ']') {
-        if (depth == 0) return true;  // end of the enclosing object
+        if (depth == 0) return true;                              // end of the enclosing object
+        if (open.back() != (c == ']' ? '[' : '{')) return false;  // mismatched
+        open.pop_back();
         --depth;
         if (depth == 0) {
           ++i;

@@ -59,16 +59,18 @@ SensorThingsPage DecodeSensorThingsObservations(std::string_view text, const std
   // The collection envelope must parse; the elements are decoded one by one
   // so that one bad Observation does not hide the others.
   json envelope;
+  std::optional<DecodeError> envelope_error;
   try {
     envelope = json::parse(text.begin(), text.end());
   } catch (const json::exception& e) {
-    // fall back to the raw structure: maybe only one element is broken
-    auto member = detail::FindTopLevelMember(text, "value");
-    if (!member) {
-      std::size_t offset = 0;
-      if (const auto* pe = dynamic_cast<const json::parse_error*>(&e))
-        offset = pe->byte > 0 ? pe->byte - 1 : 0;
-      out.errors.push_back({source, 0, offset, fmt::format("malformed JSON: {}", e.what())});
+    // The document is malformed: that is an error in any case. Still decode
+    // what the raw structure allows: maybe only one element is broken.
+    std::size_t offset = 0;
+    if (const auto* pe = dynamic_cast<const json::parse_error*>(&e))
+      offset = pe->byte > 0 ? pe->byte - 1 : 0;
+    envelope_error = DecodeError{source, 0, offset, fmt::format("malformed JSON: {}", e.what())};
+    if (!detail::FindTopLevelMember(text, "value")) {
+      out.errors.push_back(*envelope_error);
       return page;
     }
   }
@@ -109,6 +111,8 @@ SensorThingsPage DecodeSensorThingsObservations(std::string_view text, const std
   }
   if (!split.error.empty())
     out.errors.push_back({source, 0, member->offset + split.error_offset, split.error});
+  else if (envelope_error && out.errors.empty())  // not explained by a bad element
+    out.errors.push_back(*envelope_error);
   return page;
 }
 

@@ -23,3 +23,24 @@ floodwarn_add_test(test_sensorthings integration test_sensorthings.cpp
   LIBS floodwarn_ingest_live prometheus-cpp::core PkgConfig::FLOODWARN_TEST_HTTPLIB)
 floodwarn_add_test(test_pipeline unit test_pipeline.cpp
   LIBS floodwarn_ingest_live prometheus-cpp::core SQLite::SQLite3)
+
+# libFuzzer targets of the live decoders (clang only, -DFLOODWARN_FUZZ=ON):
+# a short run of each is a unit test, a 10-minute run a soak test. Seeds in
+# fuzz_live/corpus/<decoder>; new inputs go to the build tree.
+if(FLOODWARN_FUZZ)
+  foreach(target mqtt_json ttn pegelonline sensorthings)
+    add_executable(fuzz_${target} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_live/fuzz_${target}.cpp)
+    target_compile_options(fuzz_${target} PRIVATE -fsanitize=fuzzer,address)
+    target_link_options(fuzz_${target} PRIVATE -fsanitize=fuzzer,address)
+    target_link_libraries(fuzz_${target} PRIVATE floodwarn_ingest_live floodwarn_warnings)
+    set(corpus ${CMAKE_CURRENT_BINARY_DIR}/fuzz_corpus_${target})
+    file(MAKE_DIRECTORY ${corpus})
+    add_test(NAME fuzz_${target}_short COMMAND fuzz_${target} -runs=20000 -max_len=8192
+             ${corpus} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_live/corpus/${target})
+    set_tests_properties(fuzz_${target}_short PROPERTIES LABELS unit)
+    add_test(NAME fuzz_${target}_soak COMMAND fuzz_${target} -max_total_time=600
+             ${corpus} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_live/corpus/${target})
+    set_tests_properties(fuzz_${target}_soak PROPERTIES LABELS soak)
+  endforeach()
+endif()
+floodwarn_add_test(test_pipeline_mutation unit test_pipeline_mutation.cpp LIBS floodwarn_ingest_live)
