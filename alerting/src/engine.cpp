@@ -888,6 +888,14 @@ struct AlertEngine::Impl {
               fmt::format("rule={} subject={} level={} note={}", n.rule_id, n.subject, n.level,
                           Quote(note)));
       }
+      // A message of this same step (raise, level change) carries the flags it
+      // is sent with: a channel reading the raise of an alert that is born
+      // inhibited or silenced must not fire for it.
+      for (AlertEvent& e : d.cs.events)
+        if (e.alert.id == n.id && !e.cap_xml.empty()) {
+          e.alert.suppressed = n.suppressed;
+          e.alert.silenced = n.silenced;
+        }
       changed.push_back(std::move(n));
     }
     for (Alert& a : changed) Put(d, std::move(a));

@@ -426,6 +426,14 @@ levels = [{ level = 3, rising = 40, falling = 20, label = "sehr schneller Anstie
   ASSERT_EQ(sup.size(), 1u);
   EXPECT_EQ(sup[0].alert.id, ms_id);
   EXPECT_NE(sup[0].note.find(rise_id), std::string::npos);
+  // The level-2 message of the same step already says it is inhibited (the
+  // ms alert was raised at level 1 by the first reading: 360 >= 300).
+  const auto upd = Only(ev, EventKind::kUpdated);
+  ASSERT_EQ(upd.size(), 1u);
+  EXPECT_EQ(upd[0].alert.id, ms_id);
+  EXPECT_EQ(upd[0].alert.level, 2);
+  EXPECT_TRUE(upd[0].alert.suppressed);
+  for (const auto& e : raised) EXPECT_FALSE(e.alert.suppressed) << e.alert.rule_id;
   EXPECT_TRUE(engine_->GetAlert(ms_id)->suppressed);
   EXPECT_FALSE(engine_->GetAlert(rise_id)->suppressed);
   EXPECT_DOUBLE_EQ(engine_->GetAlert(rise_id)->value, 50.0);
@@ -944,4 +952,28 @@ TEST_F(EngineTest, OrphanAlertsCanBeResolvedByHand) {
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_NE(ev[0].cap_xml.find("<msgType>Cancel</msgType>"), std::string::npos);
   EXPECT_TRUE(engine_->ListActive({}).empty());
+}
+
+TEST_F(EngineTest, AlertRaisedUnderASilenceIsSilencedInItsRaiseMessage) {
+  Start(LevelRule("ms", "g1", "0s", "1h"));
+  At(minutes(0));
+  fa::SilenceRequest req;
+  req.station_id = "g1";
+  req.reason = "Pegel wird kalibriert";
+  req.expires = now_ + hours(1);
+  const auto s = engine_->AddSilence(req, "alice");
+  ASSERT_TRUE(s.ok()) << s.error.message;
+  EXPECT_FALSE(s.value->needs_approval);  // nothing at level >= 3 yet
+  Take();
+  Reading("g1", 410, minutes(5));  // level 2 under a one-person silence: silenced
+  auto ev = Take();
+  auto raised = Only(ev, EventKind::kRaised);
+  ASSERT_EQ(raised.size(), 1u);
+  EXPECT_TRUE(raised[0].alert.silenced);
+  Reading("g1", 510, minutes(20));  // level 3: the silence needs a second person
+  ev = Take();
+  auto up = Only(ev, EventKind::kUpdated);
+  ASSERT_EQ(up.size(), 1u);
+  EXPECT_FALSE(up[0].alert.silenced);  // the level-3 message goes out unsilenced
+  EXPECT_EQ(Only(ev, EventKind::kUnsuppressed).size(), 1u);
 }
