@@ -1,0 +1,467 @@
+// Stream benchmark of the alerting service (issue 5, docs/alerting/CLIENTS.md):
+//
+//  1. idle: N idle subscribers (default 10,000) are held by `floodwarn serve`;
+//     the server's resident memory (VmRSS of /proc/<pid>/status) before and
+//     after gives the memory per subscriber;
+//  2. latency: M subscribers (default 1,000) on loopback while a driver
+//     commits alert events at R per second (default 100, IssueManual over
+//     gRPC); each delivery's latency is measured as
+//       receipt - event.at  ("commit -> receipt": `at` is stamped by the
+//                            engine just before the SQLite commit, in whole
+//                            milliseconds, so this is an upper bound that
+//                            includes the commit's fsync), and
+//       receipt - request   (operator request sent -> subscriber receipt).
+//
+// The benchmark starts its own server (a throwaway PKI from
+// tests/alerting/pki.sh, TLS with client certificates, bearer tokens, a
+// fresh store) and stops it. Subscribers are gRPC callback reactors, one
+// TCP+TLS connection per `--streams-per-connection` subscribers (default 1:
+// every siren its own connection). 10,000 connections need 10,000 file
+// descriptors on each side: the soft RLIMIT_NOFILE is raised to the hard one.
+#include <fcntl.h>
+#include <openssl/sha.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "floodwarn/alerting/client.hpp"
+#include "floodwarn/v1/alerts.grpc.pb.h"
+
+namespace {
+
+namespace pb = ::floodwarn::v1;
+namespace fa = ::floodwarn::alerting;
+using Clock = std::chrono::system_clock;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream f(path);
+  f << text;
+  if (!f) throw std::runtime_error("cannot write " + path);
+}
+
+std::string Sha256Hex(const std::string& text) {
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), md);
+  std::string out;
+  for (unsigned char c : md) out += fmt::format("{:02x}", c);
+  return out;
+}
+
+long VmRssKiB(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+// `floodwarn serve CONFIG` as a child; its output is drained by a thread.
+class Server {
+ public:
+  Server(const std::string& binary, const std::string& config) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+    std::string b = binary, s = "serve", c = config;
+    char* argv[] = {b.data(), s.data(), c.data(), nullptr};
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(fds[1], 1);
+      dup2(fds[1], 2);
+      execv(argv[0], argv);
+      _exit(127);
+    }
+    close(fds[1]);
+    reader_ = std::thread([this, fd = fds[0]] {
+      std::string buf;
+      char chunk[4096];
+      ssize_t n;
+      while ((n = read(fd, chunk, sizeof chunk)) > 0) {
+        std::lock_guard<std::mutex> lock(mu_);
+        buf.append(chunk, static_cast<std::size_t>(n));
+        std::size_t pos;
+        while ((pos = buf.find('\n')) != std::string::npos) {
+          std::string line = buf.substr(0, pos);
+          buf.erase(0, pos + 1);
+          static const std::regex re(R"(listening on (\S+:\d+))");
+          std::smatch m;
+          if (address_.empty() && std::regex_search(line, m, re)) address_ = m[1].str();
+          if (log_.size() < 200) log_.push_back(line);
+        }
+        cv_.notify_all();
+      }
+      close(fd);
+      std::lock_guard<std::mutex> lock(mu_);
+      eof_ = true;
+      cv_.notify_all();
+    });
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!cv_.wait_for(lock, seconds(30), [&] { return !address_.empty() || eof_; }) ||
+        address_.empty()) {
+      std::string log;
+      for (auto& l : log_) log += l + "\n";
+      lock.unlock();
+      Stop();
+      throw std::runtime_error("floodwarn serve did not start:\n" + log);
+    }
+  }
+  ~Server() { Stop(); }
+  void Stop() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      int st;
+      waitpid(pid_, &st, 0);
+      pid_ = -1;
+    }
+    if (reader_.joinable()) reader_.join();
+  }
+  pid_t pid() const { return pid_; }
+  std::string address() const { return address_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::thread reader_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::string address_;
+  std::vector<std::string> log_;
+  bool eof_ = false;
+};
+
+struct Tls {
+  std::string ca, cert, key;
+};
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, const Tls& tls) {
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = tls.ca;
+  ssl.pem_cert_chain = tls.cert;
+  ssl.pem_private_key = tls.key;
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // its own TCP connection
+  return grpc::CreateCustomChannel(target, grpc::SslCredentials(ssl), args);
+}
+
+struct Counters {
+  std::atomic<std::size_t> ready{0};  // received the first message (stream established)
+  std::atomic<std::size_t> done{0};
+  std::atomic<std::size_t> failed{0};
+  std::mutex mu;
+  std::condition_variable cv;
+  std::string first_error;
+};
+
+// One subscriber: a callback reactor (no thread per stream).
+class Subscriber : public grpc::ClientReadReactor<pb::StreamEvent> {
+ public:
+  Subscriber(pb::AlertService::Stub* stub, const std::string& token, std::uint64_t from,
+             Counters* counters, bool record)
+      : counters_(counters), record_(record) {
+    ctx_.AddMetadata("authorization", "Bearer " + token);
+    req_.set_from_sequence(from);
+    stub->async()->Subscribe(&ctx_, &req_, this);
+    StartRead(&msg_);
+    StartCall();
+  }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // OnDone follows
+    if (!first_) {
+      first_ = true;
+      counters_->ready++;
+      counters_->cv.notify_all();
+    }
+    if (msg_.has_event() && record_) {
+      const auto now = Clock::now();
+      const auto& at = msg_.event().at();
+      double at_ms = at.seconds() * 1e3 + at.nanos() / 1e6;
+      double now_ms = std::chrono::duration<double, std::milli>(now.time_since_epoch()).count();
+      commit_ms.push_back(static_cast<float>(now_ms - at_ms));
+      // The driver writes its send time (ms since the epoch) into headline_en.
+      const std::string& h = msg_.event().alert().headline_en();
+      if (h.rfind("bench ", 0) == 0)
+        request_ms.push_back(static_cast<float>(now_ms - std::strtod(h.c_str() + 6, nullptr)));
+    }
+    StartRead(&msg_);
+  }
+  void OnDone(const grpc::Status& s) override {
+    if (!s.ok() && s.error_code() != grpc::StatusCode::CANCELLED) {
+      counters_->failed++;
+      std::lock_guard<std::mutex> lock(counters_->mu);
+      if (counters_->first_error.empty())
+        counters_->first_error = std::to_string(s.error_code()) + ": " + s.error_message();
+    }
+    counters_->done++;
+    counters_->cv.notify_all();
+  }
+  void Cancel() { ctx_.TryCancel(); }
+
+  std::vector<float> commit_ms, request_ms;
+
+ private:
+  grpc::ClientContext ctx_;
+  pb::SubscribeRequest req_;
+  pb::StreamEvent msg_;
+  Counters* counters_;
+  bool record_;
+  bool first_ = false;
+};
+
+// Opens n subscribers over ceil(n / per_conn) connections and waits until
+// every stream has delivered its first message (the server sends a
+// heartbeat or the backlog first), i.e. is registered in the server.
+struct Fleet {
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  std::vector<std::unique_ptr<pb::AlertService::Stub>> stubs;
+  std::vector<std::unique_ptr<Subscriber>> subs;
+  Counters counters;
+
+  void Open(std::size_t n, std::size_t per_conn, const std::string& target, const Tls& tls,
+            const std::string& token, std::uint64_t from, bool record) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i % per_conn == 0) {
+        channels.push_back(MakeChannel(target, tls));
+        stubs.push_back(pb::AlertService::NewStub(channels.back()));
+      }
+      subs.push_back(
+          std::make_unique<Subscriber>(stubs.back().get(), token, from, &counters, record));
+    }
+  }
+  bool WaitReady(std::chrono::seconds timeout) {
+    std::unique_lock<std::mutex> lock(counters.mu);
+    return counters.cv.wait_for(lock, timeout, [&] {
+      return counters.ready + counters.failed >= subs.size();
+    }) && counters.failed == 0;
+  }
+  void Close() {
+    for (auto& s : subs) s->Cancel();
+    std::unique_lock<std::mutex> lock(counters.mu);
+    counters.cv.wait_for(lock, seconds(60), [&] { return counters.done >= subs.size(); });
+  }
+};
+
+double Percentile(std::vector<float>& v, double p) {
+  if (v.empty()) return 0;
+  std::size_t k = std::min(v.size() - 1, static_cast<std::size_t>(p * (v.size() - 1) + 0.5));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  return v[k];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"floodwarn alerting stream benchmark (docs/alerting/CLIENTS.md)"};
+  std::string floodwarn = FLOODWARN_BINARY_DIR "/apps/floodwarn";
+  std::string source_dir = FLOODWARN_SOURCE_DIR;
+  int driver_threads = 8;
+  std::size_t subscribers = 1000, idle = 10000, per_conn = 1;
+  double rate = 100, duration = 10;
+  app.add_option("--floodwarn", floodwarn, "floodwarn executable")->capture_default_str();
+  app.add_option("--source-dir", source_dir,
+                 "Source tree (tests/alerting/pki.sh, configs/alerting/town_rules.toml)")
+      ->capture_default_str();
+  app.add_option("--drivers", driver_threads,
+                 "Threads sharing the event schedule (a slow commit must not delay the next)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--subscribers", subscribers, "Subscribers in the latency run")
+      ->capture_default_str();
+  app.add_option("--rate", rate, "Alert events per second")->capture_default_str();
+  app.add_option("--duration", duration, "Seconds of the latency run")->capture_default_str();
+  app.add_option("--idle", idle, "Idle subscribers in the memory run (0 = skip)")
+      ->capture_default_str();
+  app.add_option("--streams-per-connection", per_conn,
+                 "Subscribers sharing one TCP+TLS connection (1 = one connection each)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    rlimit rl{};
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);  // inherited by the server
+    std::size_t conns = (std::max(idle, subscribers) + per_conn - 1) / per_conn;
+    if (rl.rlim_cur < conns + 256)
+      fmt::print(stderr,
+                 "warning: RLIMIT_NOFILE {} < {} connections + reserve: raise the hard limit "
+                 "(ulimit -Hn) or use --streams-per-connection\n",
+                 rl.rlim_cur, conns);
+
+    char tmpl[] = "/tmp/floodwarn_bench_XXXXXX";
+    std::string dir = mkdtemp(tmpl);
+    std::string pki = dir + "/pki";
+    std::string cmd =
+        "/bin/sh " + source_dir + "/tests/alerting/pki.sh " + pki + " operator watcher >/dev/null";
+    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("pki.sh failed: " + cmd);
+    const std::string op_token = "bench-operator-token", sub_token = "bench-subscriber-token";
+    WriteFile(dir + "/serve.toml", fmt::format(R"(rules_file = "{}/configs/alerting/town_rules.toml"
+[service]
+listen = "127.0.0.1:0"
+metrics_listen = ""
+heartbeat_interval = "1s"
+max_subscribers = {}
+[tls]
+cert = "pki/server.pem"
+key = "pki/server.key"
+client_ca = "pki/ca.pem"
+[[auth.tokens]]
+principal = "bench-operator"
+role = "operator"
+sha256 = "{}"
+[[auth.tokens]]
+principal = "bench-subscriber"
+role = "subscriber"
+sha256 = "{}"
+[store]
+path = "alerts.db"
+)",
+                                               source_dir, std::max(idle, subscribers) + 100,
+                                               Sha256Hex(op_token), Sha256Hex(sub_token)));
+    Tls tls{ReadFile(pki + "/ca.pem"), ReadFile(pki + "/watcher.pem"),
+            ReadFile(pki + "/watcher.key")};
+
+    Server server(floodwarn, dir + "/serve.toml");
+    const std::string target = server.address();
+    fmt::print("server {} (pid {}), {} core(s) online; figures depend on machine load\n", target,
+               server.pid(), std::thread::hardware_concurrency());
+
+    fa::ClientOptions op_opts;
+    op_opts.target = target;
+    op_opts.ca_file = pki + "/ca.pem";
+    op_opts.cert_file = pki + "/operator.pem";
+    op_opts.key_file = pki + "/operator.key";
+    op_opts.token = op_token;
+    fa::AlertClient op(op_opts);
+    auto Issue = [&](const std::string& subject) {
+      fa::ManualAlertRequest r;
+      r.subject = subject;
+      r.level = 2;
+      r.area_id = "talstadt";
+      r.headline_de = "Benchmark";
+      double now_ms =
+          std::chrono::duration<double, std::milli>(Clock::now().time_since_epoch()).count();
+      r.headline_en = fmt::format("bench {:.3f}", now_ms);
+      return op.IssueManual(r);
+    };
+    auto warm = Issue("warmup");
+    if (!warm.ok()) throw std::runtime_error("IssueManual failed: " + warm.error.message);
+
+    // ---- 1. idle subscribers: memory per subscriber -------------------------
+    if (idle > 0) {
+      std::this_thread::sleep_for(seconds(1));
+      long before = VmRssKiB(server.pid());
+      auto t0 = std::chrono::steady_clock::now();
+      Fleet fleet;
+      // from = the newest sequence: nothing to replay, the first message is a heartbeat.
+      auto list = op.ListActive({});
+      fleet.Open(idle, per_conn, target, tls, sub_token, list.value->sequence, false);
+      bool ok = fleet.WaitReady(seconds(300));
+      double open_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::this_thread::sleep_for(seconds(2));  // settle: a few heartbeat rounds
+      long after = VmRssKiB(server.pid());
+      fmt::print(
+          "idle: {} subscribers held ({} established, {} failed{}) over {} connection(s), opened "
+          "in {:.1f} s\n"
+          "idle: server VmRSS {:.1f} MiB -> {:.1f} MiB: {:.1f} KiB per idle subscriber\n",
+          idle, fleet.counters.ready.load(), fleet.counters.failed.load(),
+          fleet.counters.first_error.empty() ? "" : ": " + fleet.counters.first_error,
+          fleet.channels.size(), open_s, before / 1024.0, after / 1024.0,
+          static_cast<double>(after - before) / static_cast<double>(idle));
+      if (!ok) fmt::print("idle: WARNING not every subscriber was established\n");
+      fleet.Close();
+    }
+
+    // ---- 2. latency at the given event rate ---------------------------------
+    Fleet fleet;
+    auto list = op.ListActive({});
+    fleet.Open(subscribers, per_conn, target, tls, sub_token, list.value->sequence, true);
+    if (!fleet.WaitReady(seconds(300)))
+      throw std::runtime_error("latency subscribers not established: " +
+                               fleet.counters.first_error);
+    const std::size_t n_events = static_cast<std::size_t>(rate * duration);
+    std::atomic<std::size_t> failures{0};
+    // Driver threads share the schedule, so that one slow commit does not
+    // shift every later event.
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<std::thread> drivers;
+    for (int d = 0; d < driver_threads; ++d)
+      drivers.emplace_back([&, d] {
+        fa::AlertClient client(op_opts);
+        for (std::size_t i = static_cast<std::size_t>(d); i < n_events;
+             i += static_cast<std::size_t>(driver_threads)) {
+          std::this_thread::sleep_until(
+              start + std::chrono::microseconds(static_cast<long>(i * 1e6 / rate)));
+          fa::ManualAlertRequest r;
+          r.subject = fmt::format("bench-{}", i);
+          r.level = 2;
+          r.area_id = "talstadt";
+          r.headline_de = "Benchmark";
+          double now_ms =
+              std::chrono::duration<double, std::milli>(Clock::now().time_since_epoch()).count();
+          r.headline_en = fmt::format("bench {:.3f}", now_ms);
+          if (!client.IssueManual(r).ok()) failures++;
+        }
+      });
+    for (auto& t : drivers) t.join();
+    double run_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::this_thread::sleep_for(seconds(2));  // the last deliveries
+    fleet.Close();
+
+    std::vector<float> commit, request;
+    std::size_t min_events = SIZE_MAX;
+    for (auto& s : fleet.subs) {
+      min_events = std::min(min_events, s->commit_ms.size());
+      commit.insert(commit.end(), s->commit_ms.begin(), s->commit_ms.end());
+      request.insert(request.end(), s->request_ms.begin(), s->request_ms.end());
+    }
+    const std::size_t committed = n_events - failures;
+    fmt::print(
+        "latency: {} subscribers, {} events in {:.1f} s ({:.0f}/s, {} failed requests), {} "
+        "deliveries; fewest events at one subscriber: {} of {}\n",
+        subscribers, n_events, run_s, n_events / run_s, failures.load(), commit.size(), min_events,
+        committed);
+    fmt::print("latency commit(at)->receipt: p50 {:.2f} ms  p99 {:.2f} ms  max {:.2f} ms\n",
+               Percentile(commit, 0.50), Percentile(commit, 0.99),
+               commit.empty() ? 0.0 : *std::max_element(commit.begin(), commit.end()));
+    fmt::print("latency request->receipt:    p50 {:.2f} ms  p99 {:.2f} ms  max {:.2f} ms\n",
+               Percentile(request, 0.50), Percentile(request, 0.99),
+               request.empty() ? 0.0 : *std::max_element(request.begin(), request.end()));
+    server.Stop();
+    std::string rm = "rm -rf " + dir;
+    if (std::system(rm.c_str()) != 0) fmt::print(stderr, "could not remove {}\n", dir);
+    return min_events >= committed ? 0 : 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 1;
+  }
+}
