@@ -213,22 +213,18 @@ Plan SirenAdapter::PlanFor(const AlertEvent& e, const DeliveredLookup& delivered
   }
   const std::string prefix = KeyPrefix(config_, a);
 
-  // signal on the wire, key stem (separates exercise markers from real runs)
-  std::string signal, stem, exercise_of;
+  std::string key, signal, exercise_of;
   if (a.mode == Mode::kTest) {
     // Test mode never sounds a warning: one "test" signal per alert level.
     if (e.kind == EventKind::kResolved || !Notifiable(a)) return plan;
-    if (delivered(fmt::format("{}:test:L{}", prefix, a.level))) return plan;
-    signal = "test";
-    stem = "test";
-  } else if (a.mode == Mode::kExercise && config_.exercise_siren == ExerciseSiren::kNone) {
-    return plan;
-  }
-  const bool marker = a.mode == Mode::kExercise && config_.exercise_siren == ExerciseSiren::kMarker;
-  std::string key;
-  if (signal == "test") {
     key = fmt::format("{}:test:L{}", prefix, a.level);
+    if (delivered(key)) return plan;
+    signal = "test";
   } else {
+    if (a.mode == Mode::kExercise && config_.exercise_siren == ExerciseSiren::kNone) return plan;
+    // An exercise marker has its own keys: it never stands in for a real run.
+    const bool marker =
+        a.mode == Mode::kExercise && config_.exercise_siren == ExerciseSiren::kMarker;
     const std::string warn_stem = marker ? "exercise_warning" : "warning";
     auto warned_at_or_above = [&](Level from) {
       for (Level l = std::max<Level>(from, 1); l <= 4; ++l)
@@ -242,7 +238,7 @@ Plan SirenAdapter::PlanFor(const AlertEvent& e, const DeliveredLookup& delivered
       signal = marker ? "exercise" : "warning";
       exercise_of = marker ? "warning" : "";
     } else if (e.kind == EventKind::kResolved) {
-      // All-clear only where a warning was sounded for this alert.
+      // All-clear only where a warning was sounded for this alert, and once.
       key = fmt::format("{}:{}", prefix, marker ? "exercise_all_clear" : "all_clear");
       if (!warned_at_or_above(1) || delivered(key)) return plan;
       signal = marker ? "exercise" : "all_clear";

@@ -249,6 +249,12 @@ TEST(SirenAdapter, ExerciseSendsAMarkerByDefaultAndNothingWhenOff) {
     EXPECT_EQ(c["signal"], "exercise");
     EXPECT_EQ(c["exercise_of"], "all_clear");
   }
+  // An announced full-scale drill sounds the real signal, with its own keys.
+  config.exercise_siren = ExerciseSiren::kReal;
+  SirenAdapter drill(config);
+  EXPECT_EQ(OnlyBody(drill.PlanFor(MakeEvent(EventKind::kRaised, 3, Mode::kExercise),
+                                   delivered))["signal"],
+            "warning");
   config.exercise_siren = ExerciseSiren::kNone;
   SirenAdapter off(config);
   EXPECT_TRUE(off.PlanFor(MakeEvent(EventKind::kRaised, 3, Mode::kExercise, 3, "fw.a2"), delivered)
