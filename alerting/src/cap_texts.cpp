@@ -235,6 +235,14 @@ InfoTexts Raised(Lang lang, const Alert& a) {
       break;
     }
   }
+  // A rule's own instruction (configured per rule in the rules file, e.g.
+  // "close the railway underpass") comes first, before the generic advice of
+  // the level. Operator texts of manual alerts were used above; an outage has
+  // nothing local to add.
+  if (a.kind != RuleKind::kManual && a.kind != RuleKind::kSensorOutage) {
+    const std::string& local = de ? a.instruction_de : a.instruction_en;
+    if (!local.empty()) t.instruction = local + " " + t.instruction;
+  }
   return t;
 }
 

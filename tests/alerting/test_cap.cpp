@@ -402,6 +402,22 @@ TEST(CapTexts, WaterLevelTextsNameStationValueAndLevelInBothLanguages) {
   EXPECT_NE(d.One(std::string(kDe) + "/c:instruction").find("Keller"), std::string::npos);
 }
 
+// The rules file's per-rule instruction (e.g. close the underpass) leads the
+// instruction, followed by the generic advice of the level; the all-clear
+// does not repeat it.
+TEST(CapTexts, RuleInstructionLeadsTheGenericAdvice) {
+  const CapProfile p = Profile();
+  Alert a = MakeAlert(RuleKind::kForecastDepth, 3);
+  a.instruction_de = "Bahnunterführung sperren.";
+  a.instruction_en = "Close the railway underpass.";
+  CapDoc d(ToCapXml(p, FirstMessage(p, a), a));
+  const std::string de = d.One(std::string(kDe) + "/c:instruction");
+  const std::string en = d.One(std::string(kEn) + "/c:instruction");
+  EXPECT_EQ(de.rfind("Bahnunterführung sperren. ", 0), 0u) << de;
+  EXPECT_EQ(en.rfind("Close the railway underpass. ", 0), 0u) << en;
+  EXPECT_NE(en.find("Never drive or walk through flooded"), std::string::npos) << en;
+}
+
 TEST(CapTexts, GermanNumbersUseADecimalComma) {
   const CapProfile p = Profile();
   const Alert a = MakeAlert(RuleKind::kForecastDepth, 2);  // 0.45 m
