@@ -38,10 +38,10 @@ if(FLOODWARN_FUZZ)
     set(corpus ${CMAKE_CURRENT_BINARY_DIR}/fuzz_corpus_${target})
     file(MAKE_DIRECTORY ${corpus})
     add_test(NAME fuzz_${target}_short COMMAND fuzz_${target} -runs=20000 -max_len=65536
-             ${corpus} ${FLOODWARN_SHARED_DEFAULT}/reference)
+             ${corpus} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/seeds ${FLOODWARN_SHARED_DEFAULT}/reference)
     set_tests_properties(fuzz_${target}_short PROPERTIES LABELS unit)
     add_test(NAME fuzz_${target}_soak COMMAND fuzz_${target} -max_total_time=600
-             ${corpus} ${FLOODWARN_SHARED_DEFAULT}/reference)
+             ${corpus} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/seeds ${FLOODWARN_SHARED_DEFAULT}/reference)
     set_tests_properties(fuzz_${target}_soak PROPERTIES LABELS soak)
   endforeach()
 endif()
