@@ -387,6 +387,25 @@ std::string CheckEscalationChannel(const std::vector<ChannelConfig>& channels,
       escalation_channel, names.empty() ? "" : " (escalation channels: " + names + ")");
 }
 
+std::vector<std::string> CheckChannelAreas(const std::vector<ChannelConfig>& channels,
+                                           const std::vector<std::string>& area_ids) {
+  std::vector<std::string> problems;
+  auto known = [&](const std::string& id) {
+    return std::find(area_ids.begin(), area_ids.end(), id) != area_ids.end();
+  };
+  for (const auto& c : channels) {
+    for (const auto& id : c.areas)
+      if (!known(id))
+        problems.push_back(fmt::format(
+            "channels.{}.areas: '{}' is not a configured area ([[areas]])", c.name, id));
+    for (const auto& [id, groups] : c.siren_groups)
+      if (!known(id))
+        problems.push_back(fmt::format(
+            "channels.{}.siren_groups: '{}' is not a configured area ([[areas]])", c.name, id));
+  }
+  return problems;
+}
+
 bool Routes(const ChannelConfig& c, const AlertEvent& e) {
   if (c.escalation_only) {
     if (e.kind != EventKind::kEscalated) return false;

@@ -123,6 +123,17 @@ TEST(ChannelConfig, EscalationChannelMustExistAndBeEscalationOnly) {
   EXPECT_EQ(CheckEscalationChannel(cs, "escalation", false), "");  // escalation off
 }
 
+TEST(ChannelConfig, AreaIdsMustBeConfiguredAreas) {
+  const auto cs = ParseChannelsConfig(kGood, "serve.toml");
+  EXPECT_TRUE(CheckChannelAreas(cs, {"unterstadt", "altstadt"}).empty());
+  const auto problems = CheckChannelAreas(cs, {"untrestadt"});  // a typo in the rules' areas
+  ASSERT_EQ(problems.size(), 2u);  // sirens.areas and sirens.siren_groups
+  EXPECT_NE(problems[0].find("channels.sirens.areas: 'unterstadt'"), std::string::npos)
+      << problems[0];
+  EXPECT_NE(problems[1].find("channels.sirens.siren_groups: 'unterstadt'"), std::string::npos)
+      << problems[1];
+}
+
 AlertEvent Event(EventKind kind, Level level, Mode mode = Mode::kActual,
                  const std::string& area = "unterstadt") {
   AlertEvent e;

@@ -112,6 +112,13 @@ std::vector<ChannelConfig> ParseChannelsConfig(std::string_view toml_text,
 std::string CheckEscalationChannel(const std::vector<ChannelConfig>& channels,
                                    const std::string& escalation_channel, bool escalation_enabled);
 
+// Start-up cross-check for `serve`: every area id a channel names (`areas`,
+// `siren_groups` keys) must be a configured area ([[areas]] of the rules
+// file): a typo would silently keep a siren quiet. Returns the problems
+// (each naming channel, key and id), empty when fine.
+std::vector<std::string> CheckChannelAreas(const std::vector<ChannelConfig>& channels,
+                                           const std::vector<std::string>& area_ids);
+
 // Routing filter of a channel: whether `event` is for this channel at all.
 bool Routes(const ChannelConfig& config, const AlertEvent& event);
 
