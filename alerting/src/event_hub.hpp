@@ -1,0 +1,98 @@
+// EventHub: committed events in a bounded in-memory ring, shared by every
+// Subscribe stream. Private to the service.
+//
+// Each stream keeps its own cursor and asks the hub for the next event after
+// it. The hub never writes to a stream and never waits for one: Publish()
+// appends and then notifies the streams, which each take at most one event
+// at a time. A stream that falls behind the ring reads the outbox from the
+// store (catch-up); so a slow stream costs O(1) memory and delays nobody.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "floodwarn/alerting/store.hpp"
+#include "floodwarn/alerting/types.hpp"
+#include "floodwarn/v1/alerts.pb.h"
+#include "metrics.hpp"
+
+namespace floodwarn::alerting {
+
+// One event, ready to write: the domain event (for filtering) and the
+// StreamEvent built once for all subscribers.
+struct HubEntry {
+  AlertEvent event;
+  v1::StreamEvent message;
+};
+using EntryPtr = std::shared_ptr<const HubEntry>;
+EntryPtr MakeEntry(AlertEvent e);
+
+// A Subscribe request's filter, validated.
+struct StreamFilter {
+  std::set<std::string> area_ids;
+  std::set<std::string> station_ids;
+  Level min_level = 0;
+  // RESOLVED and UPDATED events pass min_level: a filter never hides the
+  // all-clear or the downgrade of an alert the client may have seen.
+  bool Matches(const AlertEvent& e) const;
+};
+
+// What the hub calls on a stream (from the publishing or the timer thread,
+// never with the hub mutex held).
+class HubSubscriber {
+ public:
+  virtual ~HubSubscriber() = default;
+  virtual void OnNewEvents() = 0;
+  virtual void OnTimer() = 0;
+  virtual void Close() = 0;  // server shutdown: end the stream
+};
+
+class EventHub {
+ public:
+  EventHub(AlertStore& store, std::size_t capacity, std::shared_ptr<ServiceMetrics> metrics);
+
+  // Committed events (the engine's commit listener). Events may arrive out
+  // of order from concurrent commits; a gap is filled from the store.
+  void Publish(const std::vector<AlertEvent>& events);
+
+  enum class Next { kEvent, kIdle, kCatchUp };
+  // The first event after *cursor that matches `filter`: kEvent with *out
+  // set and *cursor = its sequence; kIdle when there is none yet (*cursor is
+  // advanced over the non-matching events); kCatchUp when the ring no longer
+  // holds the events after *cursor (read the store).
+  Next NextAfter(std::uint64_t* cursor, const StreamFilter& filter, EntryPtr* out) const;
+
+  std::uint64_t last_sequence() const;
+
+  void Add(const std::shared_ptr<HubSubscriber>& s);
+  void Remove(const HubSubscriber* s);
+  std::size_t subscriber_count() const;
+  std::vector<std::shared_ptr<HubSubscriber>> Subscribers() const;
+
+  // After Stop(), Publish is a no-op (the engine may outlive the server).
+  void Stop();
+
+  AlertStore& store() const { return store_; }
+  ServiceMetrics& metrics() const { return *metrics_; }
+
+ private:
+  void AppendLocked(EntryPtr e);
+
+  AlertStore& store_;
+  const std::size_t capacity_;
+  std::shared_ptr<ServiceMetrics> metrics_;
+  mutable std::mutex mu_;
+  std::deque<EntryPtr> ring_;  // ascending sequence
+  // The ring holds every committed event with sequence > covered_from_.
+  std::uint64_t covered_from_ = 0;
+  std::uint64_t last_ = 0;  // newest sequence appended
+  bool stopped_ = false;
+  std::vector<std::shared_ptr<HubSubscriber>> subscribers_;
+};
+
+}  // namespace floodwarn::alerting

@@ -1,0 +1,109 @@
+#include "metrics.hpp"
+
+namespace floodwarn::alerting {
+
+ServiceMetrics::ServiceMetrics(prometheus::Registry& registry)
+    : requests_(prometheus::BuildCounter()
+                    .Name("floodwarn_grpc_requests_total")
+                    .Help("AlertService calls by method and gRPC status code")
+                    .Register(registry)),
+      auth_failures_(prometheus::BuildCounter()
+                         .Name("floodwarn_auth_failures_total")
+                         .Help("Calls refused: missing/unknown token, certificate mismatch, role "
+                               "too low (permission_denied)")
+                         .Register(registry)),
+      stream_messages_(prometheus::BuildCounter()
+                           .Name("floodwarn_subscriber_messages_total")
+                           .Help("Messages written to subscriber streams by type")
+                           .Register(registry)),
+      dropped_(prometheus::BuildCounter()
+                   .Name("floodwarn_subscribers_dropped_total")
+                   .Help("Subscriber streams ended by the server (stalled, shutdown) or the "
+                         "client (cancelled)")
+                   .Register(registry)),
+      events_(prometheus::BuildCounter()
+                  .Name("floodwarn_alert_events_total")
+                  .Help("Committed alert events by kind")
+                  .Register(registry)),
+      alerts_(prometheus::BuildGauge()
+                  .Name("floodwarn_alerts")
+                  .Help("Open alerts by level (1..4) and state")
+                  .Register(registry)),
+      subscribers_(&prometheus::BuildGauge()
+                        .Name("floodwarn_subscribers")
+                        .Help("Open Subscribe streams")
+                        .Register(registry)
+                        .Add({})),
+      delivery_lag_(
+          &prometheus::BuildHistogram()
+               .Name("floodwarn_delivery_lag_seconds")
+               .Help("Time from an event's commit to its write to a subscriber")
+               .Register(registry)
+               .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.005, 0.01, 0.05, 0.1, 0.5,
+                                                                1, 5, 30, 120, 600})),
+      catchup_reads_(&prometheus::BuildCounter()
+                          .Name("floodwarn_outbox_catchup_reads_total")
+                          .Help("Outbox pages read from the store for subscribers that fell "
+                                "behind the in-memory buffer")
+                          .Register(registry)
+                          .Add({})),
+      acknowledgements_(&prometheus::BuildCounter()
+                             .Name("floodwarn_acknowledgements_total")
+                             .Help("Alerts acknowledged by an operator")
+                             .Register(registry)
+                             .Add({})),
+      escalations_(&prometheus::BuildCounter()
+                        .Name("floodwarn_escalations_total")
+                        .Help("Alerts escalated (not acknowledged in time)")
+                        .Register(registry)
+                        .Add({})),
+      last_sequence_(&prometheus::BuildGauge()
+                          .Name("floodwarn_outbox_last_sequence")
+                          .Help("Newest committed event sequence known to the service")
+                          .Register(registry)
+                          .Add({})) {
+  static const char* kStates[] = {"pending", "active", "acknowledged"};
+  for (int level = 0; level <= 4; ++level)
+    for (int s = 0; s < 3; ++s)
+      alert_gauges_[level][s] =
+          &alerts_.Add({{"level", std::to_string(level)}, {"state", kStates[s]}});
+}
+
+void ServiceMetrics::Request(const std::string& method, const std::string& code) {
+  requests_.Add({{"method", method}, {"code", code}}).Increment();
+}
+
+void ServiceMetrics::AuthFailure(const std::string& reason) {
+  auth_failures_.Add({{"reason", reason}}).Increment();
+}
+
+void ServiceMetrics::StreamMessage(const std::string& type) {
+  stream_messages_.Add({{"type", type}}).Increment();
+}
+
+void ServiceMetrics::SubscriberDropped(const std::string& reason) {
+  dropped_.Add({{"reason", reason}}).Increment();
+}
+
+void ServiceMetrics::Committed(const AlertEvent& e) {
+  events_.Add({{"kind", ToString(e.kind)}}).Increment();
+  if (e.kind == EventKind::kAcknowledged) acknowledgements_->Increment();
+  if (e.kind == EventKind::kEscalated) escalations_->Increment();
+  LastSequence(e.sequence);
+}
+
+void ServiceMetrics::SetAlerts(const std::vector<Alert>& open) {
+  std::array<std::array<int, 3>, 5> n{};
+  for (const Alert& a : open) {
+    const int level = a.level < 0 ? 0 : (a.level > 4 ? 4 : a.level);
+    int s = -1;
+    if (a.state == AlertState::kPending) s = 0;
+    if (a.state == AlertState::kActive) s = 1;
+    if (a.state == AlertState::kAcknowledged) s = 2;
+    if (s >= 0) ++n[level][s];
+  }
+  for (int level = 0; level <= 4; ++level)
+    for (int s = 0; s < 3; ++s) alert_gauges_[level][s]->Set(n[level][s]);
+}
+
+}  // namespace floodwarn::alerting

@@ -1,0 +1,52 @@
+// Prometheus metrics of the gRPC service (registered in a registry passed in;
+// names prefixed floodwarn_). Private to the service.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "floodwarn/alerting/types.hpp"
+
+namespace floodwarn::alerting {
+
+class ServiceMetrics {
+ public:
+  explicit ServiceMetrics(prometheus::Registry& registry);
+
+  void Request(const std::string& method, const std::string& code);
+  void AuthFailure(const std::string& reason);
+  void Subscribers(std::size_t n) { subscribers_->Set(static_cast<double>(n)); }
+  void StreamMessage(const std::string& type);  // event, heartbeat, reset
+  void SubscriberDropped(const std::string& reason);
+  void DeliveryLag(double seconds) { delivery_lag_->Observe(seconds); }
+  void CatchupRead() { catchup_reads_->Increment(); }
+  void Committed(const AlertEvent& e);  // every event the hub learns about
+  void LastSequence(std::uint64_t s) { last_sequence_->Set(static_cast<double>(s)); }
+  // Open alerts by level (1..4) and state (pending/active/acknowledged).
+  void SetAlerts(const std::vector<Alert>& open);
+
+ private:
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Counter>& auth_failures_;
+  prometheus::Family<prometheus::Counter>& stream_messages_;
+  prometheus::Family<prometheus::Counter>& dropped_;
+  prometheus::Family<prometheus::Counter>& events_;
+  prometheus::Family<prometheus::Gauge>& alerts_;
+  prometheus::Gauge* subscribers_;
+  prometheus::Histogram* delivery_lag_;
+  prometheus::Counter* catchup_reads_;
+  prometheus::Counter* acknowledgements_;
+  prometheus::Counter* escalations_;
+  prometheus::Gauge* last_sequence_;
+  // alerts_ gauges indexed [level 0..4][state 0..2]
+  std::array<std::array<prometheus::Gauge*, 3>, 5> alert_gauges_{};
+};
+
+}  // namespace floodwarn::alerting
