@@ -18,6 +18,10 @@
 #include <vector>
 
 #include "floodwarn/alerting/client.hpp"
+#include "floodwarn/alerting/engine.hpp"
+#include "floodwarn/alerting/rules.hpp"
+#include "floodwarn/alerting/service.hpp"
+#include "floodwarn/alerting/store.hpp"
 
 namespace floodwarn::apps {
 
@@ -277,7 +281,90 @@ void AddAckCommand(CLI::App& app, Commands& out) {
                  }});
 }
 
+// ---- floodwarn serve: the live alerting service -----------------------------
+// (alerting/include/floodwarn/alerting/service.hpp; docs/alerting/SERVICE.md)
+namespace {
+
+namespace fa_serve = floodwarn::alerting;
+
+fa_serve::TimePoint WallNow() {
+  return std::chrono::time_point_cast<fa_serve::Duration>(fa_serve::Clock::now());
+}
+
+int RunServe(const std::string& config_path) {
+  // SIGINT/SIGTERM are taken by sigtimedwait below: block them before any
+  // thread (gRPC, metrics) exists so that every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  const fa_serve::ServiceConfig cfg = fa_serve::LoadServiceConfig(config_path);
+  fa_serve::RulesConfig rules = fa_serve::LoadRulesConfig(cfg.rules_file);
+  fa_serve::AlertStore store(cfg.store_path, cfg.store);
+  fa_serve::AlertEngine engine(std::move(rules), store, cfg.cap, WallNow);
+  auto registry = fa_serve::MakeMetricsRegistry();
+  std::unique_ptr<fa_serve::MetricsEndpoint> metrics;
+  if (!cfg.metrics_listen.empty())
+    metrics = std::make_unique<fa_serve::MetricsEndpoint>(cfg.metrics_listen, registry);
+  fa_serve::AlertServer server(cfg, engine, store, *registry);
+  // (Channel dispatch and live ingest attach to `engine`/`store` here.)
+
+  // The first stdout line is the contract for scripts and tests.
+  Print(fmt::format("listening on {}", server.address()));
+  if (metrics) {
+    const std::string& m = cfg.metrics_listen;
+    Print(fmt::format("metrics on http://{}{}/metrics", m.substr(0, m.rfind(':') + 1),
+                      metrics->port()));
+  }
+  Print(fmt::format("store {} (last sequence {}), rules {}", store.path(), store.LastSequence(),
+                    cfg.rules_file));
+
+  // Main loop: engine timers every tick_interval, outbox compaction every
+  // 10 minutes, until SIGINT/SIGTERM.
+  const auto tick = cfg.tick_interval;
+  auto next_compact = std::chrono::steady_clock::now();
+  int sig = 0;
+  while (true) {
+    timespec ts{};
+    ts.tv_sec = static_cast<time_t>(tick.count() / 1000);
+    ts.tv_nsec = static_cast<long>((tick.count() % 1000) * 1000000);
+    sig = sigtimedwait(&stop_signals, nullptr, &ts);
+    if (sig == SIGINT || sig == SIGTERM) break;
+    try {
+      engine.Tick();
+      if (std::chrono::steady_clock::now() >= next_compact) {
+        next_compact = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+        const std::size_t n = store.Compact(WallNow());
+        if (n > 0) std::fprintf(stderr, "outbox compacted: %zu events past retention\n", n);
+      }
+    } catch (const std::exception& e) {
+      // A failed tick (e.g. disk full) is retried next tick; streams stay up.
+      std::fprintf(stderr, "serve: engine tick failed: %s\n", e.what());
+    }
+  }
+  Print(fmt::format("stopping ({})", sig == SIGINT ? "SIGINT" : "SIGTERM"));
+  server.Shutdown();
+  return 0;
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app, Commands& out) {
+  auto config = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand(
+      "serve",
+      "Run the live alerting service: gRPC AlertService (mutual TLS + tokens), rules engine, "
+      "outbox, metrics (docs/alerting/SERVICE.md)");
+  cmd->add_option("CONFIG", *config, "Service config (TOML), e.g. configs/alerting/serve.toml")
+      ->required()
+      ->check(CLI::ExistingFile);
+  out.push_back({cmd, [config] { return RunServe(*config); }});
+}
+
 void AddAlertingCommands(CLI::App& app, Commands& out) {
+  AddServeCommand(app, out);
   AddWatchCommand(app, out);
   AddAckCommand(app, out);
 }
