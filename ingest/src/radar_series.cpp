@@ -268,73 +268,81 @@ RadarSeriesResult ConvertRadolanSeries(const std::vector<std::string>& files,
         }
     if (outside > 0)
       throw RadarSeriesError(fmt::format(
-          "{}: {} of {} active DEM cells lie outside the RADOLAN {} grid of {} ({}x{} km), "
+          "{}: {} of {} active DEM cells lie outside the RADOLAN {} grid of {} ({}x{} cells), "
           "the first at column {}, row {} (x = {}, y = {} in the DEM's CRS); expected a DEM "
           "inside the radar composite (Germany and surroundings) - check the DEM's CRS",
           dem_name, outside, active, h0.product, entries.front().path, h0.cols, h0.rows, first_c,
           first_r, dem.geo().CellCenterX(first_c), dem.geo().CellCenterY(first_r)));
   }
 
-  grids::CfSeriesWriter writer(out_path, dem.geo(), cols, rows, dem.crs_wkt(), field, info,
-                               options.deflate_level);
-  const double hours = h0.interval_minutes / 60.0;
-  std::vector<double> values(n);
-  for (const Entry& e : used) {
-    const RadolanComposite comp = Read(e.path);
-    if (comp.header.time != e.header.time || comp.header.product != h0.product)
-      throw RadarSeriesError(fmt::format("{}: changed while being converted (header now {} {})",
-                                         e.path, comp.header.product,
-                                         FormatIsoTime(comp.header.time)));
-    const grids::RasterD rate = warp(comp.rain_rate, e.path);
-    RadarFrameReport rep;
-    rep.path = e.path;
-    rep.end = e.header.time;
-    rep.time_s = Seconds(t0, e.header.time);
-    double sum = 0.0;
-    for (int r = 0; r < rows; ++r) {
-      for (int c = 0; c < cols; ++c) {
-        const std::size_t k = static_cast<std::size_t>(r) * cols + c;
-        const bool in_dem = !dem.IsNodata(c, r);
-        if (rate.IsNodata(c, r)) {
-          values[k] = in_dem ? 0.0 : std::numeric_limits<double>::quiet_NaN();
-          rep.nodata_cells += in_dem ? 1 : 0;
-          continue;
-        }
-        const double mm = std::max(0.0, rate(c, r)) * hours;
-        values[k] = mm;
-        if (in_dem) {
-          sum += mm;
-          rep.max_mm = std::max(rep.max_mm, mm);
+  // Output errors (folder missing, disk full) are series errors too; the
+  // writer removes its temporary file when unwound.
+  try {
+    grids::CfSeriesWriter writer(out_path, dem.geo(), cols, rows, dem.crs_wkt(), field, info,
+                                 options.deflate_level);
+    const double hours = h0.interval_minutes / 60.0;
+    std::vector<double> values(n);
+    for (const Entry& e : used) {
+      const RadolanComposite comp = Read(e.path);
+      if (comp.header.time != e.header.time || comp.header.product != h0.product)
+        throw RadarSeriesError(fmt::format("{}: changed while being converted (header now {} {})",
+                                           e.path, comp.header.product,
+                                           FormatIsoTime(comp.header.time)));
+      const grids::RasterD rate = warp(comp.rain_rate, e.path);
+      RadarFrameReport rep;
+      rep.path = e.path;
+      rep.end = e.header.time;
+      rep.time_s = Seconds(t0, e.header.time);
+      double sum = 0.0;
+      for (int r = 0; r < rows; ++r) {
+        for (int c = 0; c < cols; ++c) {
+          const std::size_t k = static_cast<std::size_t>(r) * cols + c;
+          const bool in_dem = !dem.IsNodata(c, r);
+          if (rate.IsNodata(c, r)) {
+            values[k] = in_dem ? 0.0 : std::numeric_limits<double>::quiet_NaN();
+            rep.nodata_cells += in_dem ? 1 : 0;
+            continue;
+          }
+          const double mm = std::max(0.0, rate(c, r)) * hours;
+          values[k] = mm;
+          if (in_dem) {
+            sum += mm;
+            rep.max_mm = std::max(rep.max_mm, mm);
+          }
         }
       }
+      rep.nodata_share = static_cast<double>(rep.nodata_cells) / static_cast<double>(active);
+      rep.mean_mm = sum / static_cast<double>(active);
+      if (rep.nodata_cells > 0) {
+        spdlog::warn(
+            "radar convert: file={} end={} nodata_cells={} active_cells={} nodata_share={:.4f} "
+            "action={}",
+            e.path, FormatIsoTime(e.header.time), rep.nodata_cells, active, rep.nodata_share,
+            rep.nodata_share > options.max_nodata_share ? "refused" : "set_to_0mm");
+        if (rep.nodata_share > options.max_nodata_share)
+          throw RadarSeriesError(fmt::format(
+              "{}: {} of {} active DEM cells ({:.2f} %) have no radar data (RADOLAN no-data or "
+              "clutter) in the interval ending {}; at most {:.2f} % may be set to 0 mm "
+              "(max_nodata_share / --max-nodata-share): missing radar is not 'no rain'",
+              e.path, rep.nodata_cells, active, 100.0 * rep.nodata_share,
+              FormatIsoTime(e.header.time), 100.0 * options.max_nodata_share));
+      }
+      writer.AppendFrame(rep.time_s, values, {rep.nodata_share},
+                         rep.time_s - h0.interval_minutes * 60.0);
+      result.nodata_cells_total += rep.nodata_cells;
+      result.nodata_share_max = std::max(result.nodata_share_max, rep.nodata_share);
+      result.frames.push_back(rep);
     }
-    rep.nodata_share = static_cast<double>(rep.nodata_cells) / static_cast<double>(active);
-    rep.mean_mm = sum / static_cast<double>(active);
-    if (rep.nodata_cells > 0) {
-      spdlog::warn(
-          "radar convert: file={} end={} nodata_cells={} active_cells={} nodata_share={:.4f} "
-          "action={}",
-          e.path, FormatIsoTime(e.header.time), rep.nodata_cells, active, rep.nodata_share,
-          rep.nodata_share > options.max_nodata_share ? "refused" : "set_to_0mm");
-      if (rep.nodata_share > options.max_nodata_share)
-        throw RadarSeriesError(fmt::format(
-            "{}: {} of {} active DEM cells ({:.2f} %) have no radar data (RADOLAN no-data or "
-            "clutter) in the interval ending {}; at most {:.2f} % may be set to 0 mm "
-            "(max_nodata_share / --max-nodata-share): missing radar is not 'no rain'",
-            e.path, rep.nodata_cells, active, 100.0 * rep.nodata_share,
-            FormatIsoTime(e.header.time), 100.0 * options.max_nodata_share));
-    }
-    writer.AppendFrame(rep.time_s, values, {rep.nodata_share},
-                       rep.time_s - h0.interval_minutes * 60.0);
-    result.nodata_cells_total += rep.nodata_cells;
-    result.nodata_share_max = std::max(result.nodata_share_max, rep.nodata_share);
-    result.frames.push_back(rep);
+    writer.SetGlobalAttribute("floodwarn_radar_nodata_share_max", result.nodata_share_max);
+    writer.SetGlobalAttribute("floodwarn_radar_nodata_cells_total",
+                              static_cast<double>(result.nodata_cells_total));
+    writer.SetGlobalAttribute("floodwarn_active_cells", static_cast<double>(active));
+    writer.Close();
+  } catch (const RadarSeriesError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw RadarSeriesError(e.what());
   }
-  writer.SetGlobalAttribute("floodwarn_radar_nodata_share_max", result.nodata_share_max);
-  writer.SetGlobalAttribute("floodwarn_radar_nodata_cells_total",
-                            static_cast<double>(result.nodata_cells_total));
-  writer.SetGlobalAttribute("floodwarn_active_cells", static_cast<double>(active));
-  writer.Close();
   return result;
 }
 

@@ -11,3 +11,8 @@ floodwarn_add_test(test_ingest_radar_cli integration
   LIBS floodwarn_ingest_radar floodwarn::solver)
 target_compile_definitions(test_ingest_radar_cli PRIVATE FLOODWARN_EXE="$<TARGET_FILE:floodwarn>")
 add_dependencies(test_ingest_radar_cli floodwarn)
+
+# grids::CfSeriesWriter (the (time, y, x) series writer the conversion uses).
+floodwarn_add_test(test_ingest_radar_series_writer unit
+  ${CMAKE_CURRENT_SOURCE_DIR}/test_radar_series_writer.cpp
+  LIBS floodwarn::grids PkgConfig::NETCDF)

@@ -402,6 +402,11 @@ TEST_F(RadarSeries, BadInputIsAClearError) {
             std::string::npos)
       << e;
 
+  // An output folder that does not exist: named, and a RadarSeriesError.
+  e = ErrorOf([&] { fi::ConvertRadolanSeries({sample_}, dem_, "dem.tif", dir_ + "/no/such.nc"); });
+  EXPECT_NE(e.find(dir_ + "/no/such.nc"), std::string::npos) << e;
+  EXPECT_EQ(e.find("unexpected exception type"), std::string::npos) << e;
+
   grids::RasterD no_crs = dem_;
   no_crs.set_crs_wkt("");
   e = convert({sample_}, no_crs);
