@@ -292,24 +292,24 @@ class Stream : public HubSubscriber, public std::enable_shared_from_this<Stream>
         case EventHub::Next::kCatchUp:
           break;
       }
-      // Behind the ring: the outbox in the store, or a reset if it is gone.
-      AlertStore& store = hub_.store();
-      const std::uint64_t first = store.FirstRetainedSequence();
-      if (first > 0 && cursor_ + 1 < first) {
-        reset_reason_ = v1::RESET_REASON_COMPACTED;
-        reset_message_ = fmt::format(
-            "events after {} were deleted (retention); the oldest retained is {}: re-list "
-            "with ListActive",
-            cursor_, first);
-        return TakeResetLocked();
-      }
+      // Behind the ring: the outbox in the store, or a reset if it is gone
+      // (one read snapshot: a concurrent Compact cannot open a gap).
       hub_.metrics().CatchupRead();
-      std::vector<AlertEvent> events = store.ReadEvents(cursor_, kCatchUpPage);
-      if (events.empty()) {
-        reset_reason_ = v1::RESET_REASON_COMPACTED;
-        reset_message_ = fmt::format("the outbox has no events after {}: re-list", cursor_);
+      AlertStore::OutboxRead read = hub_.store().ReadOutbox(cursor_, kCatchUpPage);
+      if (read.reset || read.events.empty()) {
+        const bool ahead = cursor_ > read.last_sequence;
+        reset_reason_ = ahead ? v1::RESET_REASON_AHEAD : v1::RESET_REASON_COMPACTED;
+        reset_message_ =
+            ahead
+                ? fmt::format("sequence {} is beyond the newest event {}: re-list with ListActive",
+                              cursor_, read.last_sequence)
+                : fmt::format(
+                      "events after {} were deleted (retention); the oldest retained is {}: "
+                      "re-list with ListActive",
+                      cursor_, read.first_retained);
         return TakeResetLocked();
       }
+      std::vector<AlertEvent>& events = read.events;
       for (AlertEvent& ev : events) page_.push_back(MakeEntry(std::move(ev)));
       while (!page_.empty()) {
         EntryPtr e2 = std::move(page_.front());

@@ -77,7 +77,8 @@ openssl x509 -req -in rogue.csr -CA rogue_ca.pem -CAkey rogue_ca.key -CAcreatese
   return pki;
 }
 
-std::string ServiceConfigText(const std::string& dir, const std::string& service_extra, bool tls) {
+std::string ServiceConfigText(const std::string& dir, const std::string& service_extra, bool tls,
+                              const std::string& extra_toml) {
   const Pki& pki = TestPki();
   std::string s =
       fmt::format("rules_file = \"{}/configs/alerting/town_rules.toml\"\n\n", SourceDir());
@@ -96,13 +97,13 @@ std::string ServiceConfigText(const std::string& dir, const std::string& service
       kOperatorPrincipal, fa::TokenSha256Hex(kOperatorToken), kSubscriberPrincipal,
       fa::TokenSha256Hex(kSubscriberToken));
   s += fmt::format("[store]\npath = \"{}/alerts.db\"\n\n", dir);
-  s += "[cap]\nsender = \"floodwarn-test@example.invalid\"\n";
-  return s;
+  s += "[cap]\nsender = \"floodwarn-test@example.invalid\"\n\n";
+  return s + extra_toml;
 }
 
-ServerHarness::ServerHarness(std::string service_extra, bool tls) {
+ServerHarness::ServerHarness(std::string service_extra, bool tls, std::string extra_toml) {
   dir = MakeTempDir("floodwarn_service");
-  WriteText(dir + "/serve.toml", ServiceConfigText(dir, service_extra, tls));
+  WriteText(dir + "/serve.toml", ServiceConfigText(dir, service_extra, tls, extra_toml));
   cfg = fa::LoadServiceConfig(dir + "/serve.toml");
   store = std::make_unique<fa::AlertStore>(cfg.store_path, cfg.store);
   engine = std::make_unique<fa::AlertEngine>(

@@ -39,12 +39,14 @@ constexpr char kSubscriberPrincipal[] = "siren-1";
 
 // A complete service config (TOML) for `dir` (store at dir/alerts.db).
 // `service_extra` is appended to [service]; tls=false writes insecure = true.
+// `extra_toml` is appended at the end (e.g. more [[auth.tokens]]).
 std::string ServiceConfigText(const std::string& dir, const std::string& service_extra,
-                              bool tls = true);
+                              bool tls = true, const std::string& extra_toml = "");
 
 class ServerHarness {
  public:
-  explicit ServerHarness(std::string service_extra = "", bool tls = true);
+  explicit ServerHarness(std::string service_extra = "", bool tls = true,
+                         std::string extra_toml = "");
   ~ServerHarness();
 
   // Store and engine exist from construction; the server from Start().

@@ -559,3 +559,58 @@ TEST(AlertService, ShutdownEndsOpenStreamsWithUnavailable) {
 }
 
 }  // namespace
+
+namespace {
+
+// Commits from several threads at once: the commit listener may run out of
+// order; every subscriber still sees exactly the outbox, in order, no gaps.
+TEST(AlertService, ConcurrentCommitsReachEverySubscriberInOrder) {
+  ServerHarness h("event_buffer = 64");
+  h.Start();
+  std::vector<std::unique_ptr<Subscription>> subs;
+  for (int i = 0; i < 3; ++i)
+    subs.push_back(std::make_unique<Subscription>(h.Channel(), kSubscriberToken, From(0)));
+  ASSERT_TRUE(WaitFor([&] { return h.server->subscriber_count() == 3; }));
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t)
+    writers.emplace_back([&h, t] {
+      for (int i = 0; i < 25; ++i) {
+        const std::string subject = "t" + std::to_string(t) + "-" + std::to_string(i);
+        h.Issue(subject);
+        if (i % 5 == 0) {
+          fa::ManualAlertRequest r;  // an engine refusal commits nothing
+          r.subject = subject;
+          r.level = 9;
+          h.engine->IssueManual(r, "test-operator");
+        }
+      }
+    });
+  for (auto& w : writers) w.join();
+  const auto want = h.Outbox();
+  ASSERT_GE(want.size(), 100u);
+  for (std::size_t k = 0; k < want.size(); ++k) ASSERT_EQ(want[k].sequence, k + 1);  // contiguous
+  for (auto& s : subs) ExpectSameEvents(s->Events(want.size()), want);
+}
+
+// A token bound to a client certificate's CN is refused with another one.
+TEST(AlertService, TokenBoundToAnotherCertificateIsRefused) {
+  const std::string bound = "bound-token-5e7a";
+  ServerHarness h("", true,
+                  "[[auth.tokens]]\nprincipal = \"console-2\"\nrole = \"subscriber\"\nsha256 = \"" +
+                      fa::TokenSha256Hex(bound) + "\"\nclient_cn = \"console-2\"\n\n" +
+                      "[[auth.tokens]]\nprincipal = \"siren-bound\"\nrole = \"subscriber\"\n"
+                      "sha256 = \"" +
+                      fa::TokenSha256Hex(bound + "-ok") + "\"\nclient_cn = \"siren-1\"\n");
+  h.Start();
+  auto stub = h.Stub();
+  v1::ListActiveResponse resp;
+  grpc::ClientContext wrong;
+  AddToken(wrong, bound);  // our client certificate says CN=siren-1
+  EXPECT_EQ(stub->ListActive(&wrong, v1::ListActiveRequest(), &resp).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  grpc::ClientContext right;
+  AddToken(right, bound + "-ok");
+  EXPECT_TRUE(stub->ListActive(&right, v1::ListActiveRequest(), &resp).ok());
+}
+
+}  // namespace
