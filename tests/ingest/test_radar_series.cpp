@@ -50,10 +50,11 @@ void WriteBytes(const std::string& path, const std::string& bytes) {
 // A copy of the sample (uncompressed) with its header rewritten: interval end
 // "DDhhmm" (the sample is 030950 = 3 Aug 2014 09:50 UTC), and optionally the
 // product and INT field (same widths) and the rain values divided by
-// `divisor` (flag bits kept), so that the frames differ.
+// `divisor` (flag bits kept), so that the frames differ. `pattern`: every
+// cell with data gets a non-zero value varying from cell to cell instead.
 std::string Variant(const std::string& sample, const std::string& ddhhmm,
                     const std::string& product = "RW", const std::string& int_field = "INT  60",
-                    int divisor = 1) {
+                    int divisor = 1, bool pattern = false) {
   std::string raw = fi::Gunzip(ReadBytes(sample), sample);
   const std::size_t etx = raw.find('\x03');
   raw.replace(0, 2, product);
@@ -63,6 +64,7 @@ std::string Variant(const std::string& sample, const std::string& ddhhmm,
   for (std::size_t k = etx + 1; k + 1 < raw.size(); k += 2) {
     unsigned v = static_cast<unsigned char>(raw[k]) | (static_cast<unsigned char>(raw[k + 1]) << 8);
     v = (v & 0xF000u) | ((v & 0x0FFFu) / static_cast<unsigned>(divisor));
+    if (pattern && (v & 0x2000u) == 0) v = (v & 0xF000u) | (10u + (k / 2) % 97u);
     raw[k] = static_cast<char>(v & 0xFF);
     raw[k + 1] = static_cast<char>(v >> 8);
   }
@@ -443,6 +445,78 @@ TEST_F(RadarSeries, MissingRadarIsNotSilentlyNoRain) {
   const std::string h = Shell("ncdump -v radar_nodata_share " + out);
   EXPECT_NE(h.find(":floodwarn_radar_nodata_share_max = 1."), std::string::npos) << h;
   EXPECT_NE(h.find("radar_nodata_share = 1, 1 ;"), std::string::npos) << h;
+}
+
+// At the edge of the radar coverage (North Sea, about 5.4 E, 54.3 N): a DEM
+// cell whose centre lies in a radar cell without data gets no radar value
+// (0 mm, counted), as GDAL's warper does not spread data into no-data areas;
+// any other cell gets the bilinear mean of the valid radar cells among its
+// four neighbours (weights renormalised). Checked cell by cell against the
+// independent location (OGR + DWD formulas).
+TEST_F(RadarSeries, CoverageEdgeUsesTheValidNeighbours) {
+  const std::string out = dir_ + "/edge.nc";
+  const grids::RasterD edge = StormDem(257500, 6033000);
+  fi::RadarSeriesOptions opt;
+  opt.max_nodata_share = 1.0;
+  // The sample with a non-zero value in every cell that has data (the sea
+  // was dry that hour), so that interpolation from partial neighbourhoods shows.
+  const std::string wet = dir_ + "/wet";
+  WriteBytes(wet, Variant(sample_, "030950", "RW", "INT  60", 1, true));
+  const auto res = fi::ConvertRadolanSeries({wet}, edge, "edge.tif", out, opt);
+  const fi::RadolanComposite comp = fi::ReadRadolanFile(wet);
+  const NcSeries s = ReadNc(out, fi::kRadarVariable);
+  const auto& gt = comp.rain_rate.geo();
+  std::size_t expected_nodata = 0, partial = 0, partial_wet = 0, ambiguous = 0;
+  for (int r = 0; r < kN; ++r) {
+    for (int c = 0; c < kN; ++c) {
+      if (edge.IsNodata(c, r)) continue;
+      const auto [lon, lat] = UtmToLonLat(edge.geo().CellCenterX(c), edge.geo().CellCenterY(r));
+      const auto [xk, yk] = fi::RadolanProject(lon, lat);
+      const double px = (xk * 1000.0 - gt.x_west) / gt.cell_width - 0.5;
+      const double py = (gt.y_north - yk * 1000.0) / gt.cell_height - 0.5;
+      const int i = static_cast<int>(std::floor(px)), j = static_cast<int>(std::floor(py));
+      const double fx = px - i, fy = py - j;
+      const double w[4] = {(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy};
+      const int di[4] = {0, 1, 0, 1}, dj[4] = {0, 0, 1, 1};
+      double wsum = 0, vsum = 0;
+      int valid = 0;
+      for (int k = 0; k < 4; ++k) {
+        if (comp.rain_rate.IsNodata(i + di[k], j + dj[k])) continue;
+        wsum += w[k];
+        vsum += w[k] * comp.rain_rate(i + di[k], j + dj[k]);
+        ++valid;
+      }
+      const float got = s.values[static_cast<std::size_t>(r) * kN + c];
+      // The radar cell containing the DEM cell's centre.
+      const double ci = std::floor(px + 0.5), cj = std::floor(py + 0.5);
+      const double edge_dist = std::min(std::abs(px + 0.5 - std::round(px + 0.5)),
+                                        std::abs(py + 0.5 - std::round(py + 0.5)));
+      if (edge_dist < 1e-3) {
+        ++ambiguous;  // centre on a radar cell edge: PROJ vs the formulas decide
+      } else if (comp.rain_rate.IsNodata(static_cast<int>(ci), static_cast<int>(cj))) {
+        ++expected_nodata;
+        EXPECT_EQ(got, 0.0f) << c << "," << r;
+      } else {
+        ASSERT_GT(valid, 0);
+        partial += valid < 4 ? 1 : 0;
+        partial_wet += valid < 4 && vsum > 0 ? 1 : 0;
+        EXPECT_NEAR(got, vsum / wsum, 1e-4) << c << "," << r << " (" << valid << " valid)";
+      }
+    }
+  }
+  std::printf(
+      "edge DEM: %zu cells without radar, %zu from partial neighbourhoods (%zu wet), %zu "
+      "ambiguous\n",
+      expected_nodata, partial, partial_wet, ambiguous);
+  ASSERT_EQ(res.frames.size(), 1u);
+  EXPECT_GT(expected_nodata, 100u);
+  EXPECT_GT(partial, 10u);  // cells next to the edge, interpolated from fewer than 4
+  EXPECT_EQ(partial_wet, partial);
+  EXPECT_GE(res.frames[0].nodata_cells, expected_nodata);
+  EXPECT_LE(res.frames[0].nodata_cells, expected_nodata + ambiguous);
+  EXPECT_LT(res.frames[0].nodata_cells, res.active_cells);
+  EXPECT_DOUBLE_EQ(res.frames[0].nodata_share,
+                   static_cast<double>(res.frames[0].nodata_cells) / res.active_cells);
 }
 
 }  // namespace
