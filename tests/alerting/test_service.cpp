@@ -614,3 +614,24 @@ TEST(AlertService, TokenBoundToAnotherCertificateIsRefused) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(AlertService, SubscribersBeyondTheLimitAreRefused) {
+  ServerHarness h("max_subscribers = 2");
+  h.Start();
+  Subscription a(h.Channel(), kSubscriberToken, From(0));
+  Subscription b(h.Channel(), kSubscriberToken, From(0));
+  ASSERT_TRUE(WaitFor([&] { return h.server->subscriber_count() == 2; }));
+  Subscription c(h.Channel(), kSubscriberToken, From(0));
+  v1::StreamEvent m;
+  EXPECT_FALSE(c.Next(&m));
+  EXPECT_EQ(c.Finish().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // The admitted ones are unaffected.
+  const std::string id = h.Issue("limit").id;
+  const auto got = a.Events(1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].event().alert().id(), id);
+}
+
+}  // namespace
