@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 namespace floodwarn::ingest {
 namespace {
@@ -59,6 +60,25 @@ QcOutcome ClimatologyTest(double value, const QcParams& p) {
     return {QcFlag::kSuspect, fmt::format("climatology: {} above the plausible maximum {}",
                                           Num(value), Num(*p.climate_max))};
   return Pass();
+}
+
+QcOutcome ClimatologyTest(double value, TimePoint t, const QcParams& p) {
+  if (!p.climate_monthly_min && !p.climate_monthly_max) return ClimatologyTest(value, p);
+  // Calendar month of t (UTC), civil_from_days (H. Hinnant).
+  const std::int64_t ms = t.time_since_epoch().count();
+  std::int64_t days = (ms >= 0 ? ms : ms - 86399999) / 86400000 + 719468;
+  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(days - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const int month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);  // 1..12
+  QcParams monthly = p;
+  if (p.climate_monthly_min) monthly.climate_min = (*p.climate_monthly_min)[month - 1];
+  if (p.climate_monthly_max) monthly.climate_max = (*p.climate_monthly_max)[month - 1];
+  QcOutcome o = ClimatologyTest(value, monthly);
+  if (!o.reason.empty()) o.reason += fmt::format(" (month {})", month);
+  return o;
 }
 
 QcOutcome SpikeTest(double prev, double value, double next, const QcParams& p) {
@@ -142,7 +162,7 @@ void ApplyQc(std::vector<Reading>& batch, const Station& station,
     };
     take(GrossRangeTest(r.value, p));
     const bool gross_fail = flag == QcFlag::kFail;
-    take(ClimatologyTest(r.value, p));
+    take(ClimatologyTest(r.value, r.observed, p));
     if (!gross_fail && !prev_values.empty()) {
       take(RateOfChangeTest(prev_values.back(), prev_times.back(), r.value, r.observed, p));
       // Spike: needs the next usable reading of the batch (not gross-failed).

@@ -176,16 +176,40 @@ Location ParseLocation(const Ctx& ctx, const toml::table& t, const std::string& 
   return loc;
 }
 
+std::optional<std::array<double, 12>> GetMonthly(const Ctx& ctx, const toml::table& t,
+                                                 const std::string& prefix, const char* key) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return std::nullopt;
+  const toml::array* a = n->as_array();
+  if (a == nullptr || a->size() != 12)
+    ctx.Fail(Join(prefix, key), n, "expected an array of 12 numbers (January to December)");
+  std::array<double, 12> out{};
+  for (std::size_t k = 0; k < 12; ++k) {
+    const auto v = a->get(k)->value<double>();
+    if (!a->get(k)->is_number() || !v || !std::isfinite(*v))
+      ctx.Fail(fmt::format("{}[{}]", Join(prefix, key), k), a->get(k), "expected a number");
+    out[k] = *v;
+  }
+  return out;
+}
+
 QcParams ParseQc(const Ctx& ctx, const toml::table& t, const std::string& p) {
   CheckKeys(ctx, t, p,
-            {"gross_min", "gross_max", "climate_min", "climate_max", "spike_suspect", "spike_fail",
-             "max_rate_per_hour", "flat_suspect_count", "flat_fail_count", "flat_epsilon",
-             "stale_factor"});
+            {"gross_min", "gross_max", "climate_min", "climate_max", "climate_monthly_min",
+             "climate_monthly_max", "spike_suspect", "spike_fail", "max_rate_per_hour",
+             "flat_suspect_count", "flat_fail_count", "flat_epsilon", "stale_factor"});
   QcParams q;
   q.gross_min = GetNumber(ctx, t, p, "gross_min");
   q.gross_max = GetNumber(ctx, t, p, "gross_max");
   q.climate_min = GetNumber(ctx, t, p, "climate_min");
   q.climate_max = GetNumber(ctx, t, p, "climate_max");
+  q.climate_monthly_min = GetMonthly(ctx, t, p, "climate_monthly_min");
+  q.climate_monthly_max = GetMonthly(ctx, t, p, "climate_monthly_max");
+  if (q.climate_monthly_min && q.climate_monthly_max)
+    for (std::size_t m = 0; m < 12; ++m)
+      if (!((*q.climate_monthly_min)[m] < (*q.climate_monthly_max)[m]))
+        ctx.Fail(Join(p, "climate_monthly_max"), t.get("climate_monthly_max"),
+                 fmt::format("month {}: max must be > min", m + 1));
   q.spike_suspect = GetNumber(ctx, t, p, "spike_suspect");
   q.spike_fail = GetNumber(ctx, t, p, "spike_fail");
   q.max_rate_per_hour = GetNumber(ctx, t, p, "max_rate_per_hour");

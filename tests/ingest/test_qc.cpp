@@ -190,3 +190,23 @@ TEST(Qc, ApplyQcByStationUsesEachStationsParametersAndHistory) {
   EXPECT_EQ(batch[3].station_id, "unknown");
   EXPECT_EQ(batch[3].flag, fi::QcFlag::kNotEvaluated);
 }
+
+TEST(Qc, MonthlyClimatology) {
+  fi::QcParams p;
+  p.climate_max = 600;  // replaced by the monthly limits where they are set
+  p.climate_monthly_max =
+      std::array<double, 12>{300, 300, 400, 400, 400, 500, 500, 500, 400, 400, 300, 300};
+  // Epoch seconds: 1722470399 = 2024-07-31T23:59:59Z, 1709208000 = 2024-02-29T12:00Z,
+  // 1709251200 = 2024-03-01T00:00Z, 1733011140 = 2024-11-30T23:59Z,
+  // 1733011200 = 2024-12-01T00:00Z (python3 datetime.utcfromtimestamp).
+  const auto at = [](long s) { return fi::TimePoint(std::chrono::seconds(s)); };
+  EXPECT_EQ(fi::ClimatologyTest(450, at(1722470399), p).flag, fi::QcFlag::kPass);
+  EXPECT_EQ(fi::ClimatologyTest(350, at(1709208000), p).flag, fi::QcFlag::kSuspect);
+  EXPECT_EQ(fi::ClimatologyTest(350, at(1709251200), p).flag, fi::QcFlag::kPass);
+  const auto o = fi::ClimatologyTest(301, at(1733011140), p);
+  EXPECT_EQ(o.flag, fi::QcFlag::kSuspect);
+  EXPECT_EQ(o.reason, "climatology: 301 above the plausible maximum 300 (month 11)");
+  EXPECT_EQ(fi::ClimatologyTest(300, at(1733011200), p).flag, fi::QcFlag::kPass);
+  // Before 1970 too: 1969-12-31T23:00Z is December.
+  EXPECT_NE(fi::ClimatologyTest(301, at(-3600), p).reason.find("month 12"), std::string::npos);
+}

@@ -43,6 +43,7 @@ max_rate_per_hour = 120
 flat_suspect_count = 3
 flat_fail_count = 5
 flat_epsilon = 0.5
+climate_monthly_max = [300, 300, 400, 400, 400, 500, 500, 500, 400, 400, 300, 300]
 
 [[station.rating]]
 valid_from = 2000-01-01
@@ -106,6 +107,8 @@ TEST(Stations, ParsesAllFields) {
   EXPECT_EQ(s->gauge_zeros[1].valid_from, Utc(2021, 7, 20, 10));
   EXPECT_DOUBLE_EQ(*s->qc.gross_max, 800);
   EXPECT_EQ(s->qc.flat_fail_count, 5);
+  ASSERT_TRUE(s->qc.climate_monthly_max.has_value());
+  EXPECT_DOUBLE_EQ((*s->qc.climate_monthly_max)[5], 500);
   EXPECT_DOUBLE_EQ(s->qc.stale_factor, 2.0);  // default
   ASSERT_EQ(s->ratings.size(), 1u);
   EXPECT_EQ(s->ratings[0].segments.size(), 2u);
@@ -171,6 +174,7 @@ TEST(Stations, ValidationErrors) {
   EXPECT_NE(with("lat = 50.05", "lat = 95.0").find("outside [-90, 90]"), std::string::npos);
   EXPECT_NE(with("h_min = 120", "h_min = 130").find("contiguous"), std::string::npos);
   EXPECT_NE(with("b = 1.6", "b = 0").find("segment[0].b"), std::string::npos);
+  EXPECT_NE(with("300, 300]", "300]").find("12 numbers"), std::string::npos);
   EXPECT_NE(with("valid_from = 2021-07-20T12:00:00+02:00", "valid_from = 1990-01-01T00:00:00Z")
                 .find("ascending"),
             std::string::npos);

@@ -28,6 +28,9 @@ struct QcOutcome {
 QcOutcome GrossRangeTest(double value, const QcParams& p);
 // Outside [climate_min, climate_max] (plausible at this gauge) -> suspect.
 QcOutcome ClimatologyTest(double value, const QcParams& p);
+// The same with the monthly limits (climate_monthly_min/max) of t's calendar
+// month (UTC) where they are set.
+QcOutcome ClimatologyTest(double value, TimePoint t, const QcParams& p);
 // QARTOD spike: |v - (prev + next) / 2| > spike_fail -> fail, > spike_suspect
 // -> suspect. Needs the next value, so a reading is spike-tested once its
 // successor is known.

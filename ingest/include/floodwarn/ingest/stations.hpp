@@ -4,6 +4,7 @@
 // a typo in a warning system must not pass silently.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <optional>
 #include <stdexcept>
@@ -43,8 +44,10 @@ struct GaugeZero {
 // QC parameters (docs/ingest/FILES.md, "Quality control"). An absent test is
 // not run. Units are the station's unit; rates are per hour.
 struct QcParams {
-  std::optional<double> gross_min, gross_max;       // sensor limits: outside = fail
-  std::optional<double> climate_min, climate_max;   // plausible range: outside = suspect
+  std::optional<double> gross_min, gross_max;      // sensor limits: outside = fail
+  std::optional<double> climate_min, climate_max;  // plausible range: outside = suspect
+  // Per calendar month (UTC, January first), replacing climate_min/max when set.
+  std::optional<std::array<double, 12>> climate_monthly_min, climate_monthly_max;
   std::optional<double> spike_suspect, spike_fail;  // |x_i - (x_{i-1}+x_{i+1})/2| above
   std::optional<double> max_rate_per_hour;          // |dx/dt| above = suspect
   int flat_suspect_count = 0;  // this many consecutive values within epsilon = suspect (0 = off)
