@@ -205,7 +205,9 @@ CfNetcdfWriter::CfNetcdfWriter(std::string path, const GeoTransform& gt, int col
   }
   static const char* kReserved[] = {"Conventions", "title", "source", "history",
                                     "floodwarn_config"};
-  for (const auto& [name, value] : info.extra_attributes) {
+  for (const auto& attribute : info.extra_attributes) {
+    // Not a structured binding: C++17 lambdas cannot capture those (clang refuses).
+    const std::string& name = attribute.first;
     m.Require(!name.empty(), "extra global attribute with an empty name");
     m.Require(std::none_of(std::begin(kReserved), std::end(kReserved),
                            [&](const char* r) { return name == r; }),
