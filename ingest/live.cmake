@@ -17,14 +17,17 @@ add_library(floodwarn_ingest_live STATIC
   src/ingest_pipeline.cpp
   src/http_poller.cpp
   src/pegelonline.cpp
+  src/pegelonline_decode.cpp
   src/sensorthings.cpp
+  src/sensorthings_decode.cpp
+  src/ingest_config.cpp
 )
 target_include_directories(floodwarn_ingest_live PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
 target_compile_features(floodwarn_ingest_live PUBLIC cxx_std_17)
 target_link_libraries(floodwarn_ingest_live
   PUBLIC floodwarn_ingest_types floodwarn_ingest_files
   PRIVATE SQLite::SQLite3 PkgConfig::FLOODWARN_MOSQUITTO prometheus-cpp::core CURL::libcurl
-          nlohmann_json::nlohmann_json floodwarn_warnings fmt::fmt spdlog::spdlog)
+          nlohmann_json::nlohmann_json floodwarn_warnings fmt::fmt spdlog::spdlog tomlplusplus::tomlplusplus)
 if(FLOODWARN_FUZZ)  # option declared in files.cmake (clang only)
   # coverage feedback for libFuzzer and AddressSanitizer in the decoders
   target_compile_options(floodwarn_ingest_live PRIVATE -fsanitize=fuzzer-no-link,address)
