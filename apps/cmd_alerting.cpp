@@ -144,6 +144,15 @@ struct WatchFlags {
 };
 
 int RunWatch(const WatchFlags& w) {
+  // SIGINT/SIGTERM end the watch cleanly: a thread waits for them (no work in
+  // a signal handler); SIGUSR1 releases that thread when the watch ends itself.
+  // Blocked before any gRPC thread exists, so that every thread inherits it.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
   fa::ClientOptions opts = ToClientOptions(w.client);
   fa::AlertFilter filter;
   filter.area_ids = w.areas;
@@ -171,14 +180,6 @@ int RunWatch(const WatchFlags& w) {
   resume.idle_timeout = std::chrono::milliseconds(static_cast<long>(w.idle_timeout_s * 1000));
   fa::ResumingSubscriber sub(opts, resume);
 
-  // SIGINT/SIGTERM end the watch cleanly: a thread waits for them (no work in
-  // a signal handler); SIGUSR1 releases that thread when the watch ends itself.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGUSR1);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::thread signals([&] {
     int sig = 0;
     sigwait(&set, &sig);
