@@ -215,10 +215,13 @@ CfSeriesWriter::CfSeriesWriter(std::string path, const GeoTransform& gt, int col
                           crs_wkt.substr(0, 60)));
   }
   static const char* kReserved[] = {"Conventions", "title", "source", "history"};
-  for (const auto& [name, value] : info.global_attributes)
+  for (const auto& attribute : info.global_attributes) {
+    // Not a structured binding: C++17 lambdas cannot capture those (clang refuses).
+    const std::string& name = attribute.first;
     m.Require(!name.empty() && std::none_of(std::begin(kReserved), std::end(kReserved),
                                             [&](const char* r) { return name == r; }),
               fmt::format("global attribute '{}' is empty or written by the writer itself", name));
+  }
 
   std::remove(m.tmp_path.c_str());
   m.Check(nc_create(m.tmp_path.c_str(), NC_NETCDF4 | NC_CLOBBER, &m.ncid), "creating the file");
