@@ -290,7 +290,7 @@ int main(int argc, char** argv) {
   double rate = 100, duration = 10;
   app.add_option("--floodwarn", floodwarn, "floodwarn executable")->capture_default_str();
   app.add_option("--source-dir", source_dir,
-                 "Source tree (tests/alerting/pki.sh, configs/alerting/town_rules.toml)")
+                 "Source tree (tests/alerting/pki.sh, tests/alerting/client_rules.toml)")
       ->capture_default_str();
   app.add_option("--drivers", driver_threads,
                  "Threads sharing the event schedule (a slow commit must not delay the next)")
@@ -328,7 +328,7 @@ int main(int argc, char** argv) {
         "/bin/sh " + source_dir + "/tests/alerting/pki.sh " + pki + " operator watcher >/dev/null";
     if (std::system(cmd.c_str()) != 0) throw std::runtime_error("pki.sh failed: " + cmd);
     const std::string op_token = "bench-operator-token", sub_token = "bench-subscriber-token";
-    WriteFile(dir + "/serve.toml", fmt::format(R"(rules_file = "{}/configs/alerting/town_rules.toml"
+    WriteFile(dir + "/serve.toml", fmt::format(R"(rules_file = "{}/tests/alerting/client_rules.toml"
 [service]
 listen = "127.0.0.1:0"
 metrics_listen = ""

@@ -191,7 +191,7 @@ ServeFixture ServeFixture::Create(const std::string& listen, const std::string& 
   WriteFile(fx.operator_token_file, fx.operator_token + "\n");
   WriteFile(fx.watcher_token_file, fx.watcher_token + "\n");
   std::ostringstream c;
-  c << "rules_file = \"" << SourceDir() << "/configs/alerting/town_rules.toml\"\n\n"
+  c << "rules_file = \"" << SourceDir() << "/tests/alerting/client_rules.toml\"\n\n"
     << "[service]\nlisten = \"" << listen << "\"\nmetrics_listen = \"\"\n"
     << "heartbeat_interval = \"500ms\"\n"
     << extra_service << "\n"

@@ -71,8 +71,8 @@ void MakePki(const std::string& dir, const std::vector<std::string>& clients);
 std::string Sha256Hex(const std::string& text);
 
 // A service config for `floodwarn serve` in `dir`: TLS with the test PKI
-// (client certs "operator" and "watcher"), three tokens (operator, watcher =
-// subscriber, admin), the demo-town rules, store at dir/alerts.db.
+// (client certs "operator" and "watcher"), two tokens (operator, watcher =
+// subscriber), tests/alerting/client_rules.toml, store at dir/alerts.db.
 struct ServeFixture {
   std::string dir;
   std::string config_path;

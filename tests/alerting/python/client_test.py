@@ -125,7 +125,7 @@ class PythonClientTest(unittest.TestCase):
 
         config = os.path.join(cls.tmp, "serve.toml")
         with open(config, "w") as f:
-            f.write(f'''rules_file = "{ARGS.source_dir}/configs/alerting/town_rules.toml"
+            f.write(f'''rules_file = "{ARGS.source_dir}/tests/alerting/client_rules.toml"
 [service]
 listen = "127.0.0.1:0"
 metrics_listen = ""
