@@ -189,8 +189,10 @@ ServiceConfig LoadServiceConfig(const std::string& path) {
   Reader r(path);
   ServiceConfig c;
   c.source_path = path;
-  // [[channels]] belongs to the channel adapters' loader.
-  r.CheckKeys(root, "", {"rules_file", "service", "tls", "auth", "store", "cap", "channels"});
+  // [[channels]] belongs to the channel adapters' loader, [ingest] to
+  // floodwarn::ingest::LoadIngestConfig (ingest_config.hpp).
+  r.CheckKeys(root, "",
+              {"rules_file", "service", "tls", "auth", "store", "cap", "channels", "ingest"});
 
   std::string rules;
   if (!r.String(root, "", "rules_file", rules) || rules.empty())
