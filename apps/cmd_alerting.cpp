@@ -22,6 +22,7 @@
 #include "floodwarn/alerting/rules.hpp"
 #include "floodwarn/alerting/service.hpp"
 #include "floodwarn/alerting/store.hpp"
+#include "serve_wiring.hpp"
 
 namespace floodwarn::apps {
 
@@ -309,8 +310,10 @@ int RunServe(const std::string& config_path) {
   std::unique_ptr<fa_serve::MetricsEndpoint> metrics;
   if (!cfg.metrics_listen.empty())
     metrics = std::make_unique<fa_serve::MetricsEndpoint>(cfg.metrics_listen, registry);
+  // Channels ([[channels]]) and live inputs ([ingest]), before the server
+  // takes traffic; a misconfiguration refuses start-up (serve_wiring.hpp).
+  ServeWiring wiring(config_path, engine, store, *registry);
   fa_serve::AlertServer server(cfg, engine, store, *registry);
-  // (Channel dispatch and live ingest attach to `engine`/`store` here.)
 
   // The first stdout line is the contract for scripts and tests.
   Print(fmt::format("listening on {}", server.address()));
@@ -346,6 +349,7 @@ int RunServe(const std::string& config_path) {
     }
   }
   Print(fmt::format("stopping ({})", sig == SIGINT ? "SIGINT" : "SIGTERM"));
+  wiring.Stop();  // inputs first, then channels
   server.Shutdown();
   return 0;
 }

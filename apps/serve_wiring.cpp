@@ -1,0 +1,236 @@
+// `floodwarn serve` wiring: channels and live inputs around the engine.
+#include "serve_wiring.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "floodwarn/alerting/channels.hpp"
+#include "floodwarn/alerting/engine.hpp"
+#include "floodwarn/alerting/store.hpp"
+#include "floodwarn/ingest/ingest_config.hpp"
+#include "floodwarn/ingest/ingest_pipeline.hpp"
+#include "floodwarn/ingest/mqtt_json.hpp"
+#include "floodwarn/ingest/mqtt_source.hpp"
+#include "floodwarn/ingest/pegelonline.hpp"
+#include "floodwarn/ingest/reading_store.hpp"
+#include "floodwarn/ingest/sensorthings.hpp"
+#include "floodwarn/ingest/stations.hpp"
+#include "floodwarn/ingest/ttn.hpp"
+
+namespace floodwarn::apps {
+
+namespace {
+
+namespace fa = floodwarn::alerting;
+namespace fi = floodwarn::ingest;
+
+fi::TimePoint Now() {
+  return std::chrono::time_point_cast<fi::TimePoint::duration>(fi::Clock::now());
+}
+
+// Forwards committed ingest events to the engine. A failing engine call (its
+// store) is logged; the reading is already durable in the reading store.
+class EngineSubscriber : public fi::IngestSubscriber {
+ public:
+  explicit EngineSubscriber(fa::AlertEngine& engine) : engine_(engine) {}
+  void OnReading(const fi::Reading& reading) override {
+    try {
+      engine_.OnReading(reading);
+    } catch (const std::exception& e) {
+      spdlog::error("event=engine_reading_failed station={} error=\"{}\"", reading.station_id,
+                    e.what());
+    }
+  }
+  void OnStationHealth(const fi::StationHealthEvent& event) override {
+    try {
+      engine_.OnStationHealth(event);
+    } catch (const std::exception& e) {
+      spdlog::error("event=engine_health_failed station={} error=\"{}\"", event.station_id,
+                    e.what());
+    }
+  }
+
+ private:
+  fa::AlertEngine& engine_;
+};
+
+// The engine's commit listener outlives nothing: it reaches the dispatchers
+// through this, which Stop() empties.
+struct WakeList {
+  std::mutex mu;
+  std::vector<fa::ChannelDispatcher*> dispatchers;
+};
+
+}  // namespace
+
+struct ServeWiring::Impl {
+  // channels
+  std::shared_ptr<WakeList> wake = std::make_shared<WakeList>();
+  std::vector<std::unique_ptr<fa::ChannelDispatcher>> dispatchers;
+  // ingest
+  std::unique_ptr<fi::ReadingStore> readings;
+  std::unique_ptr<fi::StationRegistry> stations;
+  std::unique_ptr<EngineSubscriber> subscriber;
+  std::unique_ptr<fi::IngestPipeline> pipeline;
+  std::vector<std::unique_ptr<fi::MqttSource>> mqtt;
+  std::vector<std::unique_ptr<fi::PegelonlinePoller>> pegelonline;
+  std::vector<std::unique_ptr<fi::SensorThingsPoller>> sensorthings;
+  std::thread stale_timer;
+  std::mutex timer_mu;
+  std::condition_variable timer_cv;
+  bool stopping = false;
+  bool stopped = false;
+
+  void StartChannels(const std::string& path, fa::AlertEngine& engine, fa::AlertStore& store,
+                     prometheus::Registry& registry);
+  void StartIngest(const fi::IngestConfig& cfg, fa::AlertEngine& engine,
+                   prometheus::Registry& registry);
+};
+
+void ServeWiring::Impl::StartChannels(const std::string& path, fa::AlertEngine& engine,
+                                      fa::AlertStore& store, prometheus::Registry& registry) {
+  const std::vector<fa::ChannelConfig> channels = fa::LoadChannelsConfig(path);
+  const fa::RulesConfig& rules = engine.rules();
+  bool escalation = rules.engine.escalation_after.has_value();
+  for (const auto& r : rules.rules) escalation = escalation || r.escalation_after.has_value();
+  const std::string esc =
+      fa::CheckEscalationChannel(channels, rules.engine.escalation_channel, escalation);
+  if (!esc.empty()) throw std::runtime_error(fmt::format("{}: {}", path, esc));
+  std::vector<std::string> area_ids;
+  for (const auto& a : rules.areas) area_ids.push_back(a.id);
+  const std::vector<std::string> problems = fa::CheckChannelAreas(channels, area_ids);
+  if (!problems.empty()) {
+    std::string all;
+    for (const auto& p : problems) all += "\n  " + p;
+    throw std::runtime_error(fmt::format("{}: [[channels]] name unknown areas:{}", path, all));
+  }
+  for (const auto& c : channels) {
+    dispatchers.push_back(
+        std::make_unique<fa::ChannelDispatcher>(fa::MakeChannel(c), store, &registry));
+    dispatchers.back()->Start();
+    spdlog::info("event=channel_started channel={} type={} url={}", c.name, fa::ToString(c.type),
+                 c.url);
+  }
+  {
+    std::lock_guard<std::mutex> lock(wake->mu);
+    for (auto& d : dispatchers) wake->dispatchers.push_back(d.get());
+  }
+  if (!dispatchers.empty()) {
+    engine.AddCommitListener([w = wake](const std::vector<fa::AlertEvent>&) {
+      std::lock_guard<std::mutex> lock(w->mu);
+      for (auto* d : w->dispatchers) d->Wake();
+    });
+  }
+}
+
+void ServeWiring::Impl::StartIngest(const fi::IngestConfig& cfg, fa::AlertEngine& engine,
+                                    prometheus::Registry& registry) {
+  stations = std::make_unique<fi::StationRegistry>(fi::LoadStations(cfg.stations_file));
+  readings = std::make_unique<fi::ReadingStore>(cfg.store_path);
+  fi::IngestPipelineOptions options = fi::PipelineOptionsFromRegistry(*stations, *readings);
+  if (cfg.stale_after_intervals) {
+    options.stale_after_intervals = *cfg.stale_after_intervals;
+    options.stale_after_intervals_by_station.clear();
+  }
+  for (const auto& s : stations->stations()) {
+    if (std::none_of(engine.rules().stations.begin(), engine.rules().stations.end(),
+                     [&](const auto& rs) { return rs.id == s.id; }))
+      spdlog::warn("event=station_not_in_rules station={} (stored, no rule evaluates it)", s.id);
+  }
+  pipeline = std::make_unique<fi::IngestPipeline>(*readings, registry, std::move(options));
+  subscriber = std::make_unique<EngineSubscriber>(engine);
+  pipeline->AddSubscriber(subscriber.get());
+  // Before any source runs: stations that have been silent since the last
+  // process are reported stale at once.
+  pipeline->CheckStale(Now());
+
+  for (const auto& m : cfg.mqtt) {
+    const std::string source = "mqtt:" + m.name;
+    fi::MqttMessageDecoder decode;
+    if (m.format == fi::MqttPayloadFormat::kJson) {
+      decode = [source](const fi::MqttMessage& msg) {
+        return fi::DecodeMqttJson(msg.payload, msg.topic, msg.received, source);
+      };
+    } else {
+      decode = [source, ttn = m.ttn](const fi::MqttMessage& msg) {
+        return fi::DecodeTtnUplink(msg.payload, msg.topic, ttn, msg.received, source);
+      };
+    }
+    mqtt.push_back(std::make_unique<fi::MqttSource>(
+        m.source, fi::MakeMqttIngestHandler(*pipeline, source, std::move(decode))));
+    mqtt.back()->Start();
+    spdlog::info("event=mqtt_source_started source={} broker={}:{} topics={}", source,
+                 m.source.host, m.source.port, fmt::join(m.source.topics, ","));
+  }
+  for (const auto& p : cfg.pegelonline) {
+    pegelonline.push_back(std::make_unique<fi::PegelonlinePoller>(p, *pipeline, *readings));
+    pegelonline.back()->Start();
+  }
+  for (const auto& p : cfg.sensorthings) {
+    sensorthings.push_back(std::make_unique<fi::SensorThingsPoller>(p, *pipeline, *readings));
+    sensorthings.back()->Start();
+  }
+
+  const auto every = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.check_interval);
+  stale_timer = std::thread([this, every] {
+    std::unique_lock<std::mutex> lock(timer_mu);
+    while (!timer_cv.wait_for(lock, every, [this] { return stopping; })) {
+      lock.unlock();
+      try {
+        pipeline->CheckStale(Now());
+      } catch (const std::exception& e) {
+        spdlog::error("event=check_stale_failed error=\"{}\"", e.what());
+      }
+      lock.lock();
+    }
+  });
+  spdlog::info("event=ingest_started stations={} store={} mqtt={} pollers={}", stations->size(),
+               readings->path(), mqtt.size(), pegelonline.size() + sensorthings.size());
+}
+
+ServeWiring::ServeWiring(const std::string& config_path, alerting::AlertEngine& engine,
+                         alerting::AlertStore& store, prometheus::Registry& registry)
+    : impl_(std::make_unique<Impl>()) {
+  // Read [ingest] first: a bad input config refuses start-up before any
+  // thread runs.
+  const std::optional<fi::IngestConfig> ingest = fi::LoadIngestConfig(config_path);
+  try {
+    impl_->StartChannels(config_path, engine, store, registry);
+    if (ingest) impl_->StartIngest(*ingest, engine, registry);
+  } catch (...) {
+    Stop();
+    throw;
+  }
+}
+
+ServeWiring::~ServeWiring() { Stop(); }
+
+void ServeWiring::Stop() {
+  Impl& s = *impl_;
+  if (s.stopped) return;
+  s.stopped = true;
+  {
+    std::lock_guard<std::mutex> lock(s.timer_mu);
+    s.stopping = true;
+  }
+  s.timer_cv.notify_all();
+  if (s.stale_timer.joinable()) s.stale_timer.join();
+  for (auto it = s.sensorthings.rbegin(); it != s.sensorthings.rend(); ++it) (*it)->Stop();
+  for (auto it = s.pegelonline.rbegin(); it != s.pegelonline.rend(); ++it) (*it)->Stop();
+  for (auto it = s.mqtt.rbegin(); it != s.mqtt.rend(); ++it) (*it)->Stop();
+  {
+    std::lock_guard<std::mutex> lock(s.wake->mu);
+    s.wake->dispatchers.clear();
+  }
+  for (auto it = s.dispatchers.rbegin(); it != s.dispatchers.rend(); ++it) (*it)->Stop();
+}
+
+}  // namespace floodwarn::apps
