@@ -96,6 +96,11 @@ std::string ServiceConfigText(const std::string& dir, const std::string& service
       "[[auth.tokens]]\nprincipal = \"{}\"\nrole = \"subscriber\"\nsha256 = \"{}\"\n\n",
       kOperatorPrincipal, fa::TokenSha256Hex(kOperatorToken), kSubscriberPrincipal,
       fa::TokenSha256Hex(kSubscriberToken));
+  // town_rules.toml escalates to "duty-officer-phone": `floodwarn serve`
+  // refuses to start without that channel. Nobody listens there; an
+  // escalation takes 30 min, longer than any test.
+  s += "[[channels]]\nname = \"duty-officer-phone\"\ntype = \"webhook\"\n"
+       "url = \"http://127.0.0.1:9/\"\nescalation_only = true\n\n";
   s += fmt::format("[store]\npath = \"{}/alerts.db\"\n\n", dir);
   s += "[cap]\nsender = \"floodwarn-test@example.invalid\"\n\n";
   return s + extra_toml;
