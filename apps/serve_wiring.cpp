@@ -181,13 +181,20 @@ void ServeWiring::Impl::StartIngest(const fi::IngestConfig& cfg, fa::AlertEngine
 
   const auto every = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.check_interval);
   stale_timer = std::thread([this, every] {
+    // Readings past the store's retention are pruned hourly (and at start).
+    auto next_prune = std::chrono::steady_clock::now();
     std::unique_lock<std::mutex> lock(timer_mu);
     while (!timer_cv.wait_for(lock, every, [this] { return stopping; })) {
       lock.unlock();
       try {
         pipeline->CheckStale(Now());
+        if (std::chrono::steady_clock::now() >= next_prune) {
+          next_prune = std::chrono::steady_clock::now() + std::chrono::hours(1);
+          const std::size_t n = readings->Prune(Now());
+          if (n > 0) spdlog::info("event=readings_pruned count={}", n);
+        }
       } catch (const std::exception& e) {
-        spdlog::error("event=check_stale_failed error=\"{}\"", e.what());
+        spdlog::error("event=ingest_timer_failed error=\"{}\"", e.what());
       }
       lock.lock();
     }

@@ -328,5 +328,49 @@ location = { lat = 50.11, lon = 8.21 }
   EXPECT_EQ(serve->Wait(15s), 0) << serve->Output();
 }
 
+// A misconfigured live system never half-starts: serve exits with the
+// reason (file, line, key) before it listens.
+TEST(EndToEnd, ServeRefusesABadIngestOrChannelConfigWithTheReason) {
+  const std::string dir = MakeTempDir("floodwarn_e2e_bad");
+  Write(dir + "/rules.toml", R"([engine]
+escalation_after = "off"
+
+[[areas]]
+id = "e2e_area"
+name = "Endtoend"
+polygon = [[50.10, 8.20], [50.10, 8.23], [50.12, 8.23], [50.10, 8.20]]
+)");
+  Write(dir + "/stations.toml", "");
+  const std::string head =
+      "rules_file = \"rules.toml\"\n\n"
+      "[service]\nlisten = \"127.0.0.1:0\"\nmetrics_listen = \"\"\n"
+      "insecure = true\n\n"
+      "[[auth.tokens]]\nprincipal = \"w\"\nrole = \"subscriber\"\nsha256 = \"" +
+      Sha256Hex("t") + "\"\n\n[store]\npath = \"alerts.db\"\n\n";
+  struct Case {
+    std::string toml, expect;
+  };
+  const std::vector<Case> cases = {
+      {"[ingest]\nstations_file = \"stations.toml\"\nstore = \"r.db\"\nstale_afte = 2\n",
+       "serve.toml:19: ingest.stale_afte: unknown key"},
+      {"[ingest]\nstations_file = \"stations.toml\"\nstore = \"r.db\"\n\n[[ingest.mqtt]]\n"
+       "topic = \"a/#\"\nclient_id = \"c\"\nformat = \"csv\"\n",
+       "ingest.mqtt[0].format: 'csv': expected json or ttn"},
+      {"[ingest]\nstations_file = \"missing.toml\"\nstore = \"r.db\"\n", "missing.toml"},
+      {"[[channels]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"http://127.0.0.1:9/\"\n"
+       "areas = [\"e2e_areaa\"]\n",
+       "e2e_areaa"},
+  };
+  for (const auto& c : cases) {
+    Write(dir + "/serve.toml", head + c.toml);
+    ChildProcess serve({FloodwarnBinary(), "serve", dir + "/serve.toml"});
+    EXPECT_NE(serve.Wait(30s), 0) << c.toml;
+    EXPECT_NE(serve.Output().find(c.expect), std::string::npos)
+        << "expected '" << c.expect << "' in:\n"
+        << serve.Output();
+    EXPECT_EQ(serve.Output().find("listening on"), std::string::npos) << serve.Output();
+  }
+}
+
 }  // namespace
 }  // namespace floodwarn::testing
