@@ -330,6 +330,101 @@ location = { lat = 50.11, lon = 8.21 }
   EXPECT_EQ(serve->Wait(15s), 0) << serve->Output();
 }
 
+// A restart of serve loses nothing: readings published while it is down are
+// queued by the broker for its persistent MQTT session and delivered after
+// the restart, and the engine continues the open alert (no second RAISED).
+TEST(EndToEnd, ReadingsPublishedWhileServeIsDownArriveAfterTheRestart) {
+  const std::string dir = MakeTempDir("floodwarn_e2e_restart");
+  MosquittoBroker broker;
+  Write(dir + "/rules.toml", R"([engine]
+escalation_after = "off"
+
+[[areas]]
+id = "e2e_area"
+name = "Endtoend"
+polygon = [[50.10, 8.20], [50.10, 8.23], [50.12, 8.23], [50.10, 8.20]]
+
+[[stations]]
+id = "e2e_pegel"
+name = "Pegel Endtoend"
+area = "e2e_area"
+quantity = "water_level"
+unit = "cm"
+expected_interval = "2s"
+stale_after = "1h"
+lat = 50.11
+lon = 8.21
+
+[[rules]]
+id = "e2e_meldestufen"
+kind = "water_level"
+name = "Hochwasser Pegel Endtoend"
+station = "e2e_pegel"
+levels = [
+  { level = 1, rising = 300, falling = 280, label = "Meldestufe 1" },
+  { level = 2, rising = 400, falling = 380, label = "Meldestufe 2" },
+]
+)");
+  Write(dir + "/stations.toml",
+        "[[station]]\nid = \"e2e_pegel\"\nkind = \"water_level\"\nunit = \"cm\"\n"
+        "expected_interval = \"2s\"\nlocation = { lat = 50.11, lon = 8.21 }\n");
+  const std::string token = "e2e-restart-token";
+  Write(dir + "/serve.toml",
+        "rules_file = \"rules.toml\"\n\n[service]\nlisten = \"127.0.0.1:0\"\n"
+        "metrics_listen = \"\"\ninsecure = true\ntick_interval = \"250ms\"\n"
+        "heartbeat_interval = \"500ms\"\n\n"
+        "[[auth.tokens]]\nprincipal = \"w\"\nrole = \"subscriber\"\nsha256 = \"" +
+            Sha256Hex(token) +
+            "\"\n\n[store]\npath = \"alerts.db\"\n\n"
+            "[ingest]\nstations_file = \"stations.toml\"\nstore = \"readings.db\"\n"
+            "check_interval = \"1s\"\n\n[[ingest.mqtt]]\nname = \"gauges\"\nport = " +
+            std::to_string(broker.port()) +
+            "\ntopic = \"e2e/gauges/#\"\nclient_id = \"floodwarn-e2e-restart\"\n");
+  auto options = [&](const std::string& target) {
+    fa::ClientOptions o;
+    o.target = target;
+    o.insecure = true;
+    o.token = token;
+    return o;
+  };
+  auto is_rule = [](fa::EventKind kind) {
+    return [kind](const fa::AlertEvent& e) { return e.kind == kind && e.alert.rule_id == kRule; };
+  };
+
+  Gauge gauge(broker.port());
+  gauge.Set(320);
+  std::string alert_id;
+  {
+    std::unique_ptr<ChildProcess> serve;
+    StreamCollector stream(options(StartServe(serve, dir + "/serve.toml", 30s)));
+    const auto raised = stream.WaitFor(is_rule(fa::EventKind::kRaised), 20s);
+    ASSERT_TRUE(raised) << serve->Output();
+    alert_id = raised->alert.id;
+    serve->Signal(SIGTERM);
+    ASSERT_EQ(serve->Wait(15s), 0) << serve->Output();
+  }
+  // The gauge reports twice while serve is down, now above Meldestufe 2.
+  gauge.Set(450);
+  const int published_at_stop = gauge.published();
+  while (gauge.published() < published_at_stop + 2) std::this_thread::sleep_for(100ms);
+  // Then it falls silent: level 2 can only come from what the broker queued.
+  gauge.Pause();
+
+  std::unique_ptr<ChildProcess> serve;
+  StreamCollector stream(options(StartServe(serve, dir + "/serve.toml", 30s)));
+  const auto level2 = stream.WaitFor(
+      [&](const fa::AlertEvent& e) {
+        return e.kind == fa::EventKind::kUpdated && e.alert.id == alert_id && e.alert.level == 2;
+      },
+      20s);
+  ASSERT_TRUE(level2) << serve->Output();
+  int raised = 0;
+  for (const auto& e : stream.Events()) raised += is_rule(fa::EventKind::kRaised)(e) ? 1 : 0;
+  EXPECT_EQ(raised, 1) << "the restart must continue the open alert, not raise a second one";
+  serve->Signal(SIGTERM);
+  EXPECT_EQ(serve->Wait(15s), 0) << serve->Output();
+}
+
 // A misconfigured live system never half-starts: serve exits with the
 // reason (file, line, key) before it listens.
 TEST(EndToEnd, ServeRefusesABadIngestOrChannelConfigWithTheReason) {
