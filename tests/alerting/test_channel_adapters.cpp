@@ -171,6 +171,25 @@ json OnlyBody(const Plan& p) {
   return p.deliveries.empty() ? json() : json::parse(p.deliveries[0].body);
 }
 
+// A dead gauge is the duty officer's and maintenance's business: a
+// sensor-outage alert, whatever its level, sounds no siren and sends no cell
+// broadcast (a fresh install would otherwise broadcast one per gauge).
+TEST(PublicChannels, SensorOutageNeverSoundsNorBroadcasts) {
+  SirenAdapter siren(Config(ChannelType::kSiren, "http://127.0.0.1:9/"));
+  CellBroadcastAdapter cb(Config(ChannelType::kCellBroadcast, "http://127.0.0.1:9/"));
+  auto delivered = [](const std::string&) { return false; };
+  for (const Level level : {2, 3, 4}) {
+    auto e = MakeEvent(EventKind::kRaised, level, Mode::kActual, 1);
+    e.alert.kind = RuleKind::kSensorOutage;
+    EXPECT_TRUE(siren.PlanFor(e, delivered).deliveries.empty()) << level;
+    EXPECT_TRUE(cb.PlanFor(e, delivered).deliveries.empty()) << level;
+    // The same event as a water-level alert is sounded / broadcast.
+    e.alert.kind = RuleKind::kWaterLevel;
+    if (level >= 3) EXPECT_FALSE(siren.PlanFor(e, delivered).deliveries.empty()) << level;
+    EXPECT_FALSE(cb.PlanFor(e, delivered).deliveries.empty()) << level;
+  }
+}
+
 TEST(SirenAdapter, WarningForLevel3AllClearOnResolveNoSecondWarning) {
   SirenAdapter ch(Config(ChannelType::kSiren, "http://127.0.0.1:9/"));
   std::set<std::string> record;
