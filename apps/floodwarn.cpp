@@ -17,6 +17,9 @@
 #include <string>
 
 #include "commands.hpp"
+#ifdef FLOODWARN_WITH_SERVICES
+#include "series_readers.hpp"
+#endif
 #include "floodwarn/grids/flood_map.hpp"
 #include "floodwarn/grids/raster.hpp"
 #include "floodwarn/solver/demo_town.hpp"
@@ -247,6 +250,7 @@ int main(int argc, char** argv) {
 
   floodwarn::apps::Commands commands;
 #ifdef FLOODWARN_WITH_SERVICES
+  floodwarn::apps::RegisterSeriesReaders();  // ZRXP hydrographs in scenarios
   floodwarn::apps::AddAlertingCommands(app, commands);
   floodwarn::apps::AddIngestFileCommands(app, commands);
   floodwarn::apps::AddIngestLiveCommands(app, commands);

@@ -12,6 +12,7 @@
 
 #include <toml++/toml.h>
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -22,6 +23,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <utility>
@@ -55,9 +57,14 @@ class Ctx {
 
   const std::string& file() const { return file_; }
 
+  // [time] start as seconds since the epoch (set once [time] is parsed).
+  void set_start_epoch(double e) const { start_epoch_ = e; }
+  std::optional<double> start_epoch() const { return start_epoch_; }
+
  private:
   std::string file_;
   fs::path dir_;
+  mutable std::optional<double> start_epoch_;
 };
 
 std::string Join(const std::string& prefix, const std::string& key) {
@@ -250,8 +257,92 @@ RawSeries ReadSeriesCsv(const Ctx& ctx, const std::string& key, const toml::node
 struct SeriesRules {
   const char* value_column;  // CSV column name
   bool non_negative;
-  double scale;  // multiplies the values (unit conversion)
+  double scale;                    // multiplies the values (unit conversion)
+  std::vector<std::string> units;  // accepted unit spellings of a series file ("" = any)
 };
+
+// "YYYY-MM-DDThh:mm:ss" followed by "Z", "+00:00" or "-00:00" -> seconds
+// since the epoch; nullopt otherwise.
+std::optional<double> ParseUtcTime(const std::string& text) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, consumed = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec,
+                  &consumed) != 6 ||
+      consumed != 19)
+    return std::nullopt;
+  const std::string zone = text.substr(19);
+  if (zone != "Z" && zone != "+00:00" && zone != "-00:00") return std::nullopt;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  // Days from civil (H. Hinnant's algorithm), no time zone database involved.
+  const int yy = y - (mo <= 2 ? 1 : 0);
+  const int era = (yy >= 0 ? yy : yy - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(yy - era * 400);
+  const unsigned doy = static_cast<unsigned>((153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1);
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const long days = static_cast<long>(era) * 146097 + static_cast<long>(doe) - 719468;
+  return static_cast<double>(days) * 86400.0 + h * 3600.0 + mi * 60.0 + sec;
+}
+
+std::map<std::string, SeriesFileReader>& SeriesFileReaders() {
+  static std::map<std::string, SeriesFileReader> readers;
+  return readers;
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// "file.ext#selector" -> reader for ext, or nullptr.
+const SeriesFileReader* ReaderFor(const std::string& spec, std::string& path,
+                                  std::string& selector) {
+  const std::size_t hash = spec.find('#');
+  path = spec.substr(0, hash);
+  selector = hash == std::string::npos ? "" : spec.substr(hash + 1);
+  std::string ext = Lower(fs::path(path).extension().string());
+  if (!ext.empty() && ext[0] == '.') ext.erase(0, 1);
+  const auto it = SeriesFileReaders().find(ext);
+  return it == SeriesFileReaders().end() ? nullptr : &it->second;
+}
+
+// A series from a registered reader, on the scenario's time axis.
+RawSeries ReadSeriesFile(const Ctx& ctx, const std::string& key, const toml::node* node,
+                         const SeriesFileReader& reader, const std::string& path,
+                         const std::string& selector, const SeriesRules& rules) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) ctx.Fail(key, node, fmt::format("file not found: {}", path));
+  if (!ctx.start_epoch())
+    ctx.Fail(key, node,
+             fmt::format("{} has absolute times: give time.start (the UTC time of simulation "
+                         "time 0, e.g. \"2024-06-01T12:00:00Z\")",
+                         path));
+  SeriesFile f;
+  try {
+    f = reader(path, selector);
+  } catch (const std::exception& e) {
+    ctx.Fail(key, node, e.what());
+  }
+  if (f.epoch_s.empty() || f.epoch_s.size() != f.values.size())
+    ctx.Fail(key, node,
+             fmt::format("{}: no values{}", path, selector.empty() ? "" : " for #" + selector));
+  if (!rules.units.empty() && !f.unit.empty()) {
+    const std::string u = Lower(f.unit);
+    if (std::none_of(rules.units.begin(), rules.units.end(),
+                     [&](const std::string& ok) { return Lower(ok) == u; }))
+      ctx.Fail(key, node,
+               fmt::format("{}: the series is in '{}', expected {}", path, f.unit,
+                           fmt::join(rules.units, " or ")));
+  }
+  RawSeries s;
+  for (std::size_t k = 0; k < f.values.size(); ++k) {
+    if (!std::isfinite(f.values[k]))
+      ctx.Fail(key, node,
+               fmt::format("{}: value {} is missing or not finite{}: fill or cut the series", path,
+                           k + 1, k < f.lines.size() ? fmt::format(" (line {})", f.lines[k]) : ""));
+    s.t.push_back(f.epoch_s[k] - *ctx.start_epoch());
+    s.v.push_back(f.values[k]);
+  }
+  return s;
+}
 
 // Reads the series under `key` of table `t` (with optional sibling `times`).
 // `used_times` is set when the sibling `times` was consumed.
@@ -267,8 +358,12 @@ TimeSeries ParseSeries(const Ctx& ctx, const toml::table& t, const std::string& 
     s.t = {0.0};
     s.v = {AsNumber(ctx, *n, full)};
   } else if (n->is_string()) {
-    s = ReadSeriesCsv(ctx, full, n, ctx.Resolve(std::string(n->as_string()->get())),
-                      rules.value_column);
+    std::string path, selector;
+    const std::string spec = ctx.Resolve(std::string(n->as_string()->get()));
+    if (const SeriesFileReader* reader = ReaderFor(spec, path, selector))
+      s = ReadSeriesFile(ctx, full, n, *reader, path, selector, rules);
+    else
+      s = ReadSeriesCsv(ctx, full, n, spec, rules.value_column);
   } else if (n->is_array()) {
     if (times_node == nullptr)
       ctx.Fail(full, n,
@@ -737,7 +832,16 @@ std::vector<double> Expand(double step, double end, bool with_zero) {
 
 void ParseTime(const Ctx& ctx, const toml::table& t, ScenarioConfig& cfg) {
   const std::string p = "time";
-  CheckKeys(ctx, t, p, {"end", "output_interval", "output_times", "max_dt", "cfl"});
+  CheckKeys(ctx, t, p, {"end", "output_interval", "output_times", "max_dt", "cfl", "start"});
+  if (const auto start = GetString(ctx, t, p, "start")) {
+    const auto epoch = ParseUtcTime(*start);
+    if (!epoch)
+      ctx.Fail("time.start", t.get("start"),
+               fmt::format("expected a UTC time \"YYYY-MM-DDThh:mm:ssZ\" (or +00:00), got \"{}\"",
+                           *start));
+    cfg.start_time = start->substr(0, 19) + "Z";  // one spelling of UTC for the outputs
+    ctx.set_start_epoch(*epoch);
+  }
   cfg.end = RequireNumber(ctx, t, p, "end");
   if (!(cfg.end > 0))
     ctx.Fail("time.end", t.get("end"), fmt::format("must be > 0 s, got {}", cfg.end));
@@ -800,7 +904,7 @@ void ParseSolver(const Ctx& ctx, const toml::table& t, ScenarioConfig& cfg) {
 TimeSeries ParseRainSeries(const Ctx& ctx, const toml::table& t, const std::string& p) {
   const toml::node* series = t.get("series");
   const toml::node* rates = t.get("rates_mm_per_h");
-  const SeriesRules rules{"rate_mm_per_h", true, 1.0 / 3.6e6};
+  const SeriesRules rules{"rate_mm_per_h", true, 1.0 / 3.6e6, {"mm/h"}};
   bool used_times = false;
   TimeSeries out;
   if (series != nullptr && rates != nullptr)
@@ -1085,7 +1189,9 @@ void ParseInflows(const Ctx& ctx, const toml::array& a, ScenarioConfig& cfg) {
     int i = 0, j = 0;
     LocatePoint(ctx, p, &t, cfg, in.x, in.y, i, j);
     bool used_times = false;
-    in.discharge = ParseSeries(ctx, t, p, "discharge", {"discharge_m3s", true, 1.0}, used_times);
+    in.discharge =
+        ParseSeries(ctx, t, p, "discharge",
+                    {"discharge_m3s", true, 1.0, {"m3/s", "m³/s", "m^3/s", "cumec"}}, used_times);
     if (t.get("times") != nullptr && !used_times)
       ctx.Fail(Join(p, "times"), t.get("times"), "only used with an array 'discharge'");
     cfg.inflows.push_back(std::move(in));
@@ -1161,11 +1267,15 @@ void ParseBoundaries(const Ctx& ctx, const toml::array& a, ScenarioConfig& cfg) 
     if (b.kind == BoundaryKind::kLevel) {
       if (q != nullptr)
         ctx.Fail(Join(p, "discharge"), q, "not used by kind = \"level\" (give 'level')");
-      b.series = ParseSeries(ctx, t, p, "level", {"level_m", false, 1.0}, used_times);
+      b.series = ParseSeries(
+          ctx, t, p, "level",
+          {"level_m", false, 1.0, {"m", "m NHN", "m ü. NHN", "mNN", "m NN", "m+NHN"}}, used_times);
     } else if (b.kind == BoundaryKind::kInflow) {
       if (level != nullptr)
         ctx.Fail(Join(p, "level"), level, "not used by kind = \"inflow\" (give 'discharge')");
-      b.series = ParseSeries(ctx, t, p, "discharge", {"discharge_m3s", true, 1.0}, used_times);
+      b.series =
+          ParseSeries(ctx, t, p, "discharge",
+                      {"discharge_m3s", true, 1.0, {"m3/s", "m³/s", "m^3/s", "cumec"}}, used_times);
     } else {
       if (level != nullptr)
         ctx.Fail(Join(p, "level"), level, fmt::format("not used by kind = \"{}\"", *kind));
@@ -1359,6 +1469,10 @@ ScenarioConfig LoadScenario(const std::string& path) {
                  fmt::format("{} s is outside (0, time.end = {} s]", tc, cfg.end));
   }
   return cfg;
+}
+
+void RegisterSeriesFileReader(const std::string& extension, SeriesFileReader reader) {
+  SeriesFileReaders()[Lower(extension)] = std::move(reader);
 }
 
 std::string DomainFingerprint(const Domain& d, const Infiltration& inf) {
@@ -1614,6 +1728,7 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
   info.source = "floodwarn";
   info.history = fmt::format("floodwarn simulate {}", cfg.config_path);
   info.config_path = cfg.config_path;
+  info.start_time = cfg.start_time;
   grids::CfNetcdfWriter nc((out_dir / "results.nc").string(), cfg.geo, d.nx, d.ny, cfg.crs_wkt,
                            nc_points, info);
 

@@ -16,3 +16,10 @@ add_dependencies(test_ingest_radar_cli floodwarn)
 floodwarn_add_test(test_ingest_radar_series_writer unit
   ${CMAKE_CURRENT_SOURCE_DIR}/test_radar_series_writer.cpp
   LIBS floodwarn::grids PkgConfig::NETCDF)
+
+# A ZRXP gauge series as a scenario inflow hydrograph through the real
+# `floodwarn simulate` (the scenario's series-file hook, ZRXP reader from ingest/).
+floodwarn_add_test(test_zrxp_hydrograph integration
+  ${CMAKE_CURRENT_SOURCE_DIR}/test_zrxp_hydrograph.cpp)
+target_compile_definitions(test_zrxp_hydrograph PRIVATE FLOODWARN_EXE="$<TARGET_FILE:floodwarn>")
+add_dependencies(test_zrxp_hydrograph floodwarn)

@@ -77,6 +77,11 @@ struct ScenarioConfig {
   // indexed [j * nx + i], uniform ones have size 1.
   Infiltration infiltration;
 
+  // [time] start: the wall-clock time (UTC, "YYYY-MM-DDThh:mm:ssZ") of
+  // simulation time 0; empty when not given. Series files with absolute
+  // times (ZRXP) need it; results.nc then counts time from it.
+  std::string start_time;
+
   // [rain] in m/s (empty = no rain)
   TimeSeries rain_m_per_s;
   // [rain] zones / grid: rain frames in m/s per solver cell [j * nx + i] at
@@ -155,6 +160,22 @@ struct RunResult {
 // written, and the final state and maps are bit-identical to those of the
 // uninterrupted run. Throws ConfigError for an unusable checkpoint.
 RunResult RunScenario(const ScenarioConfig& config, const RunObserver& observer = {});
+
+// Series files in formats the solver does not read itself (the floodwarn CLI
+// registers ZRXP from ingest/, which the solver may not depend on). A series
+// key naming "FILE.ext" or "FILE.ext#SELECTOR" (e.g. a ZRXP station number)
+// goes to the reader registered for "ext" (lower case, without the dot).
+struct SeriesFile {
+  std::vector<double> epoch_s;     // absolute times, seconds since 1970-01-01 UTC, increasing
+  std::vector<double> values;      // in `unit`
+  std::string unit;                // as the file gives it ("" = not given)
+  std::vector<std::size_t> lines;  // the file line of each value (for messages), may be empty
+};
+// Throws std::runtime_error with a message naming the file (and line) on any
+// problem; a missing value must be an error, never a gap.
+using SeriesFileReader =
+    std::function<SeriesFile(const std::string& path, const std::string& selector)>;
+void RegisterSeriesFileReader(const std::string& extension, SeriesFileReader reader);
 
 // A fingerprint of the domain (grid, bed, mask, Manning n, infiltration) that checkpoints
 // carry, so that a checkpoint from another domain is refused.
