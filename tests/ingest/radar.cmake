@@ -1,4 +1,5 @@
-# Tests of ingest component "radar": RADOLAN series -> CF-NetCDF rain on a DEM
+# Tests of ingest component "radar" (and of CLI commands added late: ZRXP
+# hydrographs, stations). RADOLAN series -> CF-NetCDF rain on a DEM
 # grid, checked with gdalinfo/ncdump, an independent reprojection (OGR + the
 # DWD formulas), a scenario run (floodwarn::solver) and netCDF-C read-back.
 floodwarn_add_test(test_ingest_radar_series unit ${CMAKE_CURRENT_SOURCE_DIR}/test_radar_series.cpp
@@ -23,3 +24,9 @@ floodwarn_add_test(test_zrxp_hydrograph integration
   ${CMAKE_CURRENT_SOURCE_DIR}/test_zrxp_hydrograph.cpp)
 target_compile_definitions(test_zrxp_hydrograph PRIVATE FLOODWARN_EXE="$<TARGET_FILE:floodwarn>")
 add_dependencies(test_zrxp_hydrograph floodwarn)
+
+# `floodwarn stations` as the real executable: ok / STALE / STALE (no reading), exit 4.
+floodwarn_add_test(test_stations_cli integration ${CMAKE_CURRENT_SOURCE_DIR}/test_stations_cli.cpp
+  LIBS floodwarn_ingest_live)
+target_compile_definitions(test_stations_cli PRIVATE FLOODWARN_EXE="$<TARGET_FILE:floodwarn>")
+add_dependencies(test_stations_cli floodwarn)
