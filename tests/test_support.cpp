@@ -1,5 +1,8 @@
 #include "test_support.hpp"
 
+#include <sys/wait.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <random>
@@ -35,6 +38,19 @@ std::string MakeTempDir(const std::string& prefix) {
     if (fs::create_directory(p, ec)) return p.string();
   }
   throw std::runtime_error("cannot create a temporary directory");
+}
+
+CommandResult RunCommand(const std::string& command) {
+  const std::string cmd = command + " 2>&1";
+  CommandResult r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
+  const int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
 }
 
 }  // namespace floodwarn::testing

@@ -17,6 +17,14 @@ std::string BinaryDir();
 // A fresh empty temporary directory (removed by the OS / CI cleanup).
 std::string MakeTempDir(const std::string& prefix = "floodwarn_test");
 
+// Runs a shell command; stdout and stderr together, and the exit status
+// (-1 when it did not exit normally).
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;
+};
+CommandResult RunCommand(const std::string& command);
+
 }  // namespace floodwarn::testing
 
 // Skip the current test when a shared file is missing; binds `var` to its path.

@@ -5,7 +5,6 @@
 // rating fit prints the fit of the Nordura gaugings.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -18,22 +17,10 @@ namespace fi = floodwarn::ingest;
 
 namespace {
 
-struct CmdResult {
-  int code = -1;
-  std::string out;
-};
+using CmdResult = floodwarn::testing::CommandResult;
 
 CmdResult Floodwarn(const std::string& args) {
-  const std::string cmd = std::string(FLOODWARN_EXE) + " " + args + " 2>&1";
-  CmdResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+  return floodwarn::testing::RunCommand(std::string(FLOODWARN_EXE) + " " + args);
 }
 
 void Write(const std::string& path, const std::string& text) {
@@ -62,9 +49,9 @@ gross_max = 225
   const std::string db = dir + "/readings.db";
   CmdResult r = Floodwarn("ingest import " + zrx + " --station-id greim --stations " + dir +
                           "/stations.toml --store " + db);
-  ASSERT_EQ(r.code, 0) << r.out;
-  EXPECT_NE(r.out.find("96 readings (91 pass, 5 fail)"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("stored 96 new, 0 already present"), std::string::npos) << r.out;
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("96 readings (91 pass, 5 fail)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("stored 96 new, 0 already present"), std::string::npos) << r.output;
   {
     fi::ReadingStore store(db);
     EXPECT_EQ(store.Count(), 96u);
@@ -82,8 +69,8 @@ gross_max = 225
   // Importing the same file again stores nothing twice.
   r = Floodwarn("ingest import " + zrx + " --station-id greim --stations " + dir +
                 "/stations.toml --store " + db);
-  ASSERT_EQ(r.code, 0) << r.out;
-  EXPECT_NE(r.out.find("stored 0 new, 96 already present"), std::string::npos) << r.out;
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("stored 0 new, 96 already present"), std::string::npos) << r.output;
   EXPECT_EQ(fi::ReadingStore(db).Count(), 96u);
 }
 
@@ -96,9 +83,9 @@ TEST(IngestImport, CsvWithAMalformedLineKeepsTheGoodOnes) {
         "g1,2024-05-01T10:30:00+02:00,13.5,cm\n");
   const std::string db = dir + "/r.db";
   const CmdResult r = Floodwarn("ingest import " + dir + "/r.csv --store " + db);
-  EXPECT_EQ(r.code, 3) << r.out;
-  EXPECT_NE(r.out.find("r.csv:3: (byte 64)"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("offset"), std::string::npos) << r.out;
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find("r.csv:3: (byte 64)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("offset"), std::string::npos) << r.output;
   fi::ReadingStore store(db);
   EXPECT_EQ(store.Count(), 2u);
   const auto latest = store.Latest("g1");
@@ -111,14 +98,15 @@ TEST(IngestImport, UsageErrors) {
   const std::string dir = floodwarn::testing::MakeTempDir("ingest_import_bad");
   Write(dir + "/x.txt", "hello\n");
   CmdResult r = Floodwarn("ingest import " + dir + "/x.txt");
-  EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.out.find("unknown format"), std::string::npos) << r.out;
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("unknown format"), std::string::npos) << r.output;
   Write(dir + "/s.toml", "[[station]]\nid = \"a\"\nkindd = \"rainfall\"\n");
   Write(dir + "/a.csv", "station_id,time,value\n");
   r = Floodwarn("ingest import " + dir + "/a.csv --stations " + dir + "/s.toml");
-  EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.out.find("s.toml:3: station 'a': station[0].kindd: unknown key"), std::string::npos)
-      << r.out;
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("s.toml:3: station 'a': station[0].kindd: unknown key"),
+            std::string::npos)
+      << r.output;
 }
 
 TEST(RatingFitCommand, PrintsTheFitAndResiduals) {
@@ -129,17 +117,17 @@ TEST(RatingFitCommand, PrintsTheFitAndResiduals) {
     csv += std::to_string(h) + "," + std::to_string(3 * (h - 0.5) * (h - 0.5)) + "\n";
   Write(dir + "/pairs.csv", csv);
   CmdResult r = Floodwarn("rating fit " + dir + "/pairs.csv");
-  ASSERT_EQ(r.code, 0) << r.out;
-  EXPECT_NE(r.out.find("a    = 3\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("b    = 2\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("h0   = 0.5\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("R2   = 1.000000"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("[[station.rating.segment]]"), std::string::npos) << r.out;
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("a    = 3\n"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("b    = 2\n"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("h0   = 0.5\n"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("R2   = 1.000000"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("[[station.rating.segment]]"), std::string::npos) << r.output;
   r = Floodwarn("rating fit " + dir + "/pairs.csv --h0 0.5");
-  ASSERT_EQ(r.code, 0) << r.out;
-  EXPECT_NE(r.out.find("h0   = 0.5 (given)"), std::string::npos) << r.out;
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("h0   = 0.5 (given)"), std::string::npos) << r.output;
   Write(dir + "/bad.csv", "stage;q\n");
   r = Floodwarn("rating fit " + dir + "/bad.csv");
-  EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.out.find("bad.csv:1: expected"), std::string::npos) << r.out;
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("bad.csv:1: expected"), std::string::npos) << r.output;
 }

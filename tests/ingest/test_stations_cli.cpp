@@ -5,8 +5,6 @@
 // and --fail-on-stale turns that into exit status 4 for monitoring scripts.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -20,22 +18,10 @@ namespace fi = floodwarn::ingest;
 
 namespace {
 
-struct CmdResult {
-  int code = -1;
-  std::string out;
-};
+using CmdResult = floodwarn::testing::CommandResult;
 
 CmdResult Floodwarn(const std::string& args) {
-  const std::string cmd = std::string(FLOODWARN_EXE) + " " + args + " 2>&1";
-  CmdResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+  return floodwarn::testing::RunCommand(std::string(FLOODWARN_EXE) + " " + args);
 }
 
 std::string Line(const std::string& out, const std::string& id) {
@@ -98,10 +84,10 @@ location = { lat = 50.2, lon = 8.2 }
   const std::string args =
       "stations --store " + dir + "/readings.db --stations " + dir + "/stations.toml";
   const CmdResult r = Floodwarn(args);
-  ASSERT_EQ(r.code, 0) << r.out;
-  const std::string fresh = Line(r.out, "fresh"), old = Line(r.out, "old"),
-                    silent = Line(r.out, "silent");
-  ASSERT_FALSE(fresh.empty()) << r.out;
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string fresh = Line(r.output, "fresh"), old = Line(r.output, "old"),
+                    silent = Line(r.output, "silent");
+  ASSERT_FALSE(fresh.empty()) << r.output;
   EXPECT_NE(fresh.find("412.00"), std::string::npos) << fresh;
   EXPECT_NE(fresh.find("pass"), std::string::npos) << fresh;
   EXPECT_NE(fresh.find(" ok"), std::string::npos) << fresh;
@@ -110,7 +96,7 @@ location = { lat = 50.2, lon = 8.2 }
   EXPECT_NE(silent.find("STALE (no reading)"), std::string::npos) << silent;
 
   const CmdResult strict = Floodwarn(args + " --fail-on-stale");
-  EXPECT_EQ(strict.code, 4) << strict.out;
+  EXPECT_EQ(strict.exit_code, 4) << strict.output;
 }
 
 }  // namespace

@@ -12,29 +12,13 @@
 #include <sstream>
 #include <string>
 
-#include <sys/wait.h>
-
 #include "test_support.hpp"
 
 namespace floodwarn {
 namespace {
 
-struct CliResult {
-  int rc = -1;
-  std::string output;
-};
-
-CliResult Floodwarn(const std::string& args) {
-  const std::string cmd = std::string("'") + FLOODWARN_EXE + "' " + args + " 2>&1";
-  CliResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  const int status = pclose(p);
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+testing::CommandResult Floodwarn(const std::string& args) {
+  return testing::RunCommand(std::string("'") + FLOODWARN_EXE + "' " + args);
 }
 
 std::string Read(const std::string& path) {
@@ -92,9 +76,9 @@ TEST(ZrxpHydrograph, InflowVolumeEqualsTheRecordedSeries) {
             "20240601104000 0\n20240601110000 0\n20240601112000 4\n20240601114000 4\n"
             "20240601120000 1\n20240601121500 1\n");
   WriteCase(dir, "gauge.zrx#4711");
-  const CliResult r =
+  const testing::CommandResult r =
       Floodwarn("simulate " + dir + "/case.toml --quiet --output-dir " + dir + "/out");
-  ASSERT_EQ(r.rc, 0) << r.output;
+  ASSERT_EQ(r.exit_code, 0) << r.output;
   // Trapezoids over [0, 3600] s: 1200 s ramp 0->4 (2400 m3), 1200 s at 4
   // (4800 m3), 1200 s ramp 4->1 (3000 m3) = 10,200 m3.
   const double expected = 0.5 * 4 * 1200 + 4 * 1200 + 0.5 * (4 + 1) * 1200;
@@ -121,9 +105,9 @@ TEST(ZrxpHydrograph, ErrorsNameTheFileAndWhatIsWrong) {
        }) {
     SCOPED_TRACE(c.key + " start=" + c.start);
     WriteCase(dir, c.key, c.start);
-    const CliResult r =
+    const testing::CommandResult r =
         Floodwarn("simulate " + dir + "/case.toml --quiet --output-dir " + dir + "/out");
-    EXPECT_NE(r.rc, 0) << r.output;
+    EXPECT_NE(r.exit_code, 0) << r.output;
     EXPECT_NE(r.output.find("gauge.zrx"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find(c.expect), std::string::npos) << r.output;
   }

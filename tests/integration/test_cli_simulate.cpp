@@ -1,10 +1,8 @@
 // Runs the real `floodwarn simulate` binary on every config under configs/
 // and checks what it wrote; also its exit codes and messages on bad input.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <algorithm>
-#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -23,27 +21,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct CliRun {
-  int exit_code = -1;
-  std::string output;  // stdout + stderr
-};
+using CliRun = testing::CommandResult;
 
 std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
-CliRun RunCommand(const std::string& command) {
-  const std::string cmd = command + " 2>&1";
-  CliRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  std::array<char, 4096> buf{};
-  while (std::fgets(buf.data(), buf.size(), p) != nullptr) r.output += buf.data();
-  const int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
 CliRun RunFloodwarn(const std::string& args) {
-  return RunCommand(Quote(testing::BinaryDir() + "/apps/floodwarn") + " " + args);
+  return testing::RunCommand(Quote(testing::BinaryDir() + "/apps/floodwarn") + " " + args);
 }
 
 std::string ReadText(const std::string& path) {
@@ -124,7 +107,8 @@ TEST(CliSimulate, EveryBundledConfigRunsAndWritesConsistentOutputs) {
     // hazard class is the FD2320 class of the hazard rating.
     // The CF-NetCDF result opens with the real gdalinfo on the DEM's grid.
     ASSERT_TRUE(fs::exists(out + "/results.nc"));
-    const CliRun info = RunCommand("gdalinfo 'NETCDF:\"" + out + "/results.nc\":max_depth'");
+    const CliRun info =
+        testing::RunCommand("gdalinfo 'NETCDF:\"" + out + "/results.nc\":max_depth'");
     if (info.exit_code == 0) {
       EXPECT_NE(info.output.find("Size is " + std::to_string(dem.cols()) + ", " +
                                  std::to_string(dem.rows())),
