@@ -25,6 +25,10 @@ struct CommandResult {
 };
 CommandResult RunCommand(const std::string& command);
 
+// The whole content of a file; throws std::runtime_error naming it when it
+// cannot be read (a missing output fails the test with that message).
+std::string ReadText(const std::string& path);
+
 }  // namespace floodwarn::testing
 
 // Skip the current test when a shared file is missing; binds `var` to its path.

@@ -29,7 +29,7 @@ struct Pki {
 };
 const Pki& TestPki();
 
-std::string ReadText(const std::string& path);
+// ReadText is in test_support.hpp.
 void WriteText(const std::string& path, const std::string& text);
 
 constexpr char kOperatorToken[] = "op-token-7c1f9a2e";

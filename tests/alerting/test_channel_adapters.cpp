@@ -185,7 +185,9 @@ TEST(PublicChannels, SensorOutageNeverSoundsNorBroadcasts) {
     EXPECT_TRUE(cb.PlanFor(e, delivered).deliveries.empty()) << level;
     // The same event as a water-level alert is sounded / broadcast.
     e.alert.kind = RuleKind::kWaterLevel;
-    if (level >= 3) EXPECT_FALSE(siren.PlanFor(e, delivered).deliveries.empty()) << level;
+    if (level >= 3) {
+      EXPECT_FALSE(siren.PlanFor(e, delivered).deliveries.empty()) << level;
+    }
     EXPECT_FALSE(cb.PlanFor(e, delivered).deliveries.empty()) << level;
   }
 }

@@ -21,13 +21,6 @@ testing::CommandResult Floodwarn(const std::string& args) {
   return testing::RunCommand(std::string("'") + FLOODWARN_EXE + "' " + args);
 }
 
-std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 double JsonNumber(const std::string& json, const std::string& key) {
   const auto k = json.find("\"" + key + "\"");
   if (k == std::string::npos) return std::nan("");
@@ -82,7 +75,7 @@ TEST(ZrxpHydrograph, InflowVolumeEqualsTheRecordedSeries) {
   // Trapezoids over [0, 3600] s: 1200 s ramp 0->4 (2400 m3), 1200 s at 4
   // (4800 m3), 1200 s ramp 4->1 (3000 m3) = 10,200 m3.
   const double expected = 0.5 * 4 * 1200 + 4 * 1200 + 0.5 * (4 + 1) * 1200;
-  const std::string summary = Read(dir + "/out/summary.json");
+  const std::string summary = testing::ReadText(dir + "/out/summary.json");
   EXPECT_NEAR(JsonNumber(summary, "inflow_in_m3"), expected, 1e-6 * expected) << summary;
 }
 

@@ -29,12 +29,7 @@ CliRun RunFloodwarn(const std::string& args) {
   return testing::RunCommand(Quote(testing::BinaryDir() + "/apps/floodwarn") + " " + args);
 }
 
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::ReadText;
 
 std::vector<std::string> ConfigFiles() {
   std::vector<std::string> out;

@@ -914,10 +914,7 @@ TEST_F(ScenarioConfigTest, RainGridErrorsNameTheKey) {
 namespace floodwarn::solver {
 namespace {
 
-std::string ReadAll(const std::string& p) {
-  std::ifstream in(p);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using testing::ReadText;
 
 // Runs `case.toml` in `dir` uninterrupted and restarted from its 40 s
 // checkpoint; the depth, max-depth and arrival grids (17 digits) must be
@@ -932,9 +929,9 @@ void ExpectRestartBitIdentical(const std::string& dir) {
   const RunResult r = RunScenario(resumed);
   ASSERT_TRUE(r.ok) << r.error;
   for (const char* name : {"depth_100s.asc", "max_depth.asc", "arrival_time.asc"}) {
-    const std::string a = ReadAll(dir + "/full/" + name);
+    const std::string a = ReadText(dir + "/full/" + name);
     ASSERT_FALSE(a.empty()) << name;
-    EXPECT_EQ(a, ReadAll(dir + "/resumed/" + name)) << name << " differs after the restart";
+    EXPECT_EQ(a, ReadText(dir + "/resumed/" + name)) << name << " differs after the restart";
   }
   EXPECT_GT(r.mass_balance.rain_in, 0.0);
 }
