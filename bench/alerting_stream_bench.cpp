@@ -20,6 +20,7 @@
 // descriptors on each side: the soft RLIMIT_NOFILE is raised to the hard one.
 #include <fcntl.h>
 #include <openssl/sha.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -86,16 +87,53 @@ long VmRssKiB(pid_t pid) {
   return -1;
 }
 
+// "0-1,4" -> a CPU set; empty = no restriction (returns false).
+bool ParseCpuList(const std::string& list, cpu_set_t* set) {
+  CPU_ZERO(set);
+  if (list.empty()) return false;
+  std::istringstream in(list);
+  std::string part;
+  while (std::getline(in, part, ',')) {
+    const std::size_t dash = part.find('-');
+    const int lo = std::stoi(part.substr(0, dash));
+    const int hi = dash == std::string::npos ? lo : std::stoi(part.substr(dash + 1));
+    if (lo < 0 || hi < lo || hi >= CPU_SETSIZE)
+      throw std::runtime_error("bad CPU list '" + list + "' (expected e.g. 0-1,4)");
+    for (int c = lo; c <= hi; ++c) CPU_SET(c, set);
+  }
+  return true;
+}
+
+// CPU time (user + system) the process has used so far, in seconds.
+double CpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::size_t close = stat.rfind(')');  // the command name may contain spaces
+  if (close == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string f;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> f; ++i) {  // fields 14 and 15 of proc(5)
+    if (i == 14) utime = std::stoull(f);
+    if (i == 15) stime = std::stoull(f);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 // `floodwarn serve CONFIG` as a child; its output is drained by a thread.
 class Server {
  public:
-  Server(const std::string& binary, const std::string& config) {
+  // `cpus`: the CPUs the server may run on ("" = any).
+  Server(const std::string& binary, const std::string& config, const std::string& cpus) {
+    cpu_set_t set;
+    const bool pin = ParseCpuList(cpus, &set);
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
     std::string b = binary, s = "serve", c = config;
     char* argv[] = {b.data(), s.data(), c.data(), nullptr};
     pid_ = fork();
     if (pid_ == 0) {
+      if (pin && sched_setaffinity(0, sizeof set, &set) != 0) _exit(126);
       dup2(fds[1], 1);
       dup2(fds[1], 2);
       execv(argv[0], argv);
@@ -210,6 +248,7 @@ class Subscriber : public grpc::ClientReadReactor<pb::StreamEvent> {
       const std::string& h = msg_.event().alert().headline_en();
       if (h.rfind("bench ", 0) == 0)
         request_ms.push_back(static_cast<float>(now_ms - std::strtod(h.c_str() + 6, nullptr)));
+      if (commit_ms.size() == 1) event_bytes = msg_.ByteSizeLong();
     }
     StartRead(&msg_);
   }
@@ -226,6 +265,7 @@ class Subscriber : public grpc::ClientReadReactor<pb::StreamEvent> {
   void Cancel() { ctx_.TryCancel(); }
 
   std::vector<float> commit_ms, request_ms;
+  std::size_t event_bytes = 0;  // size of the first event message received
 
  private:
   grpc::ClientContext ctx_;
@@ -287,6 +327,7 @@ int main(int argc, char** argv) {
   std::string source_dir = FLOODWARN_SOURCE_DIR;
   int driver_threads = 8;
   std::size_t subscribers = 1000, idle = 10000, per_conn = 1;
+  std::string server_cpus, client_cpus;
   double rate = 100, duration = 10;
   app.add_option("--floodwarn", floodwarn, "floodwarn executable")->capture_default_str();
   app.add_option("--source-dir", source_dir,
@@ -306,6 +347,11 @@ int main(int argc, char** argv) {
                  "Subscribers sharing one TCP+TLS connection (1 = one connection each)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_option("--server-cpus", server_cpus,
+                 "CPUs the server runs on, e.g. 0-1 (default: any); with --client-cpus the "
+                 "subscribers do not take the server's cores");
+  app.add_option("--client-cpus", client_cpus,
+                 "CPUs the subscribers and drivers run on, e.g. 2-15 (default: any)");
   CLI11_PARSE(app, argc, argv);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // figures appear as they are measured
 
@@ -354,10 +400,17 @@ path = "alerts.db"
     Tls tls{ReadFile(pki + "/ca.pem"), ReadFile(pki + "/watcher.pem"),
             ReadFile(pki + "/watcher.key")};
 
-    Server server(floodwarn, dir + "/serve.toml");
+    Server server(floodwarn, dir + "/serve.toml", server_cpus);
+    cpu_set_t client_set;
+    if (ParseCpuList(client_cpus, &client_set) &&
+        sched_setaffinity(0, sizeof client_set, &client_set) != 0)
+      throw std::runtime_error("cannot pin the benchmark to CPUs " + client_cpus);
     const std::string target = server.address();
-    fmt::print("server {} (pid {}), {} core(s) online; figures depend on machine load\n", target,
-               server.pid(), std::thread::hardware_concurrency());
+    fmt::print(
+        "server {} (pid {}, CPUs {}), subscribers on CPUs {}, {} core(s) online; figures depend "
+        "on machine load\n",
+        target, server.pid(), server_cpus.empty() ? "any" : server_cpus,
+        client_cpus.empty() ? "any" : client_cpus, std::thread::hardware_concurrency());
 
     fa::ClientOptions op_opts;
     op_opts.target = target;
@@ -417,6 +470,7 @@ path = "alerts.db"
     std::atomic<std::size_t> failures{0};
     // Driver threads share the schedule, so that one slow commit does not
     // shift every later event.
+    const double server_cpu0 = CpuSeconds(server.pid());
     const auto start = std::chrono::steady_clock::now();
     std::vector<std::thread> drivers;
     for (int d = 0; d < driver_threads; ++d)
@@ -440,6 +494,7 @@ path = "alerts.db"
     for (auto& t : drivers) t.join();
     double run_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::this_thread::sleep_for(seconds(2));  // the last deliveries
+    const double server_cpu = CpuSeconds(server.pid()) - server_cpu0;
     fleet.Close();
 
     std::vector<float> commit, request;
@@ -455,6 +510,14 @@ path = "alerts.db"
         "deliveries; fewest events at one subscriber: {} of {}\n",
         subscribers, n_events, run_s, n_events / run_s, failures.load(), commit.size(), min_events,
         committed);
+    fmt::print(
+        "latency: one event message is {} bytes (StreamEvent with the alert and its CAP XML)\n",
+        fleet.subs.front()->event_bytes);
+    fmt::print(
+        "latency: server CPU {:.2f} s ({:.0f} % of one core over the run): {:.1f} us per "
+        "delivery\n",
+        server_cpu, 100 * server_cpu / run_s,
+        commit.empty() ? 0.0 : 1e6 * server_cpu / static_cast<double>(commit.size()));
     fmt::print("latency commit(at)->receipt: p50 {:.2f} ms  p99 {:.2f} ms  max {:.2f} ms\n",
                Percentile(commit, 0.50), Percentile(commit, 0.99),
                commit.empty() ? 0.0 : *std::max_element(commit.begin(), commit.end()));

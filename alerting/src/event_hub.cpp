@@ -8,10 +8,19 @@
 
 namespace floodwarn::alerting {
 
+void Serialize(const v1::StreamEvent& message, grpc::ByteBuffer* out) {
+  const std::size_t size = message.ByteSizeLong();
+  grpc::Slice slice(size);  // uninitialised, filled here
+  message.SerializeWithCachedSizesToArray(const_cast<std::uint8_t*>(slice.begin()));
+  *out = grpc::ByteBuffer(&slice, 1);
+}
+
 EntryPtr MakeEntry(AlertEvent e) {
+  v1::StreamEvent message;
+  message.set_sequence(e.sequence);
+  convert::ToProto(e, message.mutable_event());
   auto entry = std::make_shared<HubEntry>();
-  entry->message.set_sequence(e.sequence);
-  convert::ToProto(e, entry->message.mutable_event());
+  Serialize(message, &entry->bytes);
   entry->event = std::move(e);
   return entry;
 }
@@ -24,11 +33,39 @@ bool StreamFilter::Matches(const AlertEvent& e) const {
   return true;
 }
 
-EventHub::EventHub(AlertStore& store, std::size_t capacity, std::shared_ptr<ServiceMetrics> metrics)
+EventHub::EventHub(AlertStore& store, std::size_t capacity, std::shared_ptr<ServiceMetrics> metrics,
+                   std::size_t fanout_threads)
     : store_(store), capacity_(std::max<std::size_t>(capacity, 1)), metrics_(std::move(metrics)) {
   last_ = store_.LastSequence();
   covered_from_ = last_;
   metrics_->LastSequence(last_);
+  if (fanout_threads == 0)
+    fanout_threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8);
+  for (std::size_t w = 0; w < fanout_threads; ++w)
+    fanout_.emplace_back([this, w, n = fanout_threads] { FanOutLoop(w, n); });
+}
+
+EventHub::~EventHub() { Stop(); }
+
+void EventHub::FanOutLoop(std::size_t worker, std::size_t workers) {
+  std::unique_lock<std::mutex> lock(mu_);
+  std::uint64_t seen = 0;
+  while (true) {
+    fanout_cv_.wait(lock, [&] { return stopped_ || wakeups_ != seen; });
+    if (stopped_) return;
+    seen = wakeups_;
+    const std::size_t n = subscribers_.size();
+    const std::size_t begin = worker * n / workers, end = (worker + 1) * n / workers;
+    std::vector<std::shared_ptr<HubSubscriber>> share(
+        subscribers_.begin() + static_cast<std::ptrdiff_t>(begin),
+        subscribers_.begin() + static_cast<std::ptrdiff_t>(end));
+    lock.unlock();
+    // Wakeups that arrive meanwhile are coalesced: each stream pulls every
+    // event after its cursor.
+    for (const auto& s : share) s->OnNewEvents();
+    share.clear();  // the last reference to a closed stream is dropped unlocked
+    lock.lock();
+  }
 }
 
 void EventHub::AppendLocked(EntryPtr e) {
@@ -45,7 +82,6 @@ void EventHub::Publish(const std::vector<AlertEvent>& events) {
   std::vector<AlertEvent> sorted = events;
   std::sort(sorted.begin(), sorted.end(),
             [](const AlertEvent& a, const AlertEvent& b) { return a.sequence < b.sequence; });
-  std::vector<std::shared_ptr<HubSubscriber>> wake;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_) return;
@@ -64,9 +100,9 @@ void EventHub::Publish(const std::vector<AlertEvent>& events) {
       appended = true;
     }
     if (!appended) return;
-    wake = subscribers_;
+    ++wakeups_;
   }
-  for (const auto& s : wake) s->OnNewEvents();
+  fanout_cv_.notify_all();
 }
 
 EventHub::Next EventHub::NextAfter(std::uint64_t* cursor, const StreamFilter& filter,
@@ -117,8 +153,19 @@ std::vector<std::shared_ptr<HubSubscriber>> EventHub::Subscribers() const {
 }
 
 void EventHub::Stop() {
-  std::lock_guard<std::mutex> lock(mu_);
-  stopped_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
+  }
+  fanout_cv_.notify_all();
+  for (auto& t : fanout_) {
+    if (!t.joinable()) continue;
+    if (t.get_id() == std::this_thread::get_id())
+      t.detach();  // the hub's last owner let go from a fan-out thread: it returns now
+    else
+      t.join();
+  }
+  fanout_.clear();
 }
 
 }  // namespace floodwarn::alerting

@@ -3,18 +3,24 @@
 //
 // Each stream keeps its own cursor and asks the hub for the next event after
 // it. The hub never writes to a stream and never waits for one: Publish()
-// appends and then notifies the streams, which each take at most one event
-// at a time. A stream that falls behind the ring reads the outbox from the
-// store (catch-up); so a slow stream costs O(1) memory and delays nobody.
+// appends and wakes the fan-out threads, which notify the streams (each
+// thread a contiguous share of them, so a connection's streams stay on one
+// thread); a stream takes at most one event at a time. The committing
+// thread does not wait for the fan-out. A stream that falls behind the ring reads the outbox from
+// the store (catch-up); so a slow stream costs O(1) memory and delays nobody.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include <grpcpp/support/byte_buffer.h>
 
 #include "floodwarn/alerting/store.hpp"
 #include "floodwarn/alerting/types.hpp"
@@ -23,14 +29,20 @@
 
 namespace floodwarn::alerting {
 
-// One event, ready to write: the domain event (for filtering) and the
-// StreamEvent built once for all subscribers.
+// One event, ready to write: the domain event (for filtering) and its
+// StreamEvent, serialised once for all subscribers. Every stream writes the
+// same bytes (a ByteBuffer copy shares the slices by reference count), so
+// fanning one event out to N subscribers costs one serialisation, not N.
 struct HubEntry {
   AlertEvent event;
-  v1::StreamEvent message;
+  grpc::ByteBuffer bytes;
 };
 using EntryPtr = std::shared_ptr<const HubEntry>;
 EntryPtr MakeEntry(AlertEvent e);
+
+// `message` serialised into `out` (a heartbeat or reset, written to one
+// stream).
+void Serialize(const v1::StreamEvent& message, grpc::ByteBuffer* out);
 
 // A Subscribe request's filter, validated.
 struct StreamFilter {
@@ -54,7 +66,12 @@ class HubSubscriber {
 
 class EventHub {
  public:
-  EventHub(AlertStore& store, std::size_t capacity, std::shared_ptr<ServiceMetrics> metrics);
+  // `fanout_threads` 0 = one per online core, at most 8.
+  EventHub(AlertStore& store, std::size_t capacity, std::shared_ptr<ServiceMetrics> metrics,
+           std::size_t fanout_threads = 0);
+  ~EventHub();
+  EventHub(const EventHub&) = delete;
+  EventHub& operator=(const EventHub&) = delete;
 
   // Committed events (the engine's commit listener). Events may arrive out
   // of order from concurrent commits; a gap is filled from the store.
@@ -74,7 +91,8 @@ class EventHub {
   std::size_t subscriber_count() const;
   std::vector<std::shared_ptr<HubSubscriber>> Subscribers() const;
 
-  // After Stop(), Publish is a no-op (the engine may outlive the server).
+  // After Stop(), Publish is a no-op (the engine may outlive the server);
+  // the fan-out threads are joined.
   void Stop();
 
   AlertStore& store() const { return store_; }
@@ -82,6 +100,7 @@ class EventHub {
 
  private:
   void AppendLocked(EntryPtr e);
+  void FanOutLoop(std::size_t worker, std::size_t workers);
 
   AlertStore& store_;
   const std::size_t capacity_;
@@ -93,6 +112,9 @@ class EventHub {
   std::uint64_t last_ = 0;  // newest sequence appended
   bool stopped_ = false;
   std::vector<std::shared_ptr<HubSubscriber>> subscribers_;
+  std::uint64_t wakeups_ = 0;  // bumped by Publish; each fan-out thread remembers its last
+  std::condition_variable fanout_cv_;
+  std::vector<std::thread> fanout_;
 };
 
 }  // namespace floodwarn::alerting

@@ -67,6 +67,9 @@ ServiceMetrics::ServiceMetrics(prometheus::Registry& registry)
     for (int s = 0; s < 3; ++s)
       alert_gauges_[level][s] =
           &alerts_.Add({{"level", std::to_string(level)}, {"state", kStates[s]}});
+  static const char* kTypes[] = {"event", "heartbeat", "reset"};
+  for (std::size_t t = 0; t < stream_message_counters_.size(); ++t)
+    stream_message_counters_[t] = &stream_messages_.Add({{"type", kTypes[t]}});
 }
 
 void ServiceMetrics::Request(const std::string& method, const std::string& code) {
@@ -75,10 +78,6 @@ void ServiceMetrics::Request(const std::string& method, const std::string& code)
 
 void ServiceMetrics::AuthFailure(const std::string& reason) {
   auth_failures_.Add({{"reason", reason}}).Increment();
-}
-
-void ServiceMetrics::StreamMessage(const std::string& type) {
-  stream_messages_.Add({{"type", type}}).Increment();
 }
 
 void ServiceMetrics::SubscriberDropped(const std::string& reason) {

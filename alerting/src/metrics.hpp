@@ -16,6 +16,10 @@
 
 namespace floodwarn::alerting {
 
+// What a subscriber stream writes (label `type` of
+// floodwarn_subscriber_messages_total).
+enum class StreamMessageType { kEvent = 0, kHeartbeat = 1, kReset = 2 };
+
 class ServiceMetrics {
  public:
   explicit ServiceMetrics(prometheus::Registry& registry);
@@ -23,7 +27,10 @@ class ServiceMetrics {
   void Request(const std::string& method, const std::string& code);
   void AuthFailure(const std::string& reason);
   void Subscribers(std::size_t n) { subscribers_->Set(static_cast<double>(n)); }
-  void StreamMessage(const std::string& type);  // event, heartbeat, reset
+  // Once per message written: the counters are looked up at construction.
+  void StreamMessage(StreamMessageType type) {
+    stream_message_counters_[static_cast<std::size_t>(type)]->Increment();
+  }
   void SubscriberDropped(const std::string& reason);
   void DeliveryLag(double seconds) { delivery_lag_->Observe(seconds); }
   void CatchupRead() { catchup_reads_->Increment(); }
@@ -39,6 +46,7 @@ class ServiceMetrics {
   prometheus::Family<prometheus::Counter>& dropped_;
   prometheus::Family<prometheus::Counter>& events_;
   prometheus::Family<prometheus::Gauge>& alerts_;
+  std::array<prometheus::Counter*, 3> stream_message_counters_{};
   prometheus::Gauge* subscribers_;
   prometheus::Histogram* delivery_lag_;
   prometheus::Counter* catchup_reads_;

@@ -214,16 +214,17 @@ class Stream : public HubSubscriber, public std::enable_shared_from_this<Stream>
       return;
     }
     if (now - last_activity_ < heartbeat_) return;
-    const v1::StreamEvent* msg = NextLocked();
+    const grpc::ByteBuffer* msg = NextLocked();
     if (msg == nullptr) {
-      control_.Clear();
-      control_.set_sequence(cursor_);
-      v1::Heartbeat* hb = control_.mutable_heartbeat();
+      v1::StreamEvent heartbeat;
+      heartbeat.set_sequence(cursor_);
+      v1::Heartbeat* hb = heartbeat.mutable_heartbeat();
       hb->set_sequence(cursor_);
       hb->set_last_committed_sequence(std::max(hub_.last_sequence(), cursor_));
       convert::ToProto(Now(), hb->mutable_server_time());
+      Serialize(heartbeat, &control_);
       current_.reset();
-      current_type_ = "heartbeat";
+      current_type_ = StreamMessageType::kHeartbeat;
       msg = &control_;
     }
     StartWriteLocked(lock, msg);
@@ -232,7 +233,7 @@ class Stream : public HubSubscriber, public std::enable_shared_from_this<Stream>
   void Pump() {
     std::unique_lock<std::mutex> lock(mu_);
     if (reactor_ == nullptr || writing_ || finished_ || cancelled_) return;
-    const v1::StreamEvent* msg = NextLocked();
+    const grpc::ByteBuffer* msg = NextLocked();
     if (msg != nullptr) StartWriteLocked(lock, msg);
   }
 
@@ -253,7 +254,7 @@ class Stream : public HubSubscriber, public std::enable_shared_from_this<Stream>
       MaybeFinishLocked(lock, {grpc::StatusCode::CANCELLED, "stream cancelled"});
       return;
     }
-    const v1::StreamEvent* msg = NextLocked();
+    const grpc::ByteBuffer* msg = NextLocked();
     if (msg != nullptr) StartWriteLocked(lock, msg);
   }
 
@@ -273,7 +274,7 @@ class Stream : public HubSubscriber, public std::enable_shared_from_this<Stream>
 
  private:
   // The next message to write, or nullptr (idle). Sets current_/control_.
-  const v1::StreamEvent* NextLocked() {
+  const grpc::ByteBuffer* NextLocked() {
     if (reset_reason_ != v1::RESET_REASON_UNSPECIFIED) return TakeResetLocked();
     while (!page_.empty()) {
       EntryPtr e = std::move(page_.front());
@@ -322,33 +323,34 @@ class Stream : public HubSubscriber, public std::enable_shared_from_this<Stream>
     return nullptr;
   }
 
-  const v1::StreamEvent* Use(EntryPtr e) {
+  const grpc::ByteBuffer* Use(EntryPtr e) {
     current_ = std::move(e);
-    current_type_ = "event";
-    return &current_->message;
+    current_type_ = StreamMessageType::kEvent;
+    return &current_->bytes;
   }
 
-  const v1::StreamEvent* TakeResetLocked() {
+  const grpc::ByteBuffer* TakeResetLocked() {
     AlertStore& store = hub_.store();
     const std::uint64_t current = std::max(store.LastSequence(), hub_.last_sequence());
-    control_.Clear();
-    control_.set_sequence(current);
-    v1::Reset* r = control_.mutable_reset();
+    v1::StreamEvent reset;
+    reset.set_sequence(current);
+    v1::Reset* r = reset.mutable_reset();
     r->set_reason(reset_reason_);
     r->set_message(reset_message_);
     r->set_oldest_retained_sequence(store.FirstRetainedSequence());
     r->set_current_sequence(current);
+    Serialize(reset, &control_);
     spdlog::info("subscriber reset principal={} reason={} cursor={} current={}", principal_,
                  v1::ResetReason_Name(reset_reason_), cursor_, current);
     cursor_ = current;
     page_.clear();
     reset_reason_ = v1::RESET_REASON_UNSPECIFIED;
     current_.reset();
-    current_type_ = "reset";
+    current_type_ = StreamMessageType::kReset;
     return &control_;
   }
 
-  void StartWriteLocked(std::unique_lock<std::mutex>& lock, const v1::StreamEvent* msg);
+  void StartWriteLocked(std::unique_lock<std::mutex>& lock, const grpc::ByteBuffer* msg);
 
   void MaybeFinishLocked(std::unique_lock<std::mutex>& lock, grpc::Status status);
 
@@ -364,8 +366,8 @@ class Stream : public HubSubscriber, public std::enable_shared_from_this<Stream>
   StreamFilter filter_;
   std::deque<EntryPtr> page_;  // catch-up page from the store (bounded)
   EntryPtr current_;           // the event being written (kept alive until done)
-  v1::StreamEvent control_;    // a heartbeat or reset being written
-  std::string current_type_ = "event";
+  grpc::ByteBuffer control_;   // a heartbeat or reset being written
+  StreamMessageType current_type_ = StreamMessageType::kEvent;
   v1::ResetReason reset_reason_ = v1::RESET_REASON_UNSPECIFIED;
   std::string reset_message_;
   bool writing_ = false;
@@ -377,7 +379,9 @@ class Stream : public HubSubscriber, public std::enable_shared_from_this<Stream>
   SteadyClock::time_point write_started_;
 };
 
-class SubscribeReactor : public grpc::ServerWriteReactor<v1::StreamEvent> {
+// Writes serialised StreamEvents (HubEntry::bytes): Subscribe is a raw
+// method, so gRPC sends the shared bytes instead of serialising per stream.
+class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   SubscribeReactor(std::shared_ptr<Stream> stream, std::shared_ptr<EventHub> hub)
       : stream_(std::move(stream)), hub_(std::move(hub)) {}
@@ -410,7 +414,7 @@ class SubscribeReactor : public grpc::ServerWriteReactor<v1::StreamEvent> {
   std::shared_ptr<EventHub> hub_;
 };
 
-void Stream::StartWriteLocked(std::unique_lock<std::mutex>& lock, const v1::StreamEvent* msg) {
+void Stream::StartWriteLocked(std::unique_lock<std::mutex>& lock, const grpc::ByteBuffer* msg) {
   writing_ = true;
   write_started_ = SteadyClock::now();
   SubscribeReactor* r = reactor_;
@@ -433,7 +437,10 @@ void Stream::MaybeFinishLocked(std::unique_lock<std::mutex>& lock, grpc::Status 
 
 // --------------------------------------------------------------- service ----
 
-class AlertServiceImpl final : public v1::AlertService::CallbackService {
+// Subscribe is registered raw (ByteBuffer in and out, see SubscribeReactor);
+// every other method is typed.
+class AlertServiceImpl final
+    : public v1::AlertService::WithRawCallbackMethod_Subscribe<v1::AlertService::CallbackService> {
  public:
   AlertServiceImpl(const ServiceConfig& cfg, AlertEngine& engine, AlertStore& store,
                    std::shared_ptr<EventHub> hub, std::shared_ptr<ServiceMetrics> metrics)
@@ -446,10 +453,17 @@ class AlertServiceImpl final : public v1::AlertService::CallbackService {
 
   void StopAccepting() { stopping_ = true; }
 
-  grpc::ServerWriteReactor<v1::StreamEvent>* Subscribe(grpc::CallbackServerContext* ctx,
-                                                       const v1::SubscribeRequest* req) override {
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(grpc::CallbackServerContext* ctx,
+                                                        const grpc::ByteBuffer* raw) override {
     Principal p;
     grpc::Status st = Authorize(*ctx, "Subscribe", Role::kSubscriber, &p);
+    v1::SubscribeRequest parsed;
+    const v1::SubscribeRequest* req = &parsed;
+    if (st.ok()) {
+      grpc::ByteBuffer copy(*raw);  // Deserialize consumes its buffer
+      if (!grpc::SerializationTraits<v1::SubscribeRequest>::Deserialize(&copy, &parsed).ok())
+        st = Invalid("SubscribeRequest is not a valid floodwarn.v1.SubscribeRequest message");
+    }
     if (st.ok()) st = CheckFilter(req->filter());
     if (st.ok() && stopping_) st = {grpc::StatusCode::UNAVAILABLE, "server is shutting down"};
     if (st.ok() && hub_->subscriber_count() >= cfg_.max_subscribers) {
@@ -743,7 +757,7 @@ AlertServer::AlertServer(const ServiceConfig& config, AlertEngine& engine, Alert
     : impl_(std::make_unique<Impl>(config, engine)) {
   Impl& m = *impl_;
   m.metrics = std::make_shared<ServiceMetrics>(registry);
-  m.hub = std::make_shared<EventHub>(store, config.event_buffer, m.metrics);
+  m.hub = std::make_shared<EventHub>(store, config.event_buffer, m.metrics, config.fanout_threads);
   std::weak_ptr<EventHub> weak_hub = m.hub;
   engine.AddCommitListener([weak_hub](const std::vector<AlertEvent>& events) {
     if (auto hub = weak_hub.lock()) hub->Publish(events);

@@ -203,9 +203,10 @@ ServiceConfig LoadServiceConfig(const std::string& path) {
     r.Fail("rules_file", root.get("rules_file"), fmt::format("{}: file not found", c.rules_file));
 
   if (const toml::table* s = r.Table(root, "", "service")) {
-    r.CheckKeys(*s, "service",
-                {"listen", "metrics_listen", "heartbeat_interval", "max_message_bytes",
-                 "max_subscribers", "event_buffer", "stall_timeout", "tick_interval", "insecure"});
+    r.CheckKeys(
+        *s, "service",
+        {"listen", "metrics_listen", "heartbeat_interval", "max_message_bytes", "max_subscribers",
+         "event_buffer", "fanout_threads", "stall_timeout", "tick_interval", "insecure"});
     if (r.String(*s, "service", "listen", c.listen))
       CheckAddress(r, "service.listen", s->get("listen"), c.listen);
     if (r.String(*s, "service", "metrics_listen", c.metrics_listen) && !c.metrics_listen.empty())
@@ -221,6 +222,8 @@ ServiceConfig LoadServiceConfig(const std::string& path) {
       c.max_subscribers = static_cast<std::size_t>(v);
     if (r.Integer(*s, "service", "event_buffer", 16, 1 << 20, v))
       c.event_buffer = static_cast<std::size_t>(v);
+    if (r.Integer(*s, "service", "fanout_threads", 0, 64, v))
+      c.fanout_threads = static_cast<std::size_t>(v);
     r.Bool(*s, "service", "insecure", c.insecure);
   }
 

@@ -563,14 +563,15 @@ TEST(AlertService, ShutdownEndsOpenStreamsWithUnavailable) {
 namespace {
 
 // Commits from several threads at once: the commit listener may run out of
-// order; every subscriber still sees exactly the outbox, in order, no gaps.
+// order, and three fan-out threads each wake their share of the streams;
+// every subscriber still sees exactly the outbox, in order, no gaps.
 TEST(AlertService, ConcurrentCommitsReachEverySubscriberInOrder) {
-  ServerHarness h("event_buffer = 64");
+  ServerHarness h("event_buffer = 64\nfanout_threads = 3");
   h.Start();
   std::vector<std::unique_ptr<Subscription>> subs;
-  for (int i = 0; i < 3; ++i)
+  for (int i = 0; i < 7; ++i)
     subs.push_back(std::make_unique<Subscription>(h.Channel(), kSubscriberToken, From(0)));
-  ASSERT_TRUE(WaitFor([&] { return h.server->subscriber_count() == 3; }));
+  ASSERT_TRUE(WaitFor([&] { return h.server->subscriber_count() == 7; }));
   std::vector<std::thread> writers;
   for (int t = 0; t < 4; ++t)
     writers.emplace_back([&h, t] {

@@ -81,6 +81,7 @@ TEST(ServiceConfig, DefaultsAreLoopbackAndSecure) {
   EXPECT_EQ(c.listen.rfind("127.0.0.1:", 0), 0u);
   EXPECT_EQ(c.metrics_listen.rfind("127.0.0.1:", 0), 0u);
   EXPECT_FALSE(c.insecure);
+  EXPECT_EQ(c.fanout_threads, 0u);  // one per core
 }
 
 TEST(ServiceConfig, UnknownKeyNamesFileLineAndKey) {
@@ -113,6 +114,9 @@ TEST(ServiceConfig, BadValuesAreNamed) {
             std::string::npos);
   EXPECT_NE(ErrorOf(Minimal("heartbeat_interval = 10")).find("duration"), std::string::npos);
   EXPECT_NE(ErrorOf(Minimal("max_message_bytes = 10")).find("out of range"), std::string::npos);
+  EXPECT_NE(ErrorOf(Minimal("fanout_threads = 65")).find("service.fanout_threads"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(Minimal("fanout_threads = -1")).find("out of range"), std::string::npos);
   std::string bad_role = Minimal();
   bad_role.replace(bad_role.find("\"operator\""), 10, "\"root\"");
   EXPECT_NE(ErrorOf(bad_role).find("auth.tokens[0].role: 'root'"), std::string::npos);
