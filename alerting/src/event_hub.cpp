@@ -1,5 +1,6 @@
 #include "event_hub.hpp"
 
+#include <sched.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -33,14 +34,25 @@ bool StreamFilter::Matches(const AlertEvent& e) const {
   return true;
 }
 
+namespace {
+
+// CPUs this process may run on (its affinity mask, which taskset, cgroup
+// cpusets and systemd's CPUAffinity= set), not the machine's count.
+std::size_t UsableCpus() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return static_cast<std::size_t>(CPU_COUNT(&set));
+  return std::thread::hardware_concurrency();
+}
+
+}  // namespace
+
 EventHub::EventHub(AlertStore& store, std::size_t capacity, std::shared_ptr<ServiceMetrics> metrics,
                    std::size_t fanout_threads)
     : store_(store), capacity_(std::max<std::size_t>(capacity, 1)), metrics_(std::move(metrics)) {
   last_ = store_.LastSequence();
   covered_from_ = last_;
   metrics_->LastSequence(last_);
-  if (fanout_threads == 0)
-    fanout_threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8);
+  if (fanout_threads == 0) fanout_threads = std::clamp<std::size_t>(UsableCpus(), 1, 8);
   for (std::size_t w = 0; w < fanout_threads; ++w)
     fanout_.emplace_back([this, w, n = fanout_threads] { FanOutLoop(w, n); });
 }
@@ -70,8 +82,9 @@ void EventHub::FanOutLoop(std::size_t worker, std::size_t workers) {
 
 void EventHub::AppendLocked(EntryPtr e) {
   metrics_->Committed(e->event);
-  last_ = e->event.sequence;
+  const std::uint64_t sequence = e->event.sequence;
   ring_.push_back(std::move(e));
+  last_.store(sequence, std::memory_order_release);  // after the entry is in the ring
   while (ring_.size() > capacity_) {
     covered_from_ = ring_.front()->event.sequence;
     ring_.pop_front();
@@ -79,27 +92,38 @@ void EventHub::AppendLocked(EntryPtr e) {
 }
 
 void EventHub::Publish(const std::vector<AlertEvent>& events) {
-  std::vector<AlertEvent> sorted = events;
-  std::sort(sorted.begin(), sorted.end(),
-            [](const AlertEvent& a, const AlertEvent& b) { return a.sequence < b.sequence; });
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_) return;
-    bool appended = false;
-    for (AlertEvent& e : sorted) {
-      if (e.sequence <= last_) continue;  // already filled in from the store
-      if (e.sequence != last_ + 1) {
+  }
+  // Serialised before taking the ring's lock: readers are not held up.
+  std::vector<EntryPtr> entries;
+  entries.reserve(events.size());
+  for (const AlertEvent& e : events) entries.push_back(MakeEntry(e));
+  std::sort(entries.begin(), entries.end(), [](const EntryPtr& a, const EntryPtr& b) {
+    return a->event.sequence < b->event.sequence;
+  });
+  bool appended = false;
+  {
+    std::unique_lock<std::shared_mutex> lock(ring_mu_);
+    for (EntryPtr& e : entries) {
+      const std::uint64_t last = last_.load(std::memory_order_relaxed);
+      if (e->event.sequence <= last) continue;  // already filled in from the store
+      if (e->event.sequence != last + 1) {
         // A concurrent commit's listener has not run yet: its events are
         // committed (the store serialises writes), take them from there.
-        for (AlertEvent& m : store_.ReadEvents(last_, e.sequence - last_ - 1)) {
-          if (m.sequence >= e.sequence) break;
+        for (AlertEvent& m : store_.ReadEvents(last, e->event.sequence - last - 1)) {
+          if (m.sequence >= e->event.sequence) break;
           AppendLocked(MakeEntry(std::move(m)));
         }
       }
-      AppendLocked(MakeEntry(std::move(e)));
+      AppendLocked(std::move(e));
       appended = true;
     }
-    if (!appended) return;
+  }
+  if (!appended) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
     ++wakeups_;
   }
   fanout_cv_.notify_all();
@@ -107,8 +131,10 @@ void EventHub::Publish(const std::vector<AlertEvent>& events) {
 
 EventHub::Next EventHub::NextAfter(std::uint64_t* cursor, const StreamFilter& filter,
                                    EntryPtr* out) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (*cursor >= last_) return Next::kIdle;
+  // Most calls find nothing new (a stream asks again after every write).
+  if (*cursor >= last_.load(std::memory_order_acquire)) return Next::kIdle;
+  std::shared_lock<std::shared_mutex> lock(ring_mu_);
+  if (*cursor >= last_.load(std::memory_order_relaxed)) return Next::kIdle;
   if (*cursor < covered_from_) return Next::kCatchUp;
   auto it =
       std::upper_bound(ring_.begin(), ring_.end(), *cursor,
@@ -123,10 +149,7 @@ EventHub::Next EventHub::NextAfter(std::uint64_t* cursor, const StreamFilter& fi
   return Next::kIdle;
 }
 
-std::uint64_t EventHub::last_sequence() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return last_;
-}
+std::uint64_t EventHub::last_sequence() const { return last_.load(std::memory_order_acquire); }
 
 void EventHub::Add(const std::shared_ptr<HubSubscriber>& s) {
   std::lock_guard<std::mutex> lock(mu_);

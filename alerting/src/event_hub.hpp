@@ -10,12 +10,14 @@
 // the store (catch-up); so a slow stream costs O(1) memory and delays nobody.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -66,7 +68,7 @@ class HubSubscriber {
 
 class EventHub {
  public:
-  // `fanout_threads` 0 = one per online core, at most 8.
+  // `fanout_threads` 0 = one per CPU in the affinity mask, at most 8.
   EventHub(AlertStore& store, std::size_t capacity, std::shared_ptr<ServiceMetrics> metrics,
            std::size_t fanout_threads = 0);
   ~EventHub();
@@ -105,11 +107,15 @@ class EventHub {
   AlertStore& store_;
   const std::size_t capacity_;
   std::shared_ptr<ServiceMetrics> metrics_;
-  mutable std::mutex mu_;
+  // The ring: written by Publish, read by every stream after every write.
+  mutable std::shared_mutex ring_mu_;
   std::deque<EntryPtr> ring_;  // ascending sequence
   // The ring holds every committed event with sequence > covered_from_.
   std::uint64_t covered_from_ = 0;
-  std::uint64_t last_ = 0;  // newest sequence appended
+  // Newest sequence appended; written under ring_mu_, read without it too.
+  std::atomic<std::uint64_t> last_{0};
+  // The streams and the fan-out threads' wakeups.
+  mutable std::mutex mu_;
   bool stopped_ = false;
   std::vector<std::shared_ptr<HubSubscriber>> subscribers_;
   std::uint64_t wakeups_ = 0;  // bumped by Publish; each fan-out thread remembers its last

@@ -1,5 +1,7 @@
 #include "metrics.hpp"
 
+#include <algorithm>
+
 namespace floodwarn::alerting {
 
 ServiceMetrics::ServiceMetrics(prometheus::Registry& registry)
@@ -34,13 +36,12 @@ ServiceMetrics::ServiceMetrics(prometheus::Registry& registry)
                         .Help("Open Subscribe streams")
                         .Register(registry)
                         .Add({})),
-      delivery_lag_(
-          &prometheus::BuildHistogram()
-               .Name("floodwarn_delivery_lag_seconds")
-               .Help("Time from an event's commit to its write to a subscriber")
-               .Register(registry)
-               .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.005, 0.01, 0.05, 0.1, 0.5,
-                                                                1, 5, 30, 120, 600})),
+      delivery_lag_(&prometheus::BuildHistogram()
+                         .Name("floodwarn_delivery_lag_seconds")
+                         .Help("Time from an event's commit to its write to a subscriber")
+                         .Register(registry)
+                         .Add({}, prometheus::Histogram::BucketBoundaries(
+                                      kDeliveryLagBounds.begin(), kDeliveryLagBounds.end()))),
       catchup_reads_(&prometheus::BuildCounter()
                           .Name("floodwarn_outbox_catchup_reads_total")
                           .Help("Outbox pages read from the store for subscribers that fell "
@@ -78,6 +79,24 @@ void ServiceMetrics::Request(const std::string& method, const std::string& code)
 
 void ServiceMetrics::AuthFailure(const std::string& reason) {
   auth_failures_.Add({{"reason", reason}}).Increment();
+}
+
+void ServiceMetrics::DeliveryLag(LagBatch& batch, double seconds) {
+  constexpr int kBatch = 64;
+  const auto bucket =
+      std::lower_bound(kDeliveryLagBounds.begin(), kDeliveryLagBounds.end(), seconds) -
+      kDeliveryLagBounds.begin();  // Prometheus buckets are upper-inclusive ("le")
+  batch.counts[static_cast<std::size_t>(bucket)] += 1;
+  batch.sum += seconds;
+  if (++batch.n >= kBatch) FlushDeliveryLag(batch);
+}
+
+void ServiceMetrics::FlushDeliveryLag(LagBatch& batch) {
+  if (batch.n == 0) return;
+  delivery_lag_->ObserveMultiple(batch.counts, batch.sum);
+  std::fill(batch.counts.begin(), batch.counts.end(), 0.0);
+  batch.sum = 0;
+  batch.n = 0;
 }
 
 void ServiceMetrics::SubscriberDropped(const std::string& reason) {

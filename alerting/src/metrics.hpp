@@ -20,6 +20,20 @@ namespace floodwarn::alerting {
 // floodwarn_subscriber_messages_total).
 enum class StreamMessageType { kEvent = 0, kHeartbeat = 1, kReset = 2 };
 
+// Upper bounds (seconds) of floodwarn_delivery_lag_seconds.
+inline constexpr std::array<double, 11> kDeliveryLagBounds = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5,
+                                                              1,     5,     30,   120,  600};
+
+// One stream's delivery lags not yet in the shared histogram. prometheus-cpp
+// takes the histogram's mutex per observation; at 100,000 deliveries per
+// second from many threads that mutex became a point of contention, so each
+// stream (under its own lock) adds its lags in batches.
+struct LagBatch {
+  std::vector<double> counts = std::vector<double>(kDeliveryLagBounds.size() + 1, 0.0);
+  double sum = 0;
+  int n = 0;
+};
+
 class ServiceMetrics {
  public:
   explicit ServiceMetrics(prometheus::Registry& registry);
@@ -32,7 +46,11 @@ class ServiceMetrics {
     stream_message_counters_[static_cast<std::size_t>(type)]->Increment();
   }
   void SubscriberDropped(const std::string& reason);
-  void DeliveryLag(double seconds) { delivery_lag_->Observe(seconds); }
+  // Adds to `batch`; a full batch goes into the histogram.
+  void DeliveryLag(LagBatch& batch, double seconds);
+  // Puts whatever `batch` holds into the histogram (a stream's timer, and
+  // when it ends).
+  void FlushDeliveryLag(LagBatch& batch);
   void CatchupRead() { catchup_reads_->Increment(); }
   void Committed(const AlertEvent& e);  // every event the hub learns about
   void LastSequence(std::uint64_t s) { last_sequence_->Set(static_cast<double>(s)); }

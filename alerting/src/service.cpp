@@ -195,6 +195,7 @@ class Stream : public HubSubscriber, public std::enable_shared_from_this<Stream>
 
   void OnTimer() override {
     std::unique_lock<std::mutex> lock(mu_);
+    hub_.metrics().FlushDeliveryLag(lags_);
     if (reactor_ == nullptr || finished_ || cancelled_) return;
     const auto now = SteadyClock::now();
     if (writing_) {
@@ -245,7 +246,7 @@ class Stream : public HubSubscriber, public std::enable_shared_from_this<Stream>
       hub_.metrics().StreamMessage(current_type_);
       if (current_ != nullptr)
         hub_.metrics().DeliveryLag(
-            std::chrono::duration<double>(Now() - current_->event.at).count());
+            lags_, std::chrono::duration<double>(Now() - current_->event.at).count());
     } else {
       cancelled_ = true;  // the client went away
     }
@@ -266,6 +267,7 @@ class Stream : public HubSubscriber, public std::enable_shared_from_this<Stream>
 
   void OnDone() {
     std::lock_guard<std::mutex> lock(mu_);
+    hub_.metrics().FlushDeliveryLag(lags_);
     reactor_ = nullptr;
     ctx_ = nullptr;
   }
@@ -377,6 +379,7 @@ class Stream : public HubSubscriber, public std::enable_shared_from_this<Stream>
   int pins_ = 0;
   SteadyClock::time_point last_activity_;
   SteadyClock::time_point write_started_;
+  LagBatch lags_;  // delivery lags not yet in the histogram
 };
 
 // Writes serialised StreamEvents (HubEntry::bytes): Subscribe is a raw

@@ -51,7 +51,7 @@ struct ServiceConfig {
   std::size_t max_subscribers = 1000;         // more streams get RESOURCE_EXHAUSTED
   std::size_t event_buffer = 4096;            // in-memory ring of recent events
   // Threads that hand a committed event to the streams (each takes a share
-  // of them); 0 = one per online core, at most 8.
+  // of them); 0 = one per CPU in the affinity mask, at most 8.
   std::size_t fanout_threads = 0;
   // A subscriber that has not taken a message for this long is disconnected
   // (it resumes from its cursor when it comes back).
