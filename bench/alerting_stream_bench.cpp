@@ -304,6 +304,16 @@ struct Fleet {
       return counters.ready + counters.failed >= subs.size();
     }) && counters.failed == 0;
   }
+  // Until every subscriber has `events` events or `timeout` passed (a
+  // backlog shows as high latencies, a loss as a short count).
+  void Drain(std::size_t events, std::chrono::seconds timeout) {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until &&
+           std::any_of(subs.begin(), subs.end(),
+                       [&](const auto& s) { return s->received.load() < events; }))
+      std::this_thread::sleep_for(milliseconds(50));
+    std::this_thread::sleep_for(milliseconds(200));  // and nothing more arrives
+  }
   // Cancels every stream and waits for each OnDone: a reactor must outlive
   // its last callback.
   void Close() {
@@ -312,6 +322,146 @@ struct Fleet {
     counters.cv.wait(lock, [&] { return counters.done >= subs.size(); });
   }
   ~Fleet() { Close(); }
+};
+
+// What the latency subscribers measured (in this process or in workers).
+struct Results {
+  std::vector<float> commit, request;
+  std::size_t min_events = SIZE_MAX;
+  std::size_t event_bytes = 0;
+  void Add(Fleet& fleet) {
+    for (auto& s : fleet.subs) {
+      min_events = std::min(min_events, s->commit_ms.size());
+      commit.insert(commit.end(), s->commit_ms.begin(), s->commit_ms.end());
+      request.insert(request.end(), s->request_ms.begin(), s->request_ms.end());
+      if (event_bytes == 0) event_bytes = s->event_bytes;
+    }
+  }
+};
+
+// Where a worker finds the server (--worker mode, see RunWorker).
+struct WorkerArgs {
+  std::size_t subscribers = 0;
+  std::string target, ca, cert, key, token;
+  std::uint64_t from = 0;
+  std::size_t per_conn = 1;
+};
+
+// --worker N: a separate process holding N latency subscribers, so that the
+// subscribers' own gRPC machinery (one poller per process) is not the
+// bottleneck being measured. Protocol on stdin/stdout with the parent:
+//   -> "ready\n" once every stream is established (or "error ...\n");
+//   <- the number of committed events, after the drivers are done;
+//   -> "done <min_events> <event_bytes> <n_commit> <n_request>\n", then the
+//      latencies as raw floats (commit, then request).
+int RunWorker(const WorkerArgs& a) {
+  Tls tls{ReadFile(a.ca), ReadFile(a.cert), ReadFile(a.key)};
+  Fleet fleet;
+  fleet.Open(a.subscribers, a.per_conn, a.target, tls, a.token, a.from, true);
+  if (!fleet.WaitReady(seconds(300))) {
+    std::printf("error subscribers not established: %s\n", fleet.counters.first_error.c_str());
+    return 1;
+  }
+  std::printf("ready\n");
+  std::fflush(stdout);
+  std::size_t committed = 0;
+  if (std::scanf("%zu", &committed) != 1) return 1;
+  fleet.Drain(committed, seconds(60));
+  fleet.Close();
+  Results r;
+  r.Add(fleet);
+  std::printf("done %zu %zu %zu %zu\n", r.min_events, r.event_bytes, r.commit.size(),
+              r.request.size());
+  std::fwrite(r.commit.data(), sizeof(float), r.commit.size(), stdout);
+  std::fwrite(r.request.data(), sizeof(float), r.request.size(), stdout);
+  std::fflush(stdout);
+  return 0;
+}
+
+// The parent's side of the workers: this executable again, with --worker.
+class Workers {
+ public:
+  Workers(std::size_t processes, const WorkerArgs& all) {
+    for (std::size_t k = 0; k < processes; ++k) {
+      WorkerArgs a = all;
+      a.subscribers = all.subscribers * (k + 1) / processes - all.subscribers * k / processes;
+      if (a.subscribers == 0) continue;
+      int to_child[2], from_child[2];
+      if (pipe2(to_child, O_CLOEXEC) != 0 || pipe2(from_child, O_CLOEXEC) != 0)
+        throw std::runtime_error("pipe failed");
+      std::vector<std::string> args = {"/proc/self/exe",
+                                       "--worker",
+                                       std::to_string(a.subscribers),
+                                       "--worker-target",
+                                       a.target,
+                                       "--worker-pki",
+                                       a.ca + "," + a.cert + "," + a.key,
+                                       "--worker-token",
+                                       a.token,
+                                       "--worker-from",
+                                       std::to_string(a.from),
+                                       "--streams-per-connection",
+                                       std::to_string(a.per_conn)};
+      const pid_t pid = fork();
+      if (pid == 0) {
+        dup2(to_child[0], 0);
+        dup2(from_child[1], 1);
+        std::vector<char*> argv;
+        for (auto& x : args) argv.push_back(x.data());
+        argv.push_back(nullptr);
+        execv(argv[0], argv.data());
+        _exit(127);
+      }
+      close(to_child[0]);
+      close(from_child[1]);
+      procs_.push_back({pid, fdopen(to_child[1], "w"), fdopen(from_child[0], "r")});
+    }
+  }
+  ~Workers() {
+    for (auto& p : procs_) {
+      if (p.in) fclose(p.in);
+      if (p.out) fclose(p.out);
+      int st;
+      waitpid(p.pid, &st, 0);
+    }
+  }
+  void WaitReady() {
+    for (auto& p : procs_) {
+      char line[512] = {0};
+      if (!std::fgets(line, sizeof line, p.out) || std::string(line) != "ready\n")
+        throw std::runtime_error(std::string("worker not ready: ") + line);
+    }
+  }
+  Results Finish(std::size_t committed) {
+    for (auto& p : procs_) {
+      std::fprintf(p.in, "%zu\n", committed);
+      std::fflush(p.in);
+    }
+    Results r;
+    for (auto& p : procs_) {
+      std::size_t min_events = 0, bytes = 0, nc = 0, nr = 0;
+      if (std::fscanf(p.out, "done %zu %zu %zu %zu", &min_events, &bytes, &nc, &nr) != 4 ||
+          std::fgetc(p.out) != '\n')
+        throw std::runtime_error("worker did not report");
+      std::vector<float> c(nc), q(nr);
+      if (std::fread(c.data(), sizeof(float), nc, p.out) != nc ||
+          std::fread(q.data(), sizeof(float), nr, p.out) != nr)
+        throw std::runtime_error("worker report cut short");
+      r.min_events = std::min(r.min_events, min_events);
+      if (r.event_bytes == 0) r.event_bytes = bytes;
+      r.commit.insert(r.commit.end(), c.begin(), c.end());
+      r.request.insert(r.request.end(), q.begin(), q.end());
+    }
+    return r;
+  }
+
+ private:
+  struct Proc {
+    pid_t pid;
+    FILE* in;
+    FILE* out;
+  };
+  std::vector<Proc> procs_;
 };
 
 double Percentile(std::vector<float>& v, double p) {
@@ -354,7 +504,35 @@ int main(int argc, char** argv) {
                  "subscribers do not take the server's cores");
   app.add_option("--client-cpus", client_cpus,
                  "CPUs the subscribers and drivers run on, e.g. 2-15 (default: any)");
+  std::size_t client_processes = 0;
+  app.add_option("--client-processes", client_processes,
+                 "Latency subscribers in this many separate processes (0 = in this one)")
+      ->capture_default_str();
+  WorkerArgs worker;  // internal: --worker mode (RunWorker)
+  std::string worker_pki;
+  app.add_option("--worker", worker.subscribers)->group("");
+  app.add_option("--worker-target", worker.target)->group("");
+  app.add_option("--worker-pki", worker_pki)->group("");
+  app.add_option("--worker-token", worker.token)->group("");
+  app.add_option("--worker-from", worker.from)->group("");
   CLI11_PARSE(app, argc, argv);
+  if (worker.subscribers > 0) {
+    try {
+      std::istringstream pki(worker_pki);
+      std::getline(pki, worker.ca, ',');
+      std::getline(pki, worker.cert, ',');
+      std::getline(pki, worker.key, ',');
+      worker.per_conn = per_conn;
+      rlimit rl{};
+      getrlimit(RLIMIT_NOFILE, &rl);
+      rl.rlim_cur = rl.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &rl);
+      return RunWorker(worker);
+    } catch (const std::exception& e) {
+      std::printf("error %s\n", e.what());
+      return 1;
+    }
+  }
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // figures appear as they are measured
 
   try {
@@ -462,12 +640,27 @@ path = "alerts.db"
 
     // ---- 2. latency at the given event rate ---------------------------------
     if (subscribers == 0) return 0;
-    Fleet fleet;
     auto list = op.ListActive({});
-    fleet.Open(subscribers, per_conn, target, tls, sub_token, list.value->sequence, true);
-    if (!fleet.WaitReady(seconds(300)))
-      throw std::runtime_error("latency subscribers not established: " +
-                               fleet.counters.first_error);
+    Fleet fleet;
+    std::unique_ptr<Workers> workers;
+    if (client_processes == 0) {
+      fleet.Open(subscribers, per_conn, target, tls, sub_token, list.value->sequence, true);
+      if (!fleet.WaitReady(seconds(300)))
+        throw std::runtime_error("latency subscribers not established: " +
+                                 fleet.counters.first_error);
+    } else {
+      WorkerArgs w;
+      w.subscribers = subscribers;
+      w.target = target;
+      w.ca = pki + "/ca.pem";
+      w.cert = pki + "/watcher.pem";
+      w.key = pki + "/watcher.key";
+      w.token = sub_token;
+      w.from = list.value->sequence;
+      w.per_conn = per_conn;
+      workers = std::make_unique<Workers>(client_processes, w);
+      workers->WaitReady();
+    }
     const std::size_t n_events = static_cast<std::size_t>(rate * duration);
     std::atomic<std::size_t> failures{0};
     // Driver threads share the schedule, so that one slow commit does not
@@ -495,35 +688,30 @@ path = "alerts.db"
       });
     for (auto& t : drivers) t.join();
     double run_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    // The last deliveries: until every subscriber has every committed event,
-    // or 60 s (a backlog shows as high latencies, a loss as a short count).
     const std::size_t committed = n_events - failures;
-    const auto drain_until = std::chrono::steady_clock::now() + seconds(60);
-    while (std::chrono::steady_clock::now() < drain_until &&
-           std::any_of(fleet.subs.begin(), fleet.subs.end(),
-                       [&](const auto& s) { return s->received.load() < committed; }))
-      std::this_thread::sleep_for(milliseconds(50));
-    std::this_thread::sleep_for(milliseconds(200));  // and nothing more arrives
+    Results results;
+    if (workers != nullptr) {
+      results = workers->Finish(committed);
+    } else {
+      fleet.Drain(committed, seconds(60));
+    }
     const double server_cpu = CpuSeconds(server.pid()) - server_cpu0;
     const double drained_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     fleet.Close();
-
-    std::vector<float> commit, request;
-    std::size_t min_events = SIZE_MAX;
-    for (auto& s : fleet.subs) {
-      min_events = std::min(min_events, s->commit_ms.size());
-      commit.insert(commit.end(), s->commit_ms.begin(), s->commit_ms.end());
-      request.insert(request.end(), s->request_ms.begin(), s->request_ms.end());
-    }
+    results.Add(fleet);  // (empty with workers)
+    workers.reset();
+    std::vector<float>& commit = results.commit;
+    std::vector<float>& request = results.request;
+    const std::size_t min_events = results.min_events;
     fmt::print(
-        "latency: {} subscribers, {} events in {:.1f} s ({:.0f}/s, {} failed requests), {} "
+        "latency: {} subscribers{}, {} events in {:.1f} s ({:.0f}/s, {} failed requests), {} "
         "deliveries; fewest events at one subscriber: {} of {}\n",
-        subscribers, n_events, run_s, n_events / run_s, failures.load(), commit.size(), min_events,
-        committed);
+        subscribers, client_processes == 0 ? "" : fmt::format(" in {} processes", client_processes),
+        n_events, run_s, n_events / run_s, failures.load(), commit.size(), min_events, committed);
     fmt::print(
         "latency: one event message is {} bytes (StreamEvent with the alert and its CAP XML)\n",
-        fleet.subs.front()->event_bytes);
+        results.event_bytes);
     fmt::print(
         "latency: server CPU {:.2f} s ({:.0f} % of one core until the last delivery): {:.1f} us "
         "per "
