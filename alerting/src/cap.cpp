@@ -394,11 +394,15 @@ void WriteInfo(XmlWriter& w, cap_texts::Lang lang, const CapProfile& profile, co
   w.Elem(2, "certainty", Certainty(msg.msg_type, alert));
   if (!alert.rule_id.empty()) w.NameValue(2, "eventCode", "floodwarn:rule", alert.rule_id);
   w.NameValue(2, "eventCode", "floodwarn:kind", ToString(alert.kind));
-  // onset: when the observed condition began. A forecast alert carries no
-  // predicted crossing time in Alert, so it gets none (rather than a wrong one).
-  if (msg.msg_type != CapMsgType::kCancel && !IsForecast(alert.kind)) {
-    TimePoint onset = alert.first_seen;
-    if (onset.time_since_epoch().count() == 0) onset = alert.activated;
+  // onset: when the observed condition began, or for a forecast when the
+  // forecast expects the threshold to be reached (none if unknown, rather
+  // than a wrong one).
+  if (msg.msg_type != CapMsgType::kCancel) {
+    TimePoint onset = alert.onset;
+    if (!IsForecast(alert.kind)) {
+      onset = alert.first_seen;
+      if (onset.time_since_epoch().count() == 0) onset = alert.activated;
+    }
     if (onset.time_since_epoch().count() != 0) w.Elem(2, "onset", FormatCapTime(profile, onset));
   }
   w.Elem(2, "expires", FormatCapTime(profile, Expires(profile, msg, alert)));

@@ -141,6 +141,7 @@ Alert FromProto(const pb::Alert& p) {
   a.first_seen = FromProto(p.first_seen());
   a.activated = FromProto(p.activated());
   a.last_change = FromProto(p.last_change());
+  if (p.has_onset()) a.onset = FromProto(p.onset());
   a.expires = FromProto(p.expires());
   if (p.has_ack()) a.ack = Acknowledgement{p.ack().by(), p.ack().note(), FromProto(p.ack().at())};
   a.escalated = p.escalated();

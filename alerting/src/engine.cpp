@@ -104,6 +104,7 @@ struct AlertEngine::Impl {
     bool has_forecast = false;
     TimePoint forecast_issued{};
     std::string forecast_run;
+    TimePoint forecast_onset{};  // first time in the run at the shown level's threshold
   };
 
   // Everything one call changes before it is committed.
@@ -689,6 +690,7 @@ struct AlertEngine::Impl {
     a.unit = t.unit;
     a.reason = t.reason;
     a.last_change = now;
+    if (r.kind == RuleKind::kForecastDepth) a.onset = to > 0 ? t.forecast_onset : TimePoint{};
     if (to < from) {
       const std::string below =
           FormatDuration(EvalTime(t, now) - t.below_since[from].value_or(EvalTime(t, now)));
@@ -1160,6 +1162,18 @@ void AlertEngine::OnForecast(const ForecastBatch& batch) {
       const Level held = EvaluateLevel(r.levels, committed_level, max_depth);
       const Level shown = std::max(up, held);
       const LevelThreshold* th = Impl::Threshold(r, shown > 0 ? shown : r.levels.front().level);
+      // Onset: the earliest time in the window at which the forecast reaches
+      // the threshold that holds the shown level (rising, or falling while
+      // the hysteresis holds it).
+      const double onset_depth = shown > up ? th->falling : th->rising;
+      t.forecast_onset = TimePoint{};
+      for (const ForecastValue& v : batch.values) {
+        if (v.target_id != t.subject || !std::isfinite(v.depth_m) || v.depth_m < onset_depth)
+          continue;
+        if (v.valid_at < batch.issued || v.valid_at > batch.issued + r.lead_time) continue;
+        if (t.forecast_onset == TimePoint{} || v.valid_at < t.forecast_onset)
+          t.forecast_onset = v.valid_at;
+      }
       t.value = max_depth;
       t.threshold = th->rising;
       t.reason = fmt::format("forecast {}: max depth {} m within {} (at +{}) {} {} m ({})",

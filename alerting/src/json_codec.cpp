@@ -210,6 +210,7 @@ nlohmann::json ToJson(const Alert& a) {
               {"activated", Time(a.activated)},
               {"last_change", Time(a.last_change)},
               {"expires", Time(a.expires)},
+              {"onset", Time(a.onset)},
               {"ack", std::move(ack)},
               {"escalated", a.escalated},
               {"messages", std::move(messages)},
@@ -245,6 +246,7 @@ Alert AlertFromJson(const nlohmann::json& j, const std::string& w) {
   Read(j, "activated", w, &a.activated);
   Read(j, "last_change", w, &a.last_change);
   Read(j, "expires", w, &a.expires);
+  Read(j, "onset", w, &a.onset);  // absent in alerts stored before it existed: 0
   if (const json* ack = Find(j, "ack")) {
     std::string wa = w + ".ack";
     RequireObject(*ack, wa);

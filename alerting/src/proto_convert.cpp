@@ -134,6 +134,7 @@ void ToProto(const Alert& a, v1::Alert* out) {
   SetTime(a.first_seen, [&] { return out->mutable_first_seen(); });
   SetTime(a.activated, [&] { return out->mutable_activated(); });
   SetTime(a.last_change, [&] { return out->mutable_last_change(); });
+  SetTime(a.onset, [&] { return out->mutable_onset(); });
   SetTime(a.expires, [&] { return out->mutable_expires(); });
   if (a.ack) {
     v1::Acknowledgement* k = out->mutable_ack();

@@ -365,9 +365,14 @@ TEST(CapXml, ExpiresIsSentPlusValidityUnlessTheAlertSaysLater) {
   // onset = when the condition was first met (10 minutes before sent).
   EXPECT_EQ(CapDoc(ToCapXml(p, m, a)).One(std::string(kDe) + "/c:onset"),
             "2026-11-22T10:05:00+01:00");
-  // A forecast gives no onset rather than a wrong one.
-  const Alert f = MakeAlert(RuleKind::kForecastDepth, 2);
+  // A forecast without an expected time gives no onset rather than a wrong
+  // one; with one, onset is that time (not when the forecast came in).
+  Alert f = MakeAlert(RuleKind::kForecastDepth, 2);
   EXPECT_EQ(CapDoc(ToCapXml(p, FirstMessage(p, f), f)).Count(std::string(kDe) + "/c:onset"), 0u);
+  f.onset = T0() + minutes(95);
+  CapDoc fd(ToCapXml(p, FirstMessage(p, f), f));
+  EXPECT_EQ(fd.One(std::string(kDe) + "/c:onset"), "2026-11-22T11:50:00+01:00");
+  EXPECT_EQ(fd.One(std::string(kEn) + "/c:onset"), "2026-11-22T11:50:00+01:00");
 }
 
 TEST(CapXml, ParametersCarryStationValueAndThreshold) {

@@ -740,6 +740,10 @@ levels = [
   EXPECT_EQ(ev[0].alert.kind, fa::RuleKind::kForecastDepth);
   EXPECT_EQ(ev[0].alert.level, 3);
   EXPECT_DOUBLE_EQ(ev[0].alert.value, 0.35);
+  // Onset: when run-2 expects the level-3 threshold (0.30 m): +90 min from
+  // its issue time, not the first value (0.12 m at +30 min, level 2 only).
+  EXPECT_EQ(ev[0].alert.onset, kT0 + minutes(15) + minutes(90));
+  EXPECT_NE(ev[0].cap_xml.find("<onset>"), std::string::npos);
   EXPECT_NE(ev[0].cap_xml.find("<certainty>Likely</certainty>"), std::string::npos);
   EXPECT_NE(ev[0].cap_xml.find("<urgency>Expected</urgency>"), std::string::npos);
   // An older run arriving late changes nothing.

@@ -49,6 +49,7 @@ inline Alert SampleAlert(const std::string& id, int n = 0) {
   a.activated = Ms(1700000060456);
   a.last_change = Ms(-5);  // before 1970: times are signed
   a.expires = Ms(1700003600000);
+  a.onset = Ms(1700001800000);
   a.ack = Acknowledgement{"officer.mueller", "seen, sirens prepared", Ms(1700000100789)};
   a.escalated = true;
   a.messages = {{"floodwarn@talstadt.example", "fw.1", Ms(1700000060456)},
@@ -145,6 +146,7 @@ inline void ExpectSameAlert(const Alert& x, const Alert& y) {
   EXPECT_EQ(x.activated, y.activated);
   EXPECT_EQ(x.last_change, y.last_change);
   EXPECT_EQ(x.expires, y.expires);
+  EXPECT_EQ(x.onset, y.onset);
   ASSERT_EQ(x.ack.has_value(), y.ack.has_value());
   if (x.ack) {
     EXPECT_EQ(x.ack->by, y.ack->by);

@@ -97,6 +97,9 @@ struct Alert {
   TimePoint activated{};    // became active (0 if never)
   TimePoint last_change{};  // last level/state change
   TimePoint expires{};      // CAP expires of the latest message
+  // Forecast alerts: when the forecast expects the level's threshold to be
+  // reached (CAP onset); 0 for observed alerts, whose onset is first_seen.
+  TimePoint onset{};
   std::optional<Acknowledgement> ack;
   bool escalated = false;
 
