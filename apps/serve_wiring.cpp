@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <iterator>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -144,6 +145,20 @@ void ServeWiring::Impl::StartIngest(const fi::IngestConfig& cfg, fa::AlertEngine
     if (std::none_of(engine.rules().stations.begin(), engine.rules().stations.end(),
                      [&](const auto& rs) { return rs.id == s.id; }))
       spdlog::warn("event=station_not_in_rules station={} (stored, no rule evaluates it)", s.id);
+  }
+  // The engine keeps its rain/rise windows and its timers (minimum time
+  // above, dwell) only in memory: rebuild them from the stored readings
+  // before any new reading arrives, so a restart neither blinds a 6-hour
+  // rain rule nor restarts a pending level's clock.
+  {
+    const auto now = Now();
+    std::vector<fi::Reading> recent;
+    for (const auto& [station, window] : engine.PreloadWindows()) {
+      std::vector<fi::Reading> r = readings->Query(station, now - window, now);
+      recent.insert(recent.end(), std::make_move_iterator(r.begin()),
+                    std::make_move_iterator(r.end()));
+    }
+    engine.Preload(recent);
   }
   pipeline = std::make_unique<fi::IngestPipeline>(*readings, registry, std::move(options));
   subscriber = std::make_unique<EngineSubscriber>(engine);

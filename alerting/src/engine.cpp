@@ -579,6 +579,73 @@ struct AlertEngine::Impl {
     for (const std::string& key : st.track_keys) EvaluateObserved(d, tracks.at(key), st);
   }
 
+  // A usable reading into its station's history (nullptr: ignored, counted
+  // and logged: unknown station, failed QC, wrong quantity or unit, future).
+  StationState* Insert(const ingest::Reading& reading, TimePoint now, bool* out_of_order_out) {
+    auto it = stations.find(reading.station_id);
+    if (it == stations.end()) {  // not a station any rule watches
+      ++counters.readings_ignored_station;
+      return nullptr;
+    }
+    StationState& st = it->second;
+    const auto flag = reading.flag;
+    if (flag == ingest::QcFlag::kFail || flag == ingest::QcFlag::kMissing ||
+        (flag == ingest::QcFlag::kSuspect && !rules.engine.use_suspect_readings) ||
+        !std::isfinite(reading.value)) {
+      spdlog::debug("alert_engine event=reading_ignored station={} flag={} reason={}",
+                    reading.station_id, ingest::ToString(flag), Quote(reading.reason));
+      ++counters.readings_ignored_flag;
+      return nullptr;
+    }
+    if (reading.quantity != st.cfg->quantity) {
+      spdlog::warn(
+          "alert_engine event=reading_ignored station={} msg=\"quantity {} but the "
+          "station is configured as {}\"",
+          reading.station_id, ingest::ToString(reading.quantity),
+          ingest::ToString(st.cfg->quantity));
+      ++counters.readings_ignored_unit;
+      return nullptr;
+    }
+    const auto value = ConvertUnit(reading.value, reading.unit, st.cfg->unit);
+    if (!value) {
+      spdlog::warn(
+          "alert_engine event=reading_ignored station={} msg=\"unit {} cannot be "
+          "converted to the station's unit {}\"",
+          reading.station_id, reading.unit, st.cfg->unit);
+      ++counters.readings_ignored_unit;
+      return nullptr;
+    }
+    if (reading.observed > now + kMaxFuture) {
+      spdlog::warn(
+          "alert_engine event=reading_ignored station={} msg=\"observed {} ms in the "
+          "future\"",
+          reading.station_id, (reading.observed - now).count());
+      ++counters.readings_ignored_future;
+      return nullptr;
+    }
+    // Insert in time order; an equal time replaces (a correction).
+    auto pos = std::lower_bound(st.history.begin(), st.history.end(), reading.observed,
+                                [](const Sample& s, TimePoint t) { return s.observed < t; });
+    const bool out_of_order = st.has_reading && reading.observed < st.last_observed;
+    *out_of_order_out = out_of_order;
+    ++counters.readings_used;
+    if (out_of_order) ++counters.readings_out_of_order;
+    if (pos != st.history.end() && pos->observed == reading.observed) {
+      pos->value = *value;
+    } else {
+      st.history.insert(pos, Sample{reading.observed, *value});
+    }
+    if (!out_of_order) {
+      st.last_observed = reading.observed;
+      st.has_reading = true;
+    }
+    const TimePoint horizon = st.last_observed - st.keep;
+    st.history.erase(st.history.begin(),
+                     std::find_if(st.history.begin(), st.history.end(),
+                                  [&](const Sample& s) { return s.observed >= horizon; }));
+    return &st;
+  }
+
   // ===========================================================================
   // Reconcile: committed state -> what it should be now
 
@@ -1025,66 +1092,10 @@ void AlertEngine::OnReading(const ingest::Reading& reading) {
   {
     std::lock_guard<std::mutex> lock(m.mu);
     const TimePoint now = m.clock();
-    auto it = m.stations.find(reading.station_id);
-    if (it == m.stations.end()) {  // not a station any rule watches
-      ++m.counters.readings_ignored_station;
-      return;
-    }
-    Impl::StationState& st = it->second;
-    const auto flag = reading.flag;
-    if (flag == ingest::QcFlag::kFail || flag == ingest::QcFlag::kMissing ||
-        (flag == ingest::QcFlag::kSuspect && !m.rules.engine.use_suspect_readings) ||
-        !std::isfinite(reading.value)) {
-      spdlog::debug("alert_engine event=reading_ignored station={} flag={} reason={}",
-                    reading.station_id, ingest::ToString(flag), Quote(reading.reason));
-      ++m.counters.readings_ignored_flag;
-      return;
-    }
-    if (reading.quantity != st.cfg->quantity) {
-      spdlog::warn(
-          "alert_engine event=reading_ignored station={} msg=\"quantity {} but the "
-          "station is configured as {}\"",
-          reading.station_id, ingest::ToString(reading.quantity),
-          ingest::ToString(st.cfg->quantity));
-      ++m.counters.readings_ignored_unit;
-      return;
-    }
-    const auto value = ConvertUnit(reading.value, reading.unit, st.cfg->unit);
-    if (!value) {
-      spdlog::warn(
-          "alert_engine event=reading_ignored station={} msg=\"unit {} cannot be "
-          "converted to the station's unit {}\"",
-          reading.station_id, reading.unit, st.cfg->unit);
-      ++m.counters.readings_ignored_unit;
-      return;
-    }
-    if (reading.observed > now + kMaxFuture) {
-      spdlog::warn(
-          "alert_engine event=reading_ignored station={} msg=\"observed {} ms in the "
-          "future\"",
-          reading.station_id, (reading.observed - now).count());
-      ++m.counters.readings_ignored_future;
-      return;
-    }
-    // Insert in time order; an equal time replaces (a correction).
-    auto pos = std::lower_bound(st.history.begin(), st.history.end(), reading.observed,
-                                [](const Sample& s, TimePoint t) { return s.observed < t; });
-    const bool out_of_order = st.has_reading && reading.observed < st.last_observed;
-    ++m.counters.readings_used;
-    if (out_of_order) ++m.counters.readings_out_of_order;
-    if (pos != st.history.end() && pos->observed == reading.observed) {
-      pos->value = *value;
-    } else {
-      st.history.insert(pos, Sample{reading.observed, *value});
-    }
-    if (!out_of_order) {
-      st.last_observed = reading.observed;
-      st.has_reading = true;
-    }
-    const TimePoint horizon = st.last_observed - st.keep;
-    st.history.erase(st.history.begin(),
-                     std::find_if(st.history.begin(), st.history.end(),
-                                  [&](const Sample& s) { return s.observed >= horizon; }));
+    bool out_of_order = false;
+    Impl::StationState* stp = m.Insert(reading, now, &out_of_order);
+    if (stp == nullptr) return;
+    Impl::StationState& st = *stp;
     Impl::Draft d;
     // A fresh reading ends a staleness (not a "failing" verdict from ingest,
     // which only ingest's kOk ends).
@@ -1097,6 +1108,54 @@ void AlertEngine::OnReading(const ingest::Reading& reading) {
     m.Commit(d, &committed);
   }
   m.Notify(committed);
+}
+
+std::size_t AlertEngine::Preload(const std::vector<ingest::Reading>& readings) {
+  Impl& m = *impl_;
+  std::vector<const ingest::Reading*> sorted;
+  sorted.reserve(readings.size());
+  for (const auto& r : readings) sorted.push_back(&r);
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto* a, const auto* b) { return a->observed < b->observed; });
+  std::vector<AlertEvent> committed;
+  std::size_t used = 0;
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    const TimePoint now = m.clock();
+    Impl::Draft d;
+    // Each reading is evaluated as it came (the timers advance in data
+    // time), but nothing is decided until all are in.
+    for (const ingest::Reading* r : sorted) {
+      bool out_of_order = false;
+      Impl::StationState* st = m.Insert(*r, now, &out_of_order);
+      if (st == nullptr) continue;
+      ++used;
+      m.EvaluateStation(d, *st);
+    }
+    for (auto& [key, t] : m.tracks) t.pending_logged = false;
+    m.Reconcile(d, now);
+    m.Commit(d, &committed);
+  }
+  spdlog::info("alert_engine event=preload readings={} used={} events={}", readings.size(), used,
+               committed.size());
+  m.Notify(committed);
+  return used;
+}
+
+std::vector<std::pair<std::string, Duration>> AlertEngine::PreloadWindows() const {
+  const Impl& m = *impl_;
+  std::lock_guard<std::mutex> lock(m.mu);
+  std::vector<std::pair<std::string, Duration>> out;
+  for (const auto& [id, st] : m.stations) {
+    Duration need = st.keep;
+    for (const std::string& key : st.track_keys) {
+      const RuleConfig& r = *m.tracks.at(key).rule;
+      need = std::max(
+          {need, r.min_time_above + st.cfg->stale_after, r.min_dwell + st.cfg->stale_after});
+    }
+    out.emplace_back(id, need);
+  }
+  return out;
 }
 
 void AlertEngine::OnStationHealth(const ingest::StationHealthEvent& event) {

@@ -418,6 +418,16 @@ levels = [
       },
       20s);
   ASSERT_TRUE(level2) << serve->Output();
+  // The engine's windows and timers were rebuilt from the reading store
+  // (the 320 cm readings from before the stop).
+  {
+    const std::string out = serve->Output();
+    const auto at = out.find("alert_engine event=preload");
+    ASSERT_NE(at, std::string::npos) << out;
+    const auto used = out.find("used=", at);
+    ASSERT_NE(used, std::string::npos) << out;
+    EXPECT_GT(std::stoi(out.substr(used + 5)), 0) << out.substr(at, 120);
+  }
   int raised = 0;
   for (const auto& e : stream.Events()) raised += is_rule(fa::EventKind::kRaised)(e) ? 1 : 0;
   EXPECT_EQ(raised, 1) << "the restart must continue the open alert, not raise a second one";

@@ -118,18 +118,22 @@ class EngineTest : public ::testing::Test {
     });
   }
   void At(Duration offset) { now_ = kT0 + offset; }
-  void Reading(const std::string& station, double value, Duration offset,
-               fi::QcFlag flag = fi::QcFlag::kPass) {
-    At(offset);
+  static fi::Reading MakeReading(const std::string& station, double value, Duration offset,
+                                 fi::QcFlag flag = fi::QcFlag::kPass) {
     fi::Reading r;
     r.station_id = station;
-    r.observed = now_;
-    r.received = now_;
+    r.observed = kT0 + offset;
+    r.received = kT0 + offset;
     r.value = value;
     r.unit = station[0] == 'r' ? "mm" : "cm";
     r.quantity = station[0] == 'r' ? fi::Quantity::kRainfall : fi::Quantity::kWaterLevel;
     r.flag = flag;
-    engine_->OnReading(r);
+    return r;
+  }
+  void Reading(const std::string& station, double value, Duration offset,
+               fi::QcFlag flag = fi::QcFlag::kPass) {
+    At(offset);
+    engine_->OnReading(MakeReading(station, value, offset, flag));
   }
   void Tick(Duration offset) {
     At(offset);
@@ -790,6 +794,84 @@ TEST_F(EngineTest, RestartContinuesOpenAlerts) {
   ASSERT_EQ(res.size(), 1u);
   EXPECT_EQ(res[0].alert.id, id);
   EXPECT_NE(res[0].cap_xml.find(ident), std::string::npos);
+}
+
+// A restart loses the in-memory timers; Preload (serve feeds it from the
+// reading store) rebuilds them: a level met for 10 of its 15 minutes before
+// the restart is raised 5 minutes after it, not 15.
+TEST_F(EngineTest, PreloadKeepsThePendingTimerAcrossARestart) {
+  const std::string rules = LevelRule("ms", "g1", "15m", "0s");
+  Start(rules);
+  std::vector<fi::Reading> stored;
+  for (auto [value, at] :
+       {std::pair{400.0, minutes(0)}, {405.0, minutes(5)}, {410.0, minutes(10)}}) {
+    stored.push_back(MakeReading("g1", value, at));
+    Reading("g1", value, at);
+  }
+  EXPECT_TRUE(Only(Take(), EventKind::kRaised).empty());  // pending
+  engine_.reset();                                        // the process ends
+  Start(rules);
+  At(minutes(11));
+  EXPECT_EQ(engine_->Preload(stored), 3u);
+  EXPECT_TRUE(Take().empty());  // 11 minutes are not 15 yet
+  EXPECT_NE(StatusOf("ms", "g1").reason.find("pending level 2"), std::string::npos)
+      << StatusOf("ms", "g1").reason;
+  Reading("g1", 412, minutes(15));
+  auto ev = Only(Take(), EventKind::kRaised);
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].alert.level, 2);
+  EXPECT_EQ(ev[0].alert.first_seen, kT0);  // pending since before the restart
+}
+
+// Without the stored readings a 6-hour rain window is unknown for 6 hours
+// after a restart; with them the rule goes on where it was.
+TEST_F(EngineTest, PreloadRefillsTheRainWindow) {
+  const std::string rules = "\n[[rules]]\nid = \"rain\"\nkind = \"rainfall\"\nstation = \"r1\"\n";
+  Start(rules);
+  std::vector<fi::Reading> stored;
+  for (int h = 0; h <= 6; ++h) {
+    const double mm = h == 6 ? 12.0 : 0.0;
+    stored.push_back(MakeReading("r1", mm, hours(h)));
+    Reading("r1", mm, hours(h));
+  }
+  EXPECT_EQ(StatusOf("rain", "r1").condition, Condition::kClear);  // 12 mm: below level 2
+  engine_.reset();
+  Start(rules);
+  At(hours(6) + minutes(10));
+  EXPECT_EQ(StatusOf("rain", "r1").condition, Condition::kUnknown);  // what a restart loses
+  EXPECT_EQ(engine_->Preload(stored), 7u);
+  EXPECT_EQ(StatusOf("rain", "r1").condition, Condition::kClear);
+  EXPECT_TRUE(Take().empty());
+  Reading("r1", 10.0, hours(7));  // 22 mm in 6 h: DWD level 2 (20-35 mm / 6 h)
+  auto ev = Only(Take(), EventKind::kRaised);
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].alert.level, 2);
+  EXPECT_DOUBLE_EQ(ev[0].alert.value, 22.0);
+}
+
+// Preload never raises or resolves for the past: a flood that came and went
+// before the restart leaves no messages; one that is still there is raised
+// now (once).
+TEST_F(EngineTest, PreloadDecidesOnlyThePresent) {
+  const std::string rules = LevelRule("ms", "g1", "0s", "0s");
+  Start(rules);
+  At(hours(1));
+  EXPECT_EQ(
+      engine_->Preload({MakeReading("g1", 410, minutes(0)), MakeReading("g1", 250, minutes(30)),
+                        MakeReading("g1", 240, minutes(45))}),
+      3u);
+  EXPECT_TRUE(Take().empty());
+  EXPECT_EQ(StatusOf("ms", "g1").condition, Condition::kClear);
+  EXPECT_EQ(store_->LastSequence(), 0u);
+
+  EXPECT_EQ(
+      engine_->Preload({MakeReading("g1", 420, minutes(50)), MakeReading("g1", 425, minutes(55)),
+                        MakeReading("g1", 7, minutes(56), fi::QcFlag::kFail)}),
+      2u);  // the failed reading is not used
+  auto ev = Take();
+  ASSERT_EQ(Only(ev, EventKind::kRaised).size(), 1u);
+  EXPECT_EQ(Only(ev, EventKind::kRaised)[0].alert.level, 2);
+  EXPECT_EQ(Only(ev, EventKind::kResolved).size(), 0u);
 }
 
 TEST_F(EngineTest, FailedCommitIsDerivedAgainNotDropped) {

@@ -75,6 +75,17 @@ class AlertEngine {
 
   // --- inputs -------------------------------------------------------------
   void OnReading(const ingest::Reading& reading);
+
+  // After a restart: stored readings (any order) rebuild what the engine
+  // keeps only in memory: the rain and rate-of-rise windows and the timers
+  // (minimum time above, dwell) as they ran. Nothing is raised or resolved
+  // for the past; then the present is evaluated once, as on a tick (a level
+  // held long enough before the restart is raised now, not after another
+  // minimum time). Returns the readings used.
+  std::size_t Preload(const std::vector<ingest::Reading>& readings);
+  // How far back Preload needs each station's readings (its longest window
+  // or timer plus stale_after).
+  std::vector<std::pair<std::string, Duration>> PreloadWindows() const;
   void OnStationHealth(const ingest::StationHealthEvent& event);
   void OnForecast(const ForecastBatch& batch);
   // Timers: pending -> active after the minimum time above, dwell before
