@@ -21,13 +21,6 @@ namespace {
 namespace fi = floodwarn::ingest;
 namespace fa = floodwarn::alerting;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream f(path);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 void ExpectError(const std::string& text, const std::string& where, const std::string& what) {
   try {
     fi::ParseIngestConfig(text, "serve.toml", "/etc/floodwarn");
@@ -160,7 +153,7 @@ TEST(IngestConfig, ShippedServeTomlLoadsWithChannelsAndIngestExample) {
   EXPECT_TRUE(fa::CheckChannelAreas(channels, areas).empty());
   EXPECT_FALSE(fi::LoadIngestConfig(path)) << "[ingest] is commented out in the example";
 
-  std::istringstream in(ReadAll(path));
+  std::istringstream in(floodwarn::testing::ReadText(path));
   std::string line, example;
   bool inside = false;
   while (std::getline(in, line)) {

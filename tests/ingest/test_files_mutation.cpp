@@ -22,13 +22,6 @@ namespace fi = floodwarn::ingest;
 
 namespace {
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // One random edit: flip a bit, overwrite a byte, insert or delete a run,
 // truncate, or duplicate a slice.
 std::string Mutate(std::string s, std::mt19937& rng, std::size_t from = 0) {
@@ -83,7 +76,7 @@ TEST(FilesMutation, ZrxpSamplesSurviveRandomMutations) {
   std::size_t errors = 0;
   std::size_t readings = 0;
   for (const std::string& path : {a, b}) {
-    const std::string original = ReadAll(path);
+    const std::string original = floodwarn::testing::ReadText(path);
     fi::ZrxpReadingOptions opt;
     opt.default_station_id = "s";
     opt.include_forecasts = true;
@@ -104,7 +97,7 @@ TEST(FilesMutation, ZrxpSamplesSurviveRandomMutations) {
 
 TEST(FilesMutation, ZrxpOneDestroyedLineLosesOnlyThatLine) {
   FLOODWARN_REQUIRE_SHARED(path, "reference/zrxp_gauge_K-Greim_excerpt_jackieleng.zrx");
-  const std::string original = ReadAll(path);
+  const std::string original = floodwarn::testing::ReadText(path);
   fi::ZrxpReadingOptions opt;
   opt.default_station_id = "s";
   const fi::DecodeResult base = fi::DecodeZrxp(original, path, opt);
@@ -177,7 +170,7 @@ TEST(FilesMutation, CsvSurvivesRandomMutationsAndKeepsGoodLines) {
 
 TEST(FilesMutation, RadolanSampleSurvivesRandomMutations) {
   FLOODWARN_REQUIRE_SHARED(path, "reference/raa01-rw_10000-1408030950-dwd---bin.gz");
-  const std::string gz = ReadAll(path);
+  const std::string gz = floodwarn::testing::ReadText(path);
   const std::string raw = fi::Gunzip(gz, path);
   std::mt19937 rng(3);
   int decoded = 0;

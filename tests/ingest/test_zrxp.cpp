@@ -5,8 +5,6 @@
 
 #include <cmath>
 #include <ctime>
-#include <fstream>
-#include <sstream>
 
 #include "floodwarn/ingest/zrxp.hpp"
 #include "test_support.hpp"
@@ -26,18 +24,11 @@ fi::TimePoint Utc(int y, int mo, int d, int h = 0, int mi = 0, int s = 0) {
   return fi::TimePoint(std::chrono::seconds(timegm(&tm)));
 }
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 }  // namespace
 
 TEST(Zrxp, SampleMultiSeriesForecast) {
   FLOODWARN_REQUIRE_SHARED(path, "reference/zrxp_multi_ts_forecast_jackieleng.zrx");
-  const fi::ZrxpFile f = fi::ParseZrxp(ReadAll(path), path);
+  const fi::ZrxpFile f = fi::ParseZrxp(floodwarn::testing::ReadText(path), path);
   EXPECT_TRUE(f.errors.empty());
   ASSERT_EQ(f.blocks.size(), 3u);
   const char* names[] = {"D15-FA-1", "P11-B", "K14A"};
@@ -79,7 +70,7 @@ TEST(Zrxp, SampleMultiSeriesForecast) {
 
 TEST(Zrxp, SampleRealGaugeExport) {
   FLOODWARN_REQUIRE_SHARED(path, "reference/zrxp_gauge_K-Greim_excerpt_jackieleng.zrx");
-  const fi::ZrxpFile f = fi::ParseZrxp(ReadAll(path), path);
+  const fi::ZrxpFile f = fi::ParseZrxp(floodwarn::testing::ReadText(path), path);
   EXPECT_TRUE(f.errors.empty()) << f.errors[0].message;
   ASSERT_EQ(f.blocks.size(), 1u);
   const fi::ZrxpBlock& b = f.blocks[0];
