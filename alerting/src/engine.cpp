@@ -416,6 +416,31 @@ struct AlertEngine::Impl {
     for (const auto& l : copy) l(events);
   }
 
+  // One operator action. Under the engine's lock `draft(d, now)` checks the
+  // request (a failure returns at once, nothing written) and fills the
+  // draft; the cross-alert passes run, the draft is committed, and `read()`
+  // gives the result from the committed state. Listeners hear of it after
+  // the lock is released.
+  template <typename T, typename DraftFn, typename ReadFn>
+  Result<T> Act(const std::string& actor, DraftFn&& draft, ReadFn&& read) {
+    std::vector<AlertEvent> committed;
+    Result<T> result;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (actor.empty()) return Result<T>::Fail(ErrorCode::kPermissionDenied, "no actor");
+      const TimePoint now = clock();
+      Draft d;
+      if (Error e = draft(d, now); !e.ok()) return Result<T>{std::move(e), std::nullopt};
+      Reconcile(d, now);
+      if (!Commit(d, &committed))
+        return Result<T>::Fail(ErrorCode::kUnavailable,
+                               "the alert store did not accept the change; try again");
+      result = Result<T>::Ok(read());
+    }
+    Notify(committed);
+    return result;
+  }
+
   // ===========================================================================
   // Input-derived state
 
@@ -1268,265 +1293,216 @@ void AlertEngine::Tick() {
 Result<Alert> AlertEngine::Acknowledge(const std::string& alert_id, const std::string& actor,
                                        const std::string& note) {
   Impl& m = *impl_;
-  std::vector<AlertEvent> committed;
-  Result<Alert> result;
-  {
-    std::lock_guard<std::mutex> lock(m.mu);
-    const TimePoint now = m.clock();
-    if (actor.empty()) return Result<Alert>::Fail(ErrorCode::kPermissionDenied, "no actor");
-    auto it = m.open.find(alert_id);
-    if (it == m.open.end())
-      return Result<Alert>::Fail(ErrorCode::kNotFound,
-                                 fmt::format("no open alert with id {}", alert_id));
-    if (it->second.state == AlertState::kAcknowledged)
-      return Result<Alert>::Fail(
-          ErrorCode::kFailedPrecondition,
-          fmt::format("alert {} is already acknowledged by {}", alert_id,
-                      it->second.ack ? it->second.ack->by : std::string("?")));
-    Impl::Draft d;
-    Alert a = it->second;
-    a.state = AlertState::kAcknowledged;
-    a.ack = Acknowledgement{actor, note, now};
-    a.last_change = now;
-    m.Event(d, EventKind::kAcknowledged, now, a, actor, note);
-    m.Audit(d, now, actor, "acknowledge", a.id,
-            fmt::format("rule={} subject={} level={} note={}", a.rule_id, a.subject, a.level,
-                        Quote(note)));
-    m.Put(d, a);
-    m.Reconcile(d, now);
-    if (!m.Commit(d, &committed))
-      return Result<Alert>::Fail(ErrorCode::kUnavailable,
-                                 "the alert store did not accept the change; try again");
-    result = Result<Alert>::Ok(m.open.at(alert_id));
-  }
-  m.Notify(committed);
-  return result;
+  return m.Act<Alert>(
+      actor,
+      [&](Impl::Draft& d, TimePoint now) -> Error {
+        auto it = m.open.find(alert_id);
+        if (it == m.open.end())
+          return {ErrorCode::kNotFound, fmt::format("no open alert with id {}", alert_id)};
+        if (it->second.state == AlertState::kAcknowledged)
+          return {ErrorCode::kFailedPrecondition,
+                  fmt::format("alert {} is already acknowledged by {}", alert_id,
+                              it->second.ack ? it->second.ack->by : std::string("?"))};
+        Alert a = it->second;
+        a.state = AlertState::kAcknowledged;
+        a.ack = Acknowledgement{actor, note, now};
+        a.last_change = now;
+        m.Event(d, EventKind::kAcknowledged, now, a, actor, note);
+        m.Audit(d, now, actor, "acknowledge", a.id,
+                fmt::format("rule={} subject={} level={} note={}", a.rule_id, a.subject, a.level,
+                            Quote(note)));
+        m.Put(d, a);
+        return {};
+      },
+      [&] { return m.open.at(alert_id); });
 }
 
 Result<Silence> AlertEngine::AddSilence(const SilenceRequest& req, const std::string& actor) {
   Impl& m = *impl_;
-  std::vector<AlertEvent> committed;
-  Result<Silence> result;
-  {
-    std::lock_guard<std::mutex> lock(m.mu);
-    const TimePoint now = m.clock();
-    using R = Result<Silence>;
-    if (actor.empty()) return R::Fail(ErrorCode::kPermissionDenied, "no actor");
-    const int set = !req.alert_id.empty() + !req.station_id.empty() + !req.rule_id.empty();
-    if (set != 1)
-      return R::Fail(ErrorCode::kInvalidArgument,
-                     "a silence matches exactly one of alert_id, station_id or rule_id");
-    if (req.reason.empty()) return R::Fail(ErrorCode::kInvalidArgument, "a silence needs a reason");
-    if (req.expires <= now)
-      return R::Fail(ErrorCode::kInvalidArgument, "a silence needs an expiry in the future");
-    if (!req.alert_id.empty() && m.open.count(req.alert_id) == 0)
-      return R::Fail(ErrorCode::kNotFound, fmt::format("no open alert with id {}", req.alert_id));
-    if (!req.station_id.empty() && m.stations.count(req.station_id) == 0)
-      return R::Fail(ErrorCode::kNotFound, fmt::format("no station {}", req.station_id));
-    if (!req.rule_id.empty() && m.rules.FindRule(req.rule_id) == nullptr &&
-        req.rule_id != kOutageRule && req.rule_id != kManualRule)
-      return R::Fail(ErrorCode::kNotFound, fmt::format("no rule {}", req.rule_id));
-    Impl::Draft d;
-    Silence s;
-    s.id = m.NewId("sil", now);
-    s.alert_id = req.alert_id;
-    s.station_id = req.station_id;
-    s.rule_id = req.rule_id;
-    s.author = actor;
-    s.reason = req.reason;
-    s.created = now;
-    s.expires = req.expires;
-    for (const Alert* a : m.OpenView(d))
-      if (m.SilenceMatches(s, *a) && a->level >= 3) s.needs_approval = true;
-    d.silences[s.id] = s;
-    m.SilenceEvent(d, now, s, actor, "created");
-    m.Reconcile(d, now);
-    if (!m.Commit(d, &committed))
-      return R::Fail(ErrorCode::kUnavailable, "the alert store did not accept the change");
-    result = R::Ok(m.silences.at(s.id));
-  }
-  m.Notify(committed);
-  return result;
+  std::string id;
+  return m.Act<Silence>(
+      actor,
+      [&](Impl::Draft& d, TimePoint now) -> Error {
+        const int set = !req.alert_id.empty() + !req.station_id.empty() + !req.rule_id.empty();
+        if (set != 1)
+          return Error{ErrorCode::kInvalidArgument,
+                       "a silence matches exactly one of alert_id, station_id or rule_id"};
+        if (req.reason.empty())
+          return Error{ErrorCode::kInvalidArgument, "a silence needs a reason"};
+        if (req.expires <= now)
+          return Error{ErrorCode::kInvalidArgument, "a silence needs an expiry in the future"};
+        if (!req.alert_id.empty() && m.open.count(req.alert_id) == 0)
+          return Error{ErrorCode::kNotFound, fmt::format("no open alert with id {}", req.alert_id)};
+        if (!req.station_id.empty() && m.stations.count(req.station_id) == 0)
+          return Error{ErrorCode::kNotFound, fmt::format("no station {}", req.station_id)};
+        if (!req.rule_id.empty() && m.rules.FindRule(req.rule_id) == nullptr &&
+            req.rule_id != kOutageRule && req.rule_id != kManualRule)
+          return Error{ErrorCode::kNotFound, fmt::format("no rule {}", req.rule_id)};
+        Silence s;
+        s.id = m.NewId("sil", now);
+        s.alert_id = req.alert_id;
+        s.station_id = req.station_id;
+        s.rule_id = req.rule_id;
+        s.author = actor;
+        s.reason = req.reason;
+        s.created = now;
+        s.expires = req.expires;
+        for (const Alert* a : m.OpenView(d))
+          if (m.SilenceMatches(s, *a) && a->level >= 3) s.needs_approval = true;
+        d.silences[s.id] = s;
+        m.SilenceEvent(d, now, s, actor, "created");
+        id = s.id;
+        return {};
+      },
+      [&] { return m.silences.at(id); });
 }
 
 Result<Silence> AlertEngine::ApproveSilence(const std::string& silence_id,
                                             const std::string& actor) {
   Impl& m = *impl_;
-  std::vector<AlertEvent> committed;
-  Result<Silence> result;
-  {
-    std::lock_guard<std::mutex> lock(m.mu);
-    using R = Result<Silence>;
-    const TimePoint now = m.clock();
-    if (actor.empty()) return R::Fail(ErrorCode::kPermissionDenied, "no actor");
-    auto it = m.silences.find(silence_id);
-    if (it == m.silences.end())
-      return R::Fail(ErrorCode::kNotFound, fmt::format("no active silence {}", silence_id));
-    if (it->second.author == actor) {
-      Impl::Draft denied;
-      m.Audit(
-          denied, now, actor, "silence-approve-denied", it->second.alert_id,
-          "four-eyes: the author cannot approve their own silence " + m.SilenceDetail(it->second));
-      m.Commit(denied, nullptr);
-      return R::Fail(ErrorCode::kPermissionDenied,
-                     "four-eyes: a silence must be approved by someone other than its author");
-    }
-    if (!it->second.approved_by.empty())
-      return R::Fail(
-          ErrorCode::kFailedPrecondition,
-          fmt::format("silence {} is already approved by {}", silence_id, it->second.approved_by));
-    Impl::Draft d;
-    Silence s = it->second;
-    s.approved_by = actor;
-    d.silences[s.id] = s;
-    m.SilenceEvent(d, now, s, actor, "approved");
-    m.Reconcile(d, now);
-    if (!m.Commit(d, &committed))
-      return R::Fail(ErrorCode::kUnavailable, "the alert store did not accept the change");
-    result = R::Ok(m.silences.at(s.id));
-  }
-  m.Notify(committed);
-  return result;
+  return m.Act<Silence>(
+      actor,
+      [&](Impl::Draft& d, TimePoint now) -> Error {
+        auto it = m.silences.find(silence_id);
+        if (it == m.silences.end())
+          return {ErrorCode::kNotFound, fmt::format("no active silence {}", silence_id)};
+        if (it->second.author == actor) {
+          Impl::Draft denied;  // the refusal is audited on its own
+          m.Audit(denied, now, actor, "silence-approve-denied", it->second.alert_id,
+                  "four-eyes: the author cannot approve their own silence " +
+                      m.SilenceDetail(it->second));
+          m.Commit(denied, nullptr);
+          return {ErrorCode::kPermissionDenied,
+                  "four-eyes: a silence must be approved by someone other than its author"};
+        }
+        if (!it->second.approved_by.empty())
+          return {ErrorCode::kFailedPrecondition,
+                  fmt::format("silence {} is already approved by {}", silence_id,
+                              it->second.approved_by)};
+        Silence s = it->second;
+        s.approved_by = actor;
+        d.silences[s.id] = s;
+        m.SilenceEvent(d, now, s, actor, "approved");
+        return {};
+      },
+      [&] { return m.silences.at(silence_id); });
 }
 
 Result<Silence> AlertEngine::RemoveSilence(const std::string& silence_id,
                                            const std::string& actor) {
   Impl& m = *impl_;
-  std::vector<AlertEvent> committed;
-  Result<Silence> result;
-  {
-    std::lock_guard<std::mutex> lock(m.mu);
-    using R = Result<Silence>;
-    const TimePoint now = m.clock();
-    if (actor.empty()) return R::Fail(ErrorCode::kPermissionDenied, "no actor");
-    auto it = m.silences.find(silence_id);
-    if (it == m.silences.end())
-      return R::Fail(ErrorCode::kNotFound, fmt::format("no active silence {}", silence_id));
-    Impl::Draft d;
-    Silence s = it->second;
-    s.removed = true;
-    s.removed_by = actor;
-    d.silences[s.id] = s;
-    m.SilenceEvent(d, now, s, actor, "removed");
-    m.Reconcile(d, now);
-    if (!m.Commit(d, &committed))
-      return R::Fail(ErrorCode::kUnavailable, "the alert store did not accept the change");
-    result = R::Ok(s);
-  }
-  m.Notify(committed);
-  return result;
+  Silence removed;
+  return m.Act<Silence>(
+      actor,
+      [&](Impl::Draft& d, TimePoint now) -> Error {
+        auto it = m.silences.find(silence_id);
+        if (it == m.silences.end())
+          return {ErrorCode::kNotFound, fmt::format("no active silence {}", silence_id)};
+        removed = it->second;
+        removed.removed = true;
+        removed.removed_by = actor;
+        d.silences[removed.id] = removed;
+        m.SilenceEvent(d, now, removed, actor, "removed");
+        return {};
+      },
+      [&] { return removed; });
 }
 
 Result<Alert> AlertEngine::IssueManual(const ManualAlertRequest& req, const std::string& actor) {
   Impl& m = *impl_;
-  std::vector<AlertEvent> committed;
-  Result<Alert> result;
-  {
-    std::lock_guard<std::mutex> lock(m.mu);
-    using R = Result<Alert>;
-    const TimePoint now = m.clock();
-    if (actor.empty()) return R::Fail(ErrorCode::kPermissionDenied, "no actor");
-    if (req.subject.empty()) return R::Fail(ErrorCode::kInvalidArgument, "subject is required");
-    if (req.level < 1 || req.level > 4)
-      return R::Fail(ErrorCode::kInvalidArgument, "level must be 1..4");
-    const Area* area = m.rules.FindArea(req.area_id);
-    if (area == nullptr)
-      return R::Fail(ErrorCode::kInvalidArgument,
-                     fmt::format("area_id \"{}\" is not a configured area", req.area_id));
-    if (req.headline_de.empty() && req.headline_en.empty())
-      return R::Fail(ErrorCode::kInvalidArgument, "a manual alert needs a headline");
-    Impl::Draft d;
-    const std::string key = Key(kManualRule, req.subject);
-    const Alert* cur = m.OpenFor(d, key);
-    Alert a = cur != nullptr ? *cur : m.NewAlert(now, kManualRule, req.subject, RuleKind::kManual);
-    const Level from = cur != nullptr ? cur->level : 0;
-    // An exercise or test system never sends Actual; an actual system can send
-    // an operator's Test or Exercise message.
-    a.mode = m.rules.engine.mode != Mode::kActual ? m.rules.engine.mode : req.mode;
-    a.level = req.level;
-    a.area = *area;
-    a.subject_name = req.subject;
-    a.headline_de = req.headline_de;
-    a.headline_en = req.headline_en;
-    a.description_de = req.description_de;
-    a.description_en = req.description_en;
-    a.instruction_de = req.instruction_de;
-    a.instruction_en = req.instruction_en;
-    a.value = std::nan("");
-    a.threshold = std::nan("");
-    a.reason = fmt::format("issued by {}", actor);
-    a.last_change = now;
-    if (cur == nullptr) {
-      a.state = AlertState::kActive;
-      a.activated = now;
-      d.new_keys[key] = a.id;
-      d.escalation_base[a.id] = now;
-      m.CapEvent(d, EventKind::kRaised, CapMsgType::kAlert, now, a, actor, a.reason);
-      m.Audit(d, now, actor, "manual-issue", a.id, "level_from=0 " + m.Describe(a));
-    } else {
-      if (a.level > from) {
-        a.state = AlertState::kActive;
-        a.ack.reset();
-        a.escalated = false;
-        d.escalation_base[a.id] = now;
-      }
-      m.CapEvent(d, EventKind::kUpdated, CapMsgType::kUpdate, now, a, actor,
-                 fmt::format("manual update by {}", actor));
-      m.Audit(d, now, actor, "manual-update", a.id,
-              fmt::format("level_from={} ", from) + m.Describe(a));
-    }
-    const std::string id = a.id;
-    m.Put(d, std::move(a));
-    m.Reconcile(d, now);
-    if (!m.Commit(d, &committed))
-      return R::Fail(ErrorCode::kUnavailable, "the alert store did not accept the change");
-    result = R::Ok(m.open.at(id));
-  }
-  m.Notify(committed);
-  return result;
+  std::string id;
+  return m.Act<Alert>(
+      actor,
+      [&](Impl::Draft& d, TimePoint now) -> Error {
+        if (req.subject.empty()) return Error{ErrorCode::kInvalidArgument, "subject is required"};
+        if (req.level < 1 || req.level > 4)
+          return Error{ErrorCode::kInvalidArgument, "level must be 1..4"};
+        const Area* area = m.rules.FindArea(req.area_id);
+        if (area == nullptr)
+          return Error{ErrorCode::kInvalidArgument,
+                       fmt::format("area_id \"{}\" is not a configured area", req.area_id)};
+        if (req.headline_de.empty() && req.headline_en.empty())
+          return Error{ErrorCode::kInvalidArgument, "a manual alert needs a headline"};
+        const std::string key = Key(kManualRule, req.subject);
+        const Alert* cur = m.OpenFor(d, key);
+        Alert a =
+            cur != nullptr ? *cur : m.NewAlert(now, kManualRule, req.subject, RuleKind::kManual);
+        const Level from = cur != nullptr ? cur->level : 0;
+        // An exercise or test system never sends Actual; an actual system can send
+        // an operator's Test or Exercise message.
+        a.mode = m.rules.engine.mode != Mode::kActual ? m.rules.engine.mode : req.mode;
+        a.level = req.level;
+        a.area = *area;
+        a.subject_name = req.subject;
+        a.headline_de = req.headline_de;
+        a.headline_en = req.headline_en;
+        a.description_de = req.description_de;
+        a.description_en = req.description_en;
+        a.instruction_de = req.instruction_de;
+        a.instruction_en = req.instruction_en;
+        a.value = std::nan("");
+        a.threshold = std::nan("");
+        a.reason = fmt::format("issued by {}", actor);
+        a.last_change = now;
+        if (cur == nullptr) {
+          a.state = AlertState::kActive;
+          a.activated = now;
+          d.new_keys[key] = a.id;
+          d.escalation_base[a.id] = now;
+          m.CapEvent(d, EventKind::kRaised, CapMsgType::kAlert, now, a, actor, a.reason);
+          m.Audit(d, now, actor, "manual-issue", a.id, "level_from=0 " + m.Describe(a));
+        } else {
+          if (a.level > from) {
+            a.state = AlertState::kActive;
+            a.ack.reset();
+            a.escalated = false;
+            d.escalation_base[a.id] = now;
+          }
+          m.CapEvent(d, EventKind::kUpdated, CapMsgType::kUpdate, now, a, actor,
+                     fmt::format("manual update by {}", actor));
+          m.Audit(d, now, actor, "manual-update", a.id,
+                  fmt::format("level_from={} ", from) + m.Describe(a));
+        }
+        id = a.id;
+        m.Put(d, std::move(a));
+        return {};
+      },
+      [&] { return m.open.at(id); });
 }
 
 Result<Alert> AlertEngine::ResolveManual(const std::string& alert_id, const std::string& actor,
                                          const std::string& note) {
   Impl& m = *impl_;
-  std::vector<AlertEvent> committed;
-  Result<Alert> result;
-  {
-    std::lock_guard<std::mutex> lock(m.mu);
-    using R = Result<Alert>;
-    const TimePoint now = m.clock();
-    if (actor.empty()) return R::Fail(ErrorCode::kPermissionDenied, "no actor");
-    auto it = m.open.find(alert_id);
-    if (it == m.open.end())
-      return R::Fail(ErrorCode::kNotFound, fmt::format("no open alert with id {}", alert_id));
-    // Manual alerts, and orphans: alerts whose rule or station is no longer
-    // in the rules file (nothing would ever clear them otherwise).
-    const Alert& cur = it->second;
-    const bool orphan = cur.kind == RuleKind::kSensorOutage
-                            ? m.stations.count(cur.subject) == 0
-                            : m.tracks.count(Key(cur.rule_id, cur.subject)) == 0;
-    if (cur.kind != RuleKind::kManual && !orphan)
-      return R::Fail(ErrorCode::kFailedPrecondition,
-                     "only manual alerts (and alerts whose rule is no longer configured) are "
-                     "resolved by hand; rule alerts clear when their condition has cleared for "
-                     "the rule's dwell time");
-    Impl::Draft d;
-    Alert a = it->second;
-    a.state = AlertState::kResolved;
-    a.last_change = now;
-    a.reason = note.empty() ? fmt::format("resolved by {}", actor)
-                            : fmt::format("resolved by {}: {}", actor, note);
-    m.CapEvent(d, EventKind::kResolved, CapMsgType::kCancel, now, a, actor, note);
-    m.Audit(d, now, actor, "manual-resolve", a.id, m.Describe(a));
-    const Alert snapshot = a;
-    m.Put(d, std::move(a));
-    m.Reconcile(d, now);
-    if (!m.Commit(d, &committed))
-      return R::Fail(ErrorCode::kUnavailable, "the alert store did not accept the change");
-    result = R::Ok(snapshot);
-  }
-  m.Notify(committed);
-  return result;
+  Alert snapshot;
+  return m.Act<Alert>(
+      actor,
+      [&](Impl::Draft& d, TimePoint now) -> Error {
+        auto it = m.open.find(alert_id);
+        if (it == m.open.end())
+          return Error{ErrorCode::kNotFound, fmt::format("no open alert with id {}", alert_id)};
+        // Manual alerts, and orphans: alerts whose rule or station is no longer
+        // in the rules file (nothing would ever clear them otherwise).
+        const Alert& cur = it->second;
+        const bool orphan = cur.kind == RuleKind::kSensorOutage
+                                ? m.stations.count(cur.subject) == 0
+                                : m.tracks.count(Key(cur.rule_id, cur.subject)) == 0;
+        if (cur.kind != RuleKind::kManual && !orphan)
+          return Error{ErrorCode::kFailedPrecondition,
+                       "only manual alerts (and alerts whose rule is no longer configured) are "
+                       "resolved by hand; rule alerts clear when their condition has cleared for "
+                       "the rule's dwell time"};
+        Alert a = it->second;
+        a.state = AlertState::kResolved;
+        a.last_change = now;
+        a.reason = note.empty() ? fmt::format("resolved by {}", actor)
+                                : fmt::format("resolved by {}: {}", actor, note);
+        m.CapEvent(d, EventKind::kResolved, CapMsgType::kCancel, now, a, actor, note);
+        m.Audit(d, now, actor, "manual-resolve", a.id, m.Describe(a));
+        snapshot = a;
+        m.Put(d, std::move(a));
+        return {};
+      },
+      [&] { return snapshot; });
 }
 
 // --- queries -----------------------------------------------------------------
