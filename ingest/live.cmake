@@ -5,6 +5,7 @@
 pkg_check_modules(FLOODWARN_MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
 find_package(prometheus-cpp REQUIRED)
 find_package(CURL REQUIRED)
+find_package(OpenSSL REQUIRED)  # MqttSource checks its TLS files at construction
 
 add_library(floodwarn_ingest_live STATIC
   src/reading_store.cpp
@@ -26,7 +27,7 @@ target_include_directories(floodwarn_ingest_live PRIVATE ${CMAKE_CURRENT_SOURCE_
 target_compile_features(floodwarn_ingest_live PUBLIC cxx_std_17)
 target_link_libraries(floodwarn_ingest_live
   PUBLIC floodwarn_ingest_types floodwarn_ingest_files
-  PRIVATE SQLite::SQLite3 PkgConfig::FLOODWARN_MOSQUITTO prometheus-cpp::core CURL::libcurl
+  PRIVATE SQLite::SQLite3 PkgConfig::FLOODWARN_MOSQUITTO OpenSSL::SSL prometheus-cpp::core CURL::libcurl
           nlohmann_json::nlohmann_json floodwarn_warnings fmt::fmt spdlog::spdlog tomlplusplus::tomlplusplus)
 if(FLOODWARN_FUZZ)  # option declared in files.cmake (clang only)
   # coverage feedback for libFuzzer and AddressSanitizer in the decoders

@@ -1,7 +1,9 @@
 // LoadIngestConfig: the [ingest] table of a `floodwarn serve` config.
 #include "floodwarn/ingest/ingest_config.hpp"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -129,6 +131,7 @@ class Reader {
   }
 
   static int Line(const toml::node& n) { return static_cast<int>(n.source().begin.line); }
+  const std::string& file() const { return file_; }
 
  private:
   std::string file_;
@@ -147,12 +150,22 @@ std::string ReadFirstLine(const Reader& r, const std::string& key, const toml::n
   return line;
 }
 
+// 127.0.0.0/8, ::1 or "localhost": traffic that never leaves the machine.
+bool IsLoopbackHost(const std::string& host) {
+  if (host == "localhost") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
+  return false;
+}
+
 MqttInputConfig ParseMqtt(const Reader& r, const toml::table& t, std::size_t index) {
   const std::string p = fmt::format("ingest.mqtt[{}]", index);
   r.CheckKeys(t, p,
               {"name", "host", "port", "topic", "topics", "format", "client_id", "username",
-               "password_file", "qos", "keepalive", "commit_in_callback", "devices",
-               "ignore_unknown_devices"});
+               "password_file", "tls_ca_file", "tls_cert_file", "tls_key_file", "tls_version",
+               "qos", "keepalive", "commit_in_callback", "devices", "ignore_unknown_devices"});
   MqttInputConfig m;
   m.line = Reader::Line(t);
   m.name = r.Str(t, p, "name").value_or(fmt::format("mqtt{}", index));
@@ -190,9 +203,30 @@ MqttInputConfig ParseMqtt(const Reader& r, const toml::table& t, std::size_t ind
     if (s.username.empty()) r.Fail(p + ".password_file", t.get("password_file"), "needs username");
     s.password = ReadFirstLine(r, p + ".password_file", t.get("password_file"), r.Path(*pw));
   }
+  // TLS: paths relative to the config file, like password_file. Each file
+  // is loaded here (as MqttSource will), so a wrong one names its line.
+  const std::pair<const char*, std::string*> tls_files[] = {{"tls_ca_file", &s.tls_ca_file},
+                                                            {"tls_cert_file", &s.tls_cert_file},
+                                                            {"tls_key_file", &s.tls_key_file}};
+  for (const auto& [key, field] : tls_files) {
+    auto v = r.Str(t, p, key);
+    if (v && v->empty()) r.Fail(p + "." + key, t.get(key), "must not be empty");
+    if (v) *field = r.Path(*v);
+  }
+  s.tls_version = r.Str(t, p, "tls_version").value_or("");
+  if (auto problem = CheckMqttTls(s)) {
+    const toml::node* n = t.get(problem->field);
+    r.Fail(p + "." + problem->field, n != nullptr ? n : &t, problem->message);
+  }
   s.qos = static_cast<int>(r.Int(t, p, "qos", 0, 2).value_or(1));
   if (auto k = r.Dur(t, p, "keepalive")) s.keepalive_s = static_cast<int>(k->count());
   s.commit_in_callback = r.Bool(t, p, "commit_in_callback").value_or(true);
+  if (!s.password.empty() && s.tls_ca_file.empty() && !IsLoopbackHost(s.host))
+    spdlog::warn(
+        "config insecure_mqtt_login file={} line={} key={}.password_file host={} "
+        "detail=\"the MQTT password goes to the broker in clear text over the network; set "
+        "tls_ca_file (docs/ingest/LIVE.md, MQTT over TLS)\"",
+        r.file(), Reader::Line(*t.get("password_file")), p, s.host);
 
   const auto devices = r.Tables(t, p, "devices");
   if (m.format == MqttPayloadFormat::kJson) {
