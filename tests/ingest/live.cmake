@@ -8,6 +8,9 @@ find_package(prometheus-cpp REQUIRED)
 pkg_check_modules(FLOODWARN_TEST_MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
 floodwarn_add_test(test_mqtt_broker integration test_mqtt_broker.cpp
   LIBS floodwarn_ingest_live prometheus-cpp::core PkgConfig::FLOODWARN_TEST_MOSQUITTO fmt::fmt)
+floodwarn_add_test(test_mqtt_tls integration test_mqtt_tls.cpp
+  LIBS floodwarn_ingest_live prometheus-cpp::core PkgConfig::FLOODWARN_TEST_MOSQUITTO fmt::fmt
+       spdlog::spdlog)
 add_executable(test_pipeline_crash_child test_pipeline_crash_child.cpp)
 target_link_libraries(test_pipeline_crash_child PRIVATE floodwarn_ingest_live prometheus-cpp::core
                                                         spdlog::spdlog floodwarn_warnings)
