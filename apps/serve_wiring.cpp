@@ -82,6 +82,7 @@ struct ServeWiring::Impl {
   std::unique_ptr<EngineSubscriber> subscriber;
   std::unique_ptr<fi::IngestPipeline> pipeline;
   std::vector<std::unique_ptr<fi::MqttSource>> mqtt;
+  std::vector<std::string> mqtt_names;  // "mqtt:NAME", parallel to mqtt
   std::vector<std::unique_ptr<fi::PegelonlinePoller>> pegelonline;
   std::vector<std::unique_ptr<fi::SensorThingsPoller>> sensorthings;
   std::thread stale_timer;
@@ -92,6 +93,13 @@ struct ServeWiring::Impl {
 
   void StartChannels(const std::string& path, fa::AlertEngine& engine, fa::AlertStore& store,
                      prometheus::Registry& registry);
+  // The MQTT sources' connection totals into the metrics (on the timer).
+  void SampleSourceMetrics() {
+    for (std::size_t i = 0; i < mqtt.size(); ++i) {
+      const fi::MqttSourceStats st = mqtt[i]->stats();
+      pipeline->metrics().SetConnectionTotals(mqtt_names[i], st.connects, st.connect_failures);
+    }
+  }
   void StartIngest(const fi::IngestConfig& cfg, fa::AlertEngine& engine,
                    prometheus::Registry& registry);
 };
@@ -181,6 +189,7 @@ void ServeWiring::Impl::StartIngest(const fi::IngestConfig& cfg, fa::AlertEngine
     }
     mqtt.push_back(std::make_unique<fi::MqttSource>(
         m.source, fi::MakeMqttIngestHandler(*pipeline, source, std::move(decode))));
+    mqtt_names.push_back(source);
     mqtt.back()->Start();
     spdlog::info("event=mqtt_source_started source={} broker={}:{} topics={}", source,
                  m.source.host, m.source.port, fmt::join(m.source.topics, ","));
@@ -203,6 +212,7 @@ void ServeWiring::Impl::StartIngest(const fi::IngestConfig& cfg, fa::AlertEngine
       lock.unlock();
       try {
         pipeline->CheckStale(Now());
+        SampleSourceMetrics();
         if (std::chrono::steady_clock::now() >= next_prune) {
           next_prune = std::chrono::steady_clock::now() + std::chrono::hours(1);
           const std::size_t n = readings->Prune(Now());

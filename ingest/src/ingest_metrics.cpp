@@ -17,6 +17,14 @@ struct IngestMetrics::Impl {
   prometheus::Family<prometheus::Counter>& duplicates;
   prometheus::Gauge& stale;
   prometheus::Family<prometheus::Gauge>& age;
+  prometheus::Family<prometheus::Counter>& connects;
+  prometheus::Family<prometheus::Counter>& connect_failures;
+  struct ConnectionTotals {
+    prometheus::Counter* connects = nullptr;
+    prometheus::Counter* failures = nullptr;
+    std::uint64_t last_connects = 0, last_failures = 0;
+  };
+  std::map<std::string, ConnectionTotals> connection_totals;
   // Family::Add hashes the label set under a lock; cache the children.
   std::mutex mu;
   std::map<std::pair<std::string, QcFlag>, prometheus::Counter*> reading_counters;
@@ -44,7 +52,15 @@ struct IngestMetrics::Impl {
         age(prometheus::BuildGauge()
                 .Name("floodwarn_ingest_reading_age_seconds")
                 .Help("Age of the last usable reading per station, seconds")
-                .Register(r)) {}
+                .Register(r)),
+        connects(prometheus::BuildCounter()
+                     .Name("floodwarn_ingest_connects_total")
+                     .Help("Connections made to a source's broker or server, by source")
+                     .Register(r)),
+        connect_failures(prometheus::BuildCounter()
+                             .Name("floodwarn_ingest_connect_failures_total")
+                             .Help("Connection attempts that failed (TCP, TLS, login), by source")
+                             .Register(r)) {}
 };
 
 IngestMetrics::IngestMetrics(prometheus::Registry& registry)
@@ -79,6 +95,23 @@ void IngestMetrics::SetReadingAge(const std::string& station, double seconds) {
   auto& g = impl_->age_gauges[station];
   if (!g) g = &impl_->age.Add({{"station", station}});
   g->Set(seconds);
+}
+
+void IngestMetrics::SetConnectionTotals(const std::string& source, std::uint64_t connects,
+                                        std::uint64_t failures) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  auto& t = impl_->connection_totals[source];
+  if (t.connects == nullptr) {
+    t.connects = &impl_->connects.Add({{"source", source}});
+    t.failures = &impl_->connect_failures.Add({{"source", source}});
+  }
+  // A total below the last sample: the source was recreated; count anew.
+  if (connects < t.last_connects) t.last_connects = 0;
+  if (failures < t.last_failures) t.last_failures = 0;
+  t.connects->Increment(static_cast<double>(connects - t.last_connects));
+  t.failures->Increment(static_cast<double>(failures - t.last_failures));
+  t.last_connects = connects;
+  t.last_failures = failures;
 }
 
 }  // namespace floodwarn::ingest

@@ -95,6 +95,23 @@ TEST(Pipeline, EventsAfterCommitOnlyForNewReadings) {
   EXPECT_TRUE(Has(m, R"(floodwarn_ingest_duplicates_total{source="mqtt"} 2)")) << m;
 }
 
+// A source's running totals (MqttSourceStats) become counters that advance by
+// what is new and never go back; a recreated source starts again at 0.
+TEST(Pipeline, ConnectionTotalsBecomeCounters) {
+  prometheus::Registry registry;
+  fi::ReadingStore store(ft::MakeTempDir("pipeline") + "/r.db");
+  fi::IngestPipeline pipeline(store, registry);
+  pipeline.metrics().SetConnectionTotals("mqtt:gauges", 1, 3);
+  pipeline.metrics().SetConnectionTotals("mqtt:gauges", 2, 5);
+  std::string m = Metrics(registry);
+  EXPECT_TRUE(Has(m, R"(floodwarn_ingest_connects_total{source="mqtt:gauges"} 2)")) << m;
+  EXPECT_TRUE(Has(m, R"(floodwarn_ingest_connect_failures_total{source="mqtt:gauges"} 5)")) << m;
+  pipeline.metrics().SetConnectionTotals("mqtt:gauges", 0, 1);  // the source was recreated
+  m = Metrics(registry);
+  EXPECT_TRUE(Has(m, R"(floodwarn_ingest_connects_total{source="mqtt:gauges"} 2)")) << m;
+  EXPECT_TRUE(Has(m, R"(floodwarn_ingest_connect_failures_total{source="mqtt:gauges"} 6)")) << m;
+}
+
 TEST(Pipeline, MalformedRecordsCountedGoodOnesKept) {
   prometheus::Registry registry;
   fi::ReadingStore store(ft::MakeTempDir("pipeline") + "/r.db");

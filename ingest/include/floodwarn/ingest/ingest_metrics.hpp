@@ -8,8 +8,12 @@
 //   floodwarn_ingest_stale_stations                  gauge (stale or failing)
 //   floodwarn_ingest_reading_age_seconds{station}    gauge (now - observed time of the last usable
 //   reading)
+//   floodwarn_ingest_connects_total{source}          counter (broker connections made)
+//   floodwarn_ingest_connect_failures_total{source}  counter (attempts refused or failed: TCP, TLS,
+//   login)
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -33,6 +37,10 @@ class IngestMetrics {
   void CountDuplicates(const std::string& source, double n = 1.0);
   void SetStaleStations(double n);
   void SetReadingAge(const std::string& station, double seconds);
+  // A source's own running totals (e.g. MqttSourceStats), sampled now and
+  // then: the counters advance by what is new since the last sample.
+  void SetConnectionTotals(const std::string& source, std::uint64_t connects,
+                           std::uint64_t failures);
 
  private:
   struct Impl;

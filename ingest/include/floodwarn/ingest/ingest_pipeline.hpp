@@ -79,6 +79,9 @@ class IngestPipeline {
   // periodically (e.g. every minute) and at start-up.
   void CheckStale(TimePoint now);
   StationHealth Health(const std::string& station_id) const;
+  // The pipeline's metrics, for what its sources report besides readings
+  // (connection totals).
+  IngestMetrics& metrics() { return metrics_; }
 
  private:
   struct StationState {
