@@ -1,8 +1,10 @@
 // Shared helpers for tests.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
+#include <thread>
 
 namespace floodwarn::testing {
 
@@ -28,6 +30,19 @@ CommandResult RunCommand(const std::string& command);
 // The whole content of a file; throws std::runtime_error naming it when it
 // cannot be read (a missing output fails the test with that message).
 std::string ReadText(const std::string& path);
+
+// Polls `pred` every `poll` until it holds or `timeout` has passed; the last
+// answer (a condition that becomes true just at the deadline still counts).
+template <typename Pred>
+bool WaitFor(Pred pred, std::chrono::milliseconds timeout = std::chrono::milliseconds(10000),
+             std::chrono::milliseconds poll = std::chrono::milliseconds(20)) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(poll);
+  }
+  return pred();
+}
 
 }  // namespace floodwarn::testing
 

@@ -108,16 +108,6 @@ class PrometheusServer {
   pid_t pid_ = -1;
 };
 
-template <typename Pred>
-bool WaitFor(Pred pred, milliseconds timeout) {
-  const auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(milliseconds(200));
-  }
-  return pred();
-}
-
 TEST(PrometheusScrape, RealPrometheusStoresTheServiceMetrics) {
   ASSERT_TRUE(std::filesystem::exists(kPrometheus))
       << kPrometheus << " not found: install the Debian package 'prometheus' (scripts/setup does)";
@@ -137,7 +127,7 @@ TEST(PrometheusScrape, RealPrometheusStoresTheServiceMetrics) {
         target = d["activeTargets"][0];
         return target.value("health", "") == "up";
       },
-      milliseconds(30000)))
+      milliseconds(30000), milliseconds(200)))
       << "target: " << target.dump() << "\nprometheus log:\n"
       << prom.Log();
   EXPECT_EQ(target.value("lastError", "?"), "");
@@ -147,10 +137,10 @@ TEST(PrometheusScrape, RealPrometheusStoresTheServiceMetrics) {
   // level 3, open and active (the gauges are refreshed every 5 s).
   EXPECT_TRUE(
       WaitFor([&] { return prom.Query("floodwarn_alert_events_total{kind=\"raised\"}") == 1.0; },
-              milliseconds(15000)));
+              milliseconds(15000), milliseconds(200)));
   EXPECT_TRUE(
       WaitFor([&] { return prom.Query("floodwarn_alerts{level=\"3\",state=\"active\"}") == 1.0; },
-              milliseconds(15000)))
+              milliseconds(15000), milliseconds(200)))
       << prom.Query("floodwarn_alerts{level=\"3\",state=\"active\"}");
   EXPECT_EQ(prom.Query("sum(floodwarn_alerts)"), 1.0);
 

@@ -45,16 +45,6 @@ void ExpectSameEvents(const std::vector<v1::StreamEvent>& got,
   }
 }
 
-template <typename Pred>
-bool WaitFor(Pred pred, milliseconds timeout = milliseconds(10000)) {
-  const auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return pred();
-}
-
 TEST(AlertService, SubscriberReceivesCommittedEventsInOrder) {
   ServerHarness h("heartbeat_interval = \"200ms\"");
   h.Start();
