@@ -24,29 +24,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-class Recorder : public fi::IngestSubscriber {
- public:
-  void OnReading(const fi::Reading& r) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    readings_.push_back(r);
-    cv_.notify_all();
-  }
-  void OnStationHealth(const fi::StationHealthEvent&) override {}
-  bool WaitFor(std::size_t n, std::chrono::milliseconds timeout) {
-    std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, timeout, [&] { return readings_.size() >= n; });
-  }
-  std::vector<fi::Reading> readings() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return readings_;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<fi::Reading> readings_;
-};
-
 std::string Msg(const std::string& station, int minute, double value) {
   return fmt::format(
       R"({{"station":"{}","time":"2024-03-01T{:02}:{:02}:00Z","value":{},"unit":"cm"}})", station,
@@ -73,7 +50,7 @@ struct Rig {
   prometheus::Registry registry;
   fi::ReadingStore store;
   fi::IngestPipeline pipeline;
-  Recorder recorder;
+  ft::ReadingRecorder recorder;
   fi::MqttSourceConfig config;
 };
 

@@ -24,10 +24,41 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "floodwarn/ingest/reading.hpp"
 #include "test_support.hpp"
 
 namespace floodwarn::testing {
+
+// Records the readings a pipeline hands to its subscribers; tests wait for
+// a count.
+class ReadingRecorder : public ingest::IngestSubscriber {
+ public:
+  void OnReading(const ingest::Reading& r) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    readings_.push_back(r);
+    cv_.notify_all();
+  }
+  void OnStationHealth(const ingest::StationHealthEvent&) override {}
+  bool WaitFor(std::size_t n, std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return readings_.size() >= n; });
+  }
+  std::vector<ingest::Reading> readings() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return readings_;
+  }
+  std::size_t size() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return readings_.size();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<ingest::Reading> readings_;
+};
 
 inline constexpr const char* kMosquittoBinary = "/usr/sbin/mosquitto";
 
