@@ -66,16 +66,17 @@ void EventHub::FanOutLoop(std::size_t worker, std::size_t workers) {
     fanout_cv_.wait(lock, [&] { return stopped_ || wakeups_ != seen; });
     if (stopped_) return;
     seen = wakeups_;
-    const std::size_t n = subscribers_.size();
-    const std::size_t begin = worker * n / workers, end = (worker + 1) * n / workers;
-    std::vector<std::shared_ptr<HubSubscriber>> share(
-        subscribers_.begin() + static_cast<std::ptrdiff_t>(begin),
-        subscribers_.begin() + static_cast<std::ptrdiff_t>(end));
+    // Every worker slices the same list, taken by the latest Publish: slices
+    // of lists taken at different times could miss a stream when others
+    // leave in between. Wakeups that arrive meanwhile are coalesced (each
+    // stream pulls every event after its cursor), and a worker that skipped
+    // a wakeup still handles its slice of the newest list.
+    std::shared_ptr<const SubscriberList> list = wake_list_;
     lock.unlock();
-    // Wakeups that arrive meanwhile are coalesced: each stream pulls every
-    // event after its cursor.
-    for (const auto& s : share) s->OnNewEvents();
-    share.clear();  // the last reference to a closed stream is dropped unlocked
+    const std::size_t n = list->size();
+    for (std::size_t i = worker * n / workers; i < (worker + 1) * n / workers; ++i)
+      (*list)[i]->OnNewEvents();
+    list.reset();  // the last reference to a closed stream is dropped unlocked
     lock.lock();
   }
 }
@@ -124,6 +125,7 @@ void EventHub::Publish(const std::vector<AlertEvent>& events) {
   if (!appended) return;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    wake_list_ = std::make_shared<const SubscriberList>(subscribers_);
     ++wakeups_;
   }
   fanout_cv_.notify_all();

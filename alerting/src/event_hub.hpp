@@ -117,8 +117,10 @@ class EventHub {
   // The streams and the fan-out threads' wakeups.
   mutable std::mutex mu_;
   bool stopped_ = false;
-  std::vector<std::shared_ptr<HubSubscriber>> subscribers_;
+  using SubscriberList = std::vector<std::shared_ptr<HubSubscriber>>;
+  SubscriberList subscribers_;
   std::uint64_t wakeups_ = 0;  // bumped by Publish; each fan-out thread remembers its last
+  std::shared_ptr<const SubscriberList> wake_list_;  // the streams to wake, taken by Publish
   std::condition_variable fanout_cv_;
   std::vector<std::thread> fanout_;
 };

@@ -597,6 +597,40 @@ TEST(AlertService, ConcurrentCommitsReachEverySubscriberInOrder) {
   for (auto& s : subs) ExpectSameEvents(s->Events(want.size()), want);
 }
 
+// Streams that come and go while events are committed never make another
+// stream miss its wakeup: with heartbeats a minute apart, a missed wakeup
+// would hold that stream's events back past the 20 s deadline.
+TEST(AlertService, SubscribersComingAndGoingDelayNobody) {
+  ServerHarness h("fanout_threads = 3\nheartbeat_interval = \"60s\"");
+  h.Start();
+  std::vector<std::unique_ptr<Subscription>> steady;
+  for (int i = 0; i < 6; ++i)
+    steady.push_back(
+        std::make_unique<Subscription>(h.Channel(), kSubscriberToken, From(0), seconds(20)));
+  ASSERT_TRUE(WaitFor([&] { return h.server->subscriber_count() == 6; }));
+  std::atomic<bool> stop{false};
+  std::atomic<int> churned{0};
+  std::thread churn([&] {
+    const auto channel = h.Channel();
+    while (!stop) {
+      Subscription s(channel, kSubscriberToken, From(0), seconds(5));
+      std::this_thread::sleep_for(milliseconds(3));
+      s.Cancel();
+      ++churned;
+    }
+  });
+  for (int i = 0; i < 40; ++i) {
+    h.Issue("churn-" + std::to_string(i));
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  stop = true;
+  churn.join();
+  EXPECT_GT(churned.load(), 5);
+  const auto want = h.Outbox();
+  ASSERT_EQ(want.size(), 40u);
+  for (auto& s : steady) ExpectSameEvents(s->Events(want.size()), want);
+}
+
 // A token bound to a client certificate's CN is refused with another one.
 TEST(AlertService, TokenBoundToAnotherCertificateIsRefused) {
   const std::string bound = "bound-token-5e7a";
