@@ -15,6 +15,8 @@
 #include <optional>
 #include <stdexcept>
 
+#include "nc_file.hpp"
+
 namespace floodwarn::grids {
 namespace {
 
@@ -99,10 +101,8 @@ std::optional<std::pair<double, double>> WktSpheroid(const std::string& wkt) {
 
 }  // namespace
 
-struct CfNetcdfWriter::Impl {
-  std::string path;
-  std::string tmp_path;
-  int ncid = -1;
+struct CfNetcdfWriter::Impl : detail::NcFile {
+  explicit Impl(std::string p) : NcFile(std::move(p), "CF-NetCDF output") {}
   int cols = 0;
   int rows = 0;
   std::size_t n_points = 0;
@@ -114,45 +114,8 @@ struct CfNetcdfWriter::Impl {
   double last_time = -std::numeric_limits<double>::infinity();
   double last_point_time = -std::numeric_limits<double>::infinity();
   bool summary_written = false;
-  bool closed = false;
   std::vector<float> buf;
 
-  [[noreturn]] void Fail(const std::string& what, int status) const {
-    throw std::runtime_error(fmt::format("{}: CF-NetCDF output (temporary file {}): {}: {}", path,
-                                         tmp_path, what, nc_strerror(status)));
-  }
-  void Check(int status, const std::string& what) const {
-    if (status != NC_NOERR) Fail(what, status);
-  }
-  void Require(bool ok, const std::string& what) const {
-    if (!ok) throw std::invalid_argument(fmt::format("{}: CF-NetCDF output: {}", path, what));
-  }
-  void EnsureOpen(const char* op) const {
-    if (closed)
-      throw std::logic_error(fmt::format("{}: CF-NetCDF output: {} after Close()", path, op));
-  }
-
-  void Text(int varid, const char* name, const std::string& value) {
-    Check(nc_put_att_text(ncid, varid, name, value.size(), value.c_str()),
-          fmt::format("writing attribute {}", name));
-  }
-  void Number(int varid, const char* name, double value) {
-    Check(nc_put_att_double(ncid, varid, name, NC_DOUBLE, 1, &value),
-          fmt::format("writing attribute {}", name));
-  }
-  int DefVar(const char* name, nc_type type, std::vector<int> dims) {
-    int id = -1;
-    Check(nc_def_var(ncid, name, type, static_cast<int>(dims.size()), dims.data(), &id),
-          fmt::format("defining variable {}", name));
-    return id;
-  }
-  void Compress(int varid, const char* name, int deflate_level, std::vector<std::size_t> chunks) {
-    Check(nc_def_var_chunking(ncid, varid, NC_CHUNKED, chunks.data()),
-          fmt::format("chunking variable {}", name));
-    if (deflate_level > 0)
-      Check(nc_def_var_deflate(ncid, varid, 1, 1, deflate_level),
-            fmt::format("compressing variable {}", name));
-  }
   void FloatFill(int varid, const char* name) {
     const float fill = std::numeric_limits<float>::quiet_NaN();
     Check(nc_def_var_fill(ncid, varid, NC_FILL, &fill),
@@ -184,10 +147,8 @@ struct CfNetcdfWriter::Impl {
 CfNetcdfWriter::CfNetcdfWriter(std::string path, const GeoTransform& gt, int cols, int rows,
                                std::string crs_wkt, std::vector<CfPoint> points, CfRunInfo info,
                                int deflate_level)
-    : impl_(std::make_unique<Impl>()) {
+    : impl_(std::make_unique<Impl>(std::move(path))) {
   Impl& m = *impl_;
-  m.path = std::move(path);
-  m.tmp_path = m.path + ".tmp";
   m.cols = cols;
   m.rows = rows;
   m.n_points = points.size();
@@ -214,9 +175,7 @@ CfNetcdfWriter::CfNetcdfWriter(std::string path, const GeoTransform& gt, int col
               fmt::format("extra global attribute '{}' is written by the writer itself", name));
   }
 
-  // NC_CLOBBER: a stale .tmp from a killed run is overwritten.
-  std::remove(m.tmp_path.c_str());
-  m.Check(nc_create(m.tmp_path.c_str(), NC_NETCDF4 | NC_CLOBBER, &m.ncid), "creating the file");
+  m.Create();
   try {
     const std::size_t ucols = static_cast<std::size_t>(cols);
     const std::size_t urows = static_cast<std::size_t>(rows);
@@ -255,7 +214,7 @@ CfNetcdfWriter::CfNetcdfWriter(std::string path, const GeoTransform& gt, int col
       m.Text(id, "long_name", "time since simulation start");
       m.Text(id, "units", time_units);
       m.Text(id, "axis", "T");
-      m.Compress(id, name, 0, {kTimeChunk});
+      m.Chunk(id, name, 0, {kTimeChunk});
       return id;
     };
     m.var_time = def_time("time", dim_time);
@@ -300,9 +259,9 @@ CfNetcdfWriter::CfNetcdfWriter(std::string path, const GeoTransform& gt, int col
                          const char* long_name, const char* units) {
       const int id = m.DefVar(name, NC_FLOAT, dims);
       if (dims.size() == 3)
-        m.Compress(id, name, deflate_level, {1, cy, cx});
+        m.Chunk(id, name, deflate_level, {1, cy, cx});
       else
-        m.Compress(id, name, deflate_level, {cy, cx});
+        m.Chunk(id, name, deflate_level, {cy, cx});
       m.FloatFill(id, name);
       if (standard_name) m.Text(id, "standard_name", standard_name);
       m.Text(id, "long_name", long_name);
@@ -354,7 +313,7 @@ CfNetcdfWriter::CfNetcdfWriter(std::string path, const GeoTransform& gt, int col
       m.Text(var_py, "units", "m");
       m.var_point_time = def_time("point_time", dim_ptime);
       m.var_point_depth = m.DefVar("point_depth", NC_FLOAT, {dim_ptime, dim_point});
-      m.Compress(m.var_point_depth, "point_depth", deflate_level, {kPointTimeChunk, m.n_points});
+      m.Chunk(m.var_point_depth, "point_depth", deflate_level, {kPointTimeChunk, m.n_points});
       m.FloatFill(m.var_point_depth, "point_depth");
       m.Text(m.var_point_depth, "long_name", "water depth at output point");
       m.Text(m.var_point_depth, "units", "m");
@@ -382,25 +341,19 @@ CfNetcdfWriter::CfNetcdfWriter(std::string path, const GeoTransform& gt, int col
       m.Check(nc_put_var_double(m.ncid, var_py, py.data()), "writing point_y");
     }
   } catch (...) {
-    nc_close(m.ncid);
-    std::remove(m.tmp_path.c_str());
+    m.Discard();
     throw;
   }
 }
 
 CfNetcdfWriter::~CfNetcdfWriter() {
-  if (!impl_ || impl_->closed) return;
-  nc_close(impl_->ncid);  // errors ignored: the file is discarded anyway
-  std::remove(impl_->tmp_path.c_str());
+  if (impl_ && !impl_->closed) impl_->Discard();
 }
 
 CfNetcdfWriter::CfNetcdfWriter(CfNetcdfWriter&&) noexcept = default;
 CfNetcdfWriter& CfNetcdfWriter::operator=(CfNetcdfWriter&& o) noexcept {
   if (this != &o) {
-    if (impl_ && !impl_->closed) {
-      nc_close(impl_->ncid);
-      std::remove(impl_->tmp_path.c_str());
-    }
+    if (impl_ && !impl_->closed) impl_->Discard();
     impl_ = std::move(o.impl_);
   }
   return *this;
@@ -469,22 +422,7 @@ void CfNetcdfWriter::WriteSummaryFields(const std::vector<double>& max_depth,
   m.summary_written = true;
 }
 
-void CfNetcdfWriter::Close() {
-  Impl& m = *impl_;
-  m.EnsureOpen("Close");
-  m.closed = true;  // from here on the destructor leaves the files alone
-  const int status = nc_close(m.ncid);
-  if (status != NC_NOERR) {
-    std::remove(m.tmp_path.c_str());
-    m.Fail("closing the file", status);
-  }
-  if (std::rename(m.tmp_path.c_str(), m.path.c_str()) != 0) {
-    const int err = errno;
-    std::remove(m.tmp_path.c_str());
-    throw std::runtime_error(fmt::format("{}: CF-NetCDF output: cannot rename {} into place: {}",
-                                         m.path, m.tmp_path, std::strerror(err)));
-  }
-}
+void CfNetcdfWriter::Close() { impl_->Finish(); }
 
 const std::string& CfNetcdfWriter::path() const { return impl_->path; }
 int CfNetcdfWriter::frames_written() const { return static_cast<int>(impl_->frames); }

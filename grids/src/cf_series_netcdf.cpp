@@ -19,6 +19,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "nc_file.hpp"
+
 namespace floodwarn::grids {
 namespace {
 
@@ -110,10 +112,8 @@ std::optional<CrsText> DescribeCrs(const std::string& text) {
 
 }  // namespace
 
-struct CfSeriesWriter::Impl {
-  std::string path;
-  std::string tmp_path;
-  int ncid = -1;
+struct CfSeriesWriter::Impl : detail::NcFile {
+  explicit Impl(std::string p) : NcFile(std::move(p), "CF-NetCDF series") {}
   int cols = 0;
   int rows = 0;
   bool bounds = false;
@@ -123,45 +123,8 @@ struct CfSeriesWriter::Impl {
   std::vector<std::string> scalar_names;
   std::size_t frames = 0;
   double last_time = -std::numeric_limits<double>::infinity();
-  bool closed = false;
   std::vector<float> buf;
 
-  [[noreturn]] void Fail(const std::string& what, int status) const {
-    throw std::runtime_error(fmt::format("{}: CF-NetCDF series (temporary file {}): {}: {}", path,
-                                         tmp_path, what, nc_strerror(status)));
-  }
-  void Check(int status, const std::string& what) const {
-    if (status != NC_NOERR) Fail(what, status);
-  }
-  void Require(bool ok, const std::string& what) const {
-    if (!ok) throw std::invalid_argument(fmt::format("{}: CF-NetCDF series: {}", path, what));
-  }
-  void EnsureOpen(const char* op) const {
-    if (closed)
-      throw std::logic_error(fmt::format("{}: CF-NetCDF series: {} after Close()", path, op));
-  }
-  void Text(int varid, const std::string& name, const std::string& value) {
-    Check(nc_put_att_text(ncid, varid, name.c_str(), value.size(), value.c_str()),
-          fmt::format("writing attribute {}", name));
-  }
-  void Number(int varid, const std::string& name, double value) {
-    Check(nc_put_att_double(ncid, varid, name.c_str(), NC_DOUBLE, 1, &value),
-          fmt::format("writing attribute {}", name));
-  }
-  int DefVar(const std::string& name, nc_type type, std::vector<int> dims) {
-    int id = -1;
-    Check(nc_def_var(ncid, name.c_str(), type, static_cast<int>(dims.size()), dims.data(), &id),
-          fmt::format("defining variable {}", name));
-    return id;
-  }
-  void Chunk(int varid, const std::string& name, int deflate_level,
-             std::vector<std::size_t> chunks) {
-    Check(nc_def_var_chunking(ncid, varid, NC_CHUNKED, chunks.data()),
-          fmt::format("chunking variable {}", name));
-    if (deflate_level > 0)
-      Check(nc_def_var_deflate(ncid, varid, 1, 1, deflate_level),
-            fmt::format("compressing variable {}", name));
-  }
   void Describe(int varid, const CfSeriesVariable& v) {
     if (!v.standard_name.empty()) Text(varid, "standard_name", v.standard_name);
     if (!v.long_name.empty()) Text(varid, "long_name", v.long_name);
@@ -182,10 +145,8 @@ struct CfSeriesWriter::Impl {
 CfSeriesWriter::CfSeriesWriter(std::string path, const GeoTransform& gt, int cols, int rows,
                                std::string crs_wkt, CfSeriesVariable field, CfSeriesInfo info,
                                int deflate_level)
-    : impl_(std::make_unique<Impl>()) {
+    : impl_(std::make_unique<Impl>(std::move(path))) {
   Impl& m = *impl_;
-  m.path = std::move(path);
-  m.tmp_path = m.path + ".tmp";
   m.cols = cols;
   m.rows = rows;
   m.bounds = info.time_bounds;
@@ -223,8 +184,7 @@ CfSeriesWriter::CfSeriesWriter(std::string path, const GeoTransform& gt, int col
               fmt::format("global attribute '{}' is empty or written by the writer itself", name));
   }
 
-  std::remove(m.tmp_path.c_str());
-  m.Check(nc_create(m.tmp_path.c_str(), NC_NETCDF4 | NC_CLOBBER, &m.ncid), "creating the file");
+  m.Create();  // a stale .tmp from a killed run is replaced
   try {
     const std::size_t ucols = static_cast<std::size_t>(cols);
     const std::size_t urows = static_cast<std::size_t>(rows);
@@ -302,25 +262,19 @@ CfSeriesWriter::CfSeriesWriter(std::string path, const GeoTransform& gt, int col
     m.Check(nc_put_var_double(m.ncid, var_x, xs.data()), "writing x");
     m.Check(nc_put_var_double(m.ncid, var_y, ys.data()), "writing y");
   } catch (...) {
-    nc_close(m.ncid);
-    std::remove(m.tmp_path.c_str());
+    m.Discard();
     throw;
   }
 }
 
 CfSeriesWriter::~CfSeriesWriter() {
-  if (!impl_ || impl_->closed) return;
-  nc_close(impl_->ncid);  // errors ignored: the file is discarded anyway
-  std::remove(impl_->tmp_path.c_str());
+  if (impl_ && !impl_->closed) impl_->Discard();
 }
 
 CfSeriesWriter::CfSeriesWriter(CfSeriesWriter&&) noexcept = default;
 CfSeriesWriter& CfSeriesWriter::operator=(CfSeriesWriter&& o) noexcept {
   if (this != &o) {
-    if (impl_ && !impl_->closed) {
-      nc_close(impl_->ncid);
-      std::remove(impl_->tmp_path.c_str());
-    }
+    if (impl_ && !impl_->closed) impl_->Discard();
     impl_ = std::move(o.impl_);
   }
   return *this;
@@ -383,22 +337,7 @@ void CfSeriesWriter::SetGlobalAttribute(const std::string& name, double value) {
   m.Redefine(name, [&] { m.Number(NC_GLOBAL, name, value); });
 }
 
-void CfSeriesWriter::Close() {
-  Impl& m = *impl_;
-  m.EnsureOpen("Close");
-  m.closed = true;  // from here on the destructor leaves the files alone
-  const int status = nc_close(m.ncid);
-  if (status != NC_NOERR) {
-    std::remove(m.tmp_path.c_str());
-    m.Fail("closing the file", status);
-  }
-  if (std::rename(m.tmp_path.c_str(), m.path.c_str()) != 0) {
-    const int err = errno;
-    std::remove(m.tmp_path.c_str());
-    throw std::runtime_error(fmt::format("{}: CF-NetCDF series: cannot rename {} into place: {}",
-                                         m.path, m.tmp_path, std::strerror(err)));
-  }
-}
+void CfSeriesWriter::Close() { impl_->Finish(); }
 
 const std::string& CfSeriesWriter::path() const { return impl_->path; }
 int CfSeriesWriter::frames_written() const { return static_cast<int>(impl_->frames); }
