@@ -23,6 +23,7 @@
 #include "auth.hpp"
 #include "event_hub.hpp"
 #include "floodwarn/v1/alerts.grpc.pb.h"
+#include "grpc_code_name.hpp"
 #include "metrics.hpp"
 #include "proto_convert.hpp"
 
@@ -46,35 +47,6 @@ std::string ReadFile(const std::string& path) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-const char* CodeName(grpc::StatusCode c) {
-  switch (c) {
-    case grpc::StatusCode::OK:
-      return "OK";
-    case grpc::StatusCode::CANCELLED:
-      return "CANCELLED";
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      return "INVALID_ARGUMENT";
-    case grpc::StatusCode::NOT_FOUND:
-      return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS:
-      return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return "PERMISSION_DENIED";
-    case grpc::StatusCode::UNAUTHENTICATED:
-      return "UNAUTHENTICATED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      return "FAILED_PRECONDITION";
-    case grpc::StatusCode::UNAVAILABLE:
-      return "UNAVAILABLE";
-    case grpc::StatusCode::INTERNAL:
-      return "INTERNAL";
-    default:
-      return "OTHER";
-  }
 }
 
 grpc::Status ToStatus(const Error& e) {
@@ -475,7 +447,7 @@ class AlertServiceImpl final
       spdlog::warn("subscriber refused principal={} reason=max_subscribers limit={}", p.name,
                    cfg_.max_subscribers);
     }
-    metrics_->Request("Subscribe", CodeName(st.error_code()));
+    metrics_->Request("Subscribe", GrpcCodeName(st.error_code()));
     if (!st.ok()) return SubscribeReactor::Refuse(st);
 
     StreamFilter filter;
@@ -691,9 +663,9 @@ class AlertServiceImpl final
       }
       if (required >= Role::kOperator)
         spdlog::info("operator call method={} principal={} code={}", method, p.name,
-                     CodeName(st.error_code()));
+                     GrpcCodeName(st.error_code()));
     }
-    metrics_->Request(method, CodeName(st.error_code()));
+    metrics_->Request(method, GrpcCodeName(st.error_code()));
     reactor->Finish(st);
     return reactor;
   }
