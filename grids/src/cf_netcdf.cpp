@@ -179,10 +179,8 @@ CfNetcdfWriter::CfNetcdfWriter(std::string path, const GeoTransform& gt, int col
   try {
     const std::size_t ucols = static_cast<std::size_t>(cols);
     const std::size_t urows = static_cast<std::size_t>(rows);
-    int dim_time = -1, dim_y = -1, dim_x = -1;
-    m.Check(nc_def_dim(m.ncid, "time", NC_UNLIMITED, &dim_time), "defining dimension time");
-    m.Check(nc_def_dim(m.ncid, "y", urows, &dim_y), "defining dimension y");
-    m.Check(nc_def_dim(m.ncid, "x", ucols, &dim_x), "defining dimension x");
+    detail::NcFile::Grid grid = m.DefineGridDims(cols, rows);
+    const int dim_time = grid.dim_time, dim_y = grid.dim_y, dim_x = grid.dim_x;
 
     // Global attributes.
     m.Text(NC_GLOBAL, "Conventions", "CF-1.8");
@@ -192,17 +190,7 @@ CfNetcdfWriter::CfNetcdfWriter(std::string path, const GeoTransform& gt, int col
     if (!info.config_path.empty()) m.Text(NC_GLOBAL, "floodwarn_config", info.config_path);
     for (const auto& [name, value] : info.extra_attributes) m.Text(NC_GLOBAL, name.c_str(), value);
 
-    // Coordinates: cell centres, y descending (row 0 = north).
-    const int var_x = m.DefVar("x", NC_DOUBLE, {dim_x});
-    m.Text(var_x, "standard_name", "projection_x_coordinate");
-    m.Text(var_x, "long_name", "x coordinate of cell centre");
-    m.Text(var_x, "units", "m");
-    m.Text(var_x, "axis", "X");
-    const int var_y = m.DefVar("y", NC_DOUBLE, {dim_y});
-    m.Text(var_y, "standard_name", "projection_y_coordinate");
-    m.Text(var_y, "long_name", "y coordinate of cell centre");
-    m.Text(var_y, "units", "m");
-    m.Text(var_y, "axis", "Y");
+    m.DefineGridCoords(grid);
 
     const std::string time_units = start ? "seconds since " + *start : std::string("s");
     auto def_time = [&](const char* name, int dim) {
@@ -323,11 +311,7 @@ CfNetcdfWriter::CfNetcdfWriter(std::string path, const GeoTransform& gt, int col
 
     m.Check(nc_enddef(m.ncid), "leaving define mode");
 
-    std::vector<double> xs(ucols), ys(urows);
-    for (int c = 0; c < cols; ++c) xs[static_cast<std::size_t>(c)] = gt.CellCenterX(c);
-    for (int r = 0; r < rows; ++r) ys[static_cast<std::size_t>(r)] = gt.CellCenterY(r);
-    m.Check(nc_put_var_double(m.ncid, var_x, xs.data()), "writing x");
-    m.Check(nc_put_var_double(m.ncid, var_y, ys.data()), "writing y");
+    m.PutGridCoords(grid, gt, cols, rows);
     if (m.n_points > 0) {
       std::vector<char> names(m.n_points * strlen, '\0');
       std::vector<double> px(m.n_points), py(m.n_points);

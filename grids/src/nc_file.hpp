@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "floodwarn/grids/raster.hpp"
+
 namespace floodwarn::grids::detail {
 
 struct NcFile {
@@ -85,6 +87,40 @@ struct NcFile {
           fmt::format("defining variable {}", name));
     return id;
   }
+  // The grid the CF writers share: dimensions time (unlimited), y, x and the
+  // coordinate variables x, y of the cell centres (y descending: row 0 is
+  // north), defined in this order.
+  struct Grid {
+    int dim_time = -1, dim_y = -1, dim_x = -1, var_x = -1, var_y = -1;
+  };
+  Grid DefineGridDims(int cols, int rows) {
+    Grid g;
+    Check(nc_def_dim(ncid, "time", NC_UNLIMITED, &g.dim_time), "defining dimension time");
+    Check(nc_def_dim(ncid, "y", static_cast<std::size_t>(rows), &g.dim_y), "defining dimension y");
+    Check(nc_def_dim(ncid, "x", static_cast<std::size_t>(cols), &g.dim_x), "defining dimension x");
+    return g;
+  }
+  void DefineGridCoords(Grid& g) {
+    g.var_x = DefVar("x", NC_DOUBLE, {g.dim_x});
+    Text(g.var_x, "standard_name", "projection_x_coordinate");
+    Text(g.var_x, "long_name", "x coordinate of cell centre");
+    Text(g.var_x, "units", "m");
+    Text(g.var_x, "axis", "X");
+    g.var_y = DefVar("y", NC_DOUBLE, {g.dim_y});
+    Text(g.var_y, "standard_name", "projection_y_coordinate");
+    Text(g.var_y, "long_name", "y coordinate of cell centre");
+    Text(g.var_y, "units", "m");
+    Text(g.var_y, "axis", "Y");
+  }
+  // After define mode: the cell-centre coordinates from the geotransform.
+  void PutGridCoords(const Grid& g, const GeoTransform& gt, int cols, int rows) {
+    std::vector<double> xs(static_cast<std::size_t>(cols)), ys(static_cast<std::size_t>(rows));
+    for (int c = 0; c < cols; ++c) xs[static_cast<std::size_t>(c)] = gt.CellCenterX(c);
+    for (int r = 0; r < rows; ++r) ys[static_cast<std::size_t>(r)] = gt.CellCenterY(r);
+    Check(nc_put_var_double(ncid, g.var_x, xs.data()), "writing x");
+    Check(nc_put_var_double(ncid, g.var_y, ys.data()), "writing y");
+  }
+
   void Chunk(int varid, const std::string& name, int deflate_level,
              std::vector<std::size_t> chunks) {
     Check(nc_def_var_chunking(ncid, varid, NC_CHUNKED, chunks.data()),
