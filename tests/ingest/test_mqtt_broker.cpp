@@ -16,6 +16,7 @@
 #include "floodwarn/ingest/mqtt_source.hpp"
 #include "floodwarn/ingest/reading_store.hpp"
 #include "test_mqtt_broker_fixture.hpp"
+#include "test_mqtt_rig.hpp"
 #include "test_support.hpp"
 
 namespace fi = floodwarn::ingest;
@@ -30,35 +31,11 @@ std::string Msg(const std::string& station, int minute, double value) {
       minute / 60, minute % 60, value);
 }
 
-struct Rig {
-  explicit Rig(int port, const std::string& client_id = "floodwarn-ingest-test")
-      : store(ft::MakeTempDir("mqtt") + "/readings.db"), pipeline(store, registry) {
-    pipeline.AddSubscriber(&recorder);
-    config.port = port;
-    config.client_id = client_id;
-    config.topics = {"floodwarn/gauges/#"};
-    config.reconnect_min = 1s;
-    config.reconnect_max = 2s;
-  }
-  std::unique_ptr<fi::MqttSource> MakeSource() {
-    return std::make_unique<fi::MqttSource>(
-        config, fi::MakeMqttIngestHandler(pipeline, "mqtt", [](const fi::MqttMessage& m) {
-          return fi::DecodeMqttJson(m.payload, m.topic, m.received);
-        }));
-  }
-  std::string Metrics() { return prometheus::TextSerializer().Serialize(registry.Collect()); }
-  prometheus::Registry registry;
-  fi::ReadingStore store;
-  fi::IngestPipeline pipeline;
-  ft::ReadingRecorder recorder;
-  fi::MqttSourceConfig config;
-};
-
 }  // namespace
 
 TEST(MqttBroker, QoS1MessagesReachStoreAndSubscribers) {
   ft::MosquittoBroker broker;
-  Rig rig(broker.port());
+  ft::MqttRig rig(broker.port(), "floodwarn-ingest-test");
   auto source = rig.MakeSource();
   source->Start();
   ASSERT_TRUE(source->WaitSubscribed(10s));
@@ -91,7 +68,7 @@ TEST(MqttBroker, QoS1MessagesReachStoreAndSubscribers) {
 
 TEST(MqttBroker, PersistentSessionKeepsMessagesPublishedWhileAway) {
   ft::MosquittoBroker broker;
-  Rig rig(broker.port(), "floodwarn-ingest-persistent");
+  ft::MqttRig rig(broker.port(), "floodwarn-ingest-persistent");
   auto source = rig.MakeSource();
   source->Start();
   ASSERT_TRUE(source->WaitSubscribed(10s));
@@ -112,7 +89,7 @@ TEST(MqttBroker, PersistentSessionKeepsMessagesPublishedWhileAway) {
 
 TEST(MqttBroker, ReconnectsAfterBrokerRestart) {
   ft::MosquittoBroker broker;
-  Rig rig(broker.port());
+  ft::MqttRig rig(broker.port(), "floodwarn-ingest-test");
   auto source = rig.MakeSource();
   source->Start();
   ASSERT_TRUE(source->WaitSubscribed(10s));

@@ -24,6 +24,7 @@
 #include "floodwarn/ingest/mqtt_source.hpp"
 #include "floodwarn/ingest/reading_store.hpp"
 #include "test_mqtt_broker_fixture.hpp"
+#include "test_mqtt_rig.hpp"
 #include "test_support.hpp"
 
 namespace fi = floodwarn::ingest;
@@ -67,29 +68,6 @@ ft::ClientTls PublisherTls(bool with_cert = false) {
   return t;
 }
 
-struct Rig {
-  Rig(int port, const std::string& client_id)
-      : store(ft::MakeTempDir("mqtt_tls") + "/readings.db"), pipeline(store, registry) {
-    pipeline.AddSubscriber(&recorder);
-    config.port = port;
-    config.client_id = client_id;
-    config.topics = {"floodwarn/gauges/#"};
-    config.reconnect_min = 1s;
-    config.reconnect_max = 1s;
-  }
-  std::unique_ptr<fi::MqttSource> MakeSource() {
-    return std::make_unique<fi::MqttSource>(
-        config, fi::MakeMqttIngestHandler(pipeline, "mqtt", [](const fi::MqttMessage& m) {
-          return fi::DecodeMqttJson(m.payload, m.topic, m.received);
-        }));
-  }
-  prometheus::Registry registry;
-  fi::ReadingStore store;
-  fi::IngestPipeline pipeline;
-  ft::ReadingRecorder recorder;
-  fi::MqttSourceConfig config;
-};
-
 // Waits until the source has counted a failed connection attempt.
 bool WaitConnectFailure(const fi::MqttSource& s, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -102,7 +80,7 @@ bool WaitConnectFailure(const fi::MqttSource& s, std::chrono::milliseconds timeo
 
 // Publishes over TLS (trusted, so the broker has the messages) to a source
 // that must not get them: after a few reconnect periods it has none.
-void ExpectNothingDelivered(int port, Rig& rig, fi::MqttSource& source, bool publisher_cert,
+void ExpectNothingDelivered(int port, ft::MqttRig& rig, fi::MqttSource& source, bool publisher_cert,
                             const std::string& host = "127.0.0.1") {
   ft::TestPublisher pub(port, "floodwarn-tls-publisher", PublisherTls(publisher_cert), host);
   for (int i = 0; i < 3; ++i) pub.Publish("floodwarn/gauges/A", Msg("A", i, i));
@@ -120,7 +98,7 @@ void ExpectNothingDelivered(int port, Rig& rig, fi::MqttSource& source, bool pub
 
 TEST(MqttTls, ReadingsArriveOverTls) {
   ft::MosquittoBroker broker(TlsBroker());
-  Rig rig(broker.port(), "floodwarn-tls-ok");
+  ft::MqttRig rig(broker.port(), "floodwarn-tls-ok", 1s);
   rig.config.tls_ca_file = PkiFile("ca.pem");
   auto source = rig.MakeSource();
   source->Start();
@@ -142,7 +120,7 @@ TEST(MqttTls, ReadingsArriveOverTls) {
 // the test above really went over TLS.
 TEST(MqttTls, PlainSourceCannotUseTlsListener) {
   ft::MosquittoBroker broker(TlsBroker());
-  Rig rig(broker.port(), "floodwarn-tls-plain");
+  ft::MqttRig rig(broker.port(), "floodwarn-tls-plain", 1s);
   auto source = rig.MakeSource();
   source->Start();
   EXPECT_FALSE(source->WaitSubscribed(3s));
@@ -152,7 +130,7 @@ TEST(MqttTls, PlainSourceCannotUseTlsListener) {
 
 TEST(MqttTls, BrokerCertificateFromUntrustedCaIsRefused) {
   ft::MosquittoBroker broker(TlsBroker());
-  Rig rig(broker.port(), "floodwarn-tls-untrusted");
+  ft::MqttRig rig(broker.port(), "floodwarn-tls-untrusted", 1s);
   rig.config.tls_ca_file = PkiFile("other-ca.pem");  // did not sign the broker's certificate
   auto source = rig.MakeSource();
   source->Start();
@@ -170,7 +148,7 @@ TEST(MqttTls, BrokerCertificateForAnotherNameIsRefused) {
   ft::BrokerOptions options = TlsBroker();
   options.bind_address = "127.0.0.2";
   ft::MosquittoBroker broker(options);
-  Rig rig(broker.port(), "floodwarn-tls-name");
+  ft::MqttRig rig(broker.port(), "floodwarn-tls-name", 1s);
   rig.config.host = "127.0.0.2";
   rig.config.tls_ca_file = PkiFile("ca.pem");
   auto source = rig.MakeSource();
@@ -196,7 +174,7 @@ TEST(MqttTls, KeepsRetryingAfterTlsFailureAndConnectsWhenBrokerIsFixed) {
   wrong.tls = ft::BrokerTls{foreign + "/ca.pem", foreign + "/server.pem", foreign + "/server.key"};
   auto broker = std::make_unique<ft::MosquittoBroker>(wrong);
   const int port = broker->port();
-  Rig rig(port, "floodwarn-tls-fixed");
+  ft::MqttRig rig(port, "floodwarn-tls-fixed", 1s);
   rig.config.tls_ca_file = PkiFile("ca.pem");
   auto source = rig.MakeSource();
   source->Start();
@@ -219,7 +197,7 @@ TEST(MqttTls, KeepsRetryingAfterTlsFailureAndConnectsWhenBrokerIsFixed) {
 
 TEST(MqttTls, RequireCertificateRefusesSourceWithoutClientCertificate) {
   ft::MosquittoBroker broker(TlsBroker(/*require_certificate=*/true));
-  Rig rig(broker.port(), "floodwarn-tls-nocert");
+  ft::MqttRig rig(broker.port(), "floodwarn-tls-nocert", 1s);
   rig.config.tls_ca_file = PkiFile("ca.pem");
   auto source = rig.MakeSource();
   source->Start();
@@ -232,7 +210,7 @@ TEST(MqttTls, RequireCertificateRefusesSourceWithoutClientCertificate) {
 
 TEST(MqttTls, RequireCertificateRefusesCertificateFromAnotherCa) {
   ft::MosquittoBroker broker(TlsBroker(/*require_certificate=*/true));
-  Rig rig(broker.port(), "floodwarn-tls-intruder");
+  ft::MqttRig rig(broker.port(), "floodwarn-tls-intruder", 1s);
   rig.config.tls_ca_file = PkiFile("ca.pem");
   rig.config.tls_cert_file = PkiFile("intruder.pem");
   rig.config.tls_key_file = PkiFile("intruder.key");
@@ -247,7 +225,7 @@ TEST(MqttTls, RequireCertificateRefusesCertificateFromAnotherCa) {
 
 TEST(MqttTls, RequireCertificateAcceptsOurClientCertificate) {
   ft::MosquittoBroker broker(TlsBroker(/*require_certificate=*/true));
-  Rig rig(broker.port(), "floodwarn-tls-client");
+  ft::MqttRig rig(broker.port(), "floodwarn-tls-client", 1s);
   rig.config.tls_ca_file = PkiFile("ca.pem");
   rig.config.tls_cert_file = PkiFile("client.pem");
   rig.config.tls_key_file = PkiFile("client.key");
