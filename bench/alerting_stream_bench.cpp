@@ -223,10 +223,11 @@ struct Counters {
 class Subscriber : public grpc::ClientReadReactor<pb::StreamEvent> {
  public:
   Subscriber(pb::AlertService::Stub* stub, const std::string& token, std::uint64_t from,
-             Counters* counters, bool record)
+             std::uint32_t max_batch, Counters* counters, bool record)
       : counters_(counters), record_(record) {
     ctx_.AddMetadata("authorization", "Bearer " + token);
     req_.set_from_sequence(from);
+    req_.set_max_batch(max_batch);
     stub->async()->Subscribe(&ctx_, &req_, this);
     StartRead(&msg_);
     StartCall();
@@ -238,20 +239,32 @@ class Subscriber : public grpc::ClientReadReactor<pb::StreamEvent> {
       counters_->ready++;
       counters_->cv.notify_all();
     }
-    if (msg_.has_event() && record_) {
-      const auto now = Clock::now();
-      const auto& at = msg_.event().at();
-      double at_ms = at.seconds() * 1e3 + at.nanos() / 1e6;
-      double now_ms = std::chrono::duration<double, std::milli>(now.time_since_epoch()).count();
-      commit_ms.push_back(static_cast<float>(now_ms - at_ms));
-      // The driver writes its send time (ms since the epoch) into headline_en.
-      const std::string& h = msg_.event().alert().headline_en();
-      if (h.rfind("bench ", 0) == 0)
-        request_ms.push_back(static_cast<float>(now_ms - std::strtod(h.c_str() + 6, nullptr)));
-      if (commit_ms.size() == 1) event_bytes = msg_.ByteSizeLong();
-      received.fetch_add(1, std::memory_order_release);
+    if (record_) {
+      const double now_ms =
+          std::chrono::duration<double, std::milli>(Clock::now().time_since_epoch()).count();
+      if (msg_.has_event()) {
+        Record(msg_, now_ms);
+        ++messages;
+      }
+      if (msg_.has_batch()) {
+        for (const pb::StreamEvent& one : msg_.batch().events()) Record(one, now_ms);
+        ++messages;
+      }
     }
     StartRead(&msg_);
+  }
+  // One event received at now_ms: its latency from the commit and from the
+  // driver's request.
+  void Record(const pb::StreamEvent& m, double now_ms) {
+    const auto& at = m.event().at();
+    double at_ms = at.seconds() * 1e3 + at.nanos() / 1e6;
+    commit_ms.push_back(static_cast<float>(now_ms - at_ms));
+    // The driver writes its send time (ms since the epoch) into headline_en.
+    const std::string& h = m.event().alert().headline_en();
+    if (h.rfind("bench ", 0) == 0)
+      request_ms.push_back(static_cast<float>(now_ms - std::strtod(h.c_str() + 6, nullptr)));
+    if (commit_ms.size() == 1) event_bytes = m.ByteSizeLong();
+    received.fetch_add(1, std::memory_order_release);
   }
   void OnDone(const grpc::Status& s) override {
     if (!s.ok() && s.error_code() != grpc::StatusCode::CANCELLED) {
@@ -267,6 +280,7 @@ class Subscriber : public grpc::ClientReadReactor<pb::StreamEvent> {
 
   std::vector<float> commit_ms, request_ms;
   std::size_t event_bytes = 0;           // size of the first event message received
+  std::size_t messages = 0;              // messages that carried events (single or batch)
   std::atomic<std::size_t> received{0};  // events so far (read while the stream runs)
 
  private:
@@ -287,15 +301,15 @@ struct Fleet {
   std::vector<std::unique_ptr<Subscriber>> subs;
   Counters counters;
 
-  void Open(std::size_t n, std::size_t per_conn, const std::string& target, const Tls& tls,
-            const std::string& token, std::uint64_t from, bool record) {
+  void Open(std::size_t n, std::size_t per_conn, std::uint32_t max_batch, const std::string& target,
+            const Tls& tls, const std::string& token, std::uint64_t from, bool record) {
     for (std::size_t i = 0; i < n; ++i) {
       if (i % per_conn == 0) {
         channels.push_back(MakeChannel(target, tls));
         stubs.push_back(pb::AlertService::NewStub(channels.back()));
       }
-      subs.push_back(
-          std::make_unique<Subscriber>(stubs.back().get(), token, from, &counters, record));
+      subs.push_back(std::make_unique<Subscriber>(stubs.back().get(), token, from, max_batch,
+                                                  &counters, record));
     }
   }
   bool WaitReady(std::chrono::seconds timeout) {
@@ -329,8 +343,10 @@ struct Results {
   std::vector<float> commit, request;
   std::size_t min_events = SIZE_MAX;
   std::size_t event_bytes = 0;
+  std::size_t messages = 0;  // messages that carried events
   void Add(Fleet& fleet) {
     for (auto& s : fleet.subs) {
+      messages += s->messages;
       min_events = std::min(min_events, s->commit_ms.size());
       commit.insert(commit.end(), s->commit_ms.begin(), s->commit_ms.end());
       request.insert(request.end(), s->request_ms.begin(), s->request_ms.end());
@@ -345,6 +361,7 @@ struct WorkerArgs {
   std::string target, ca, cert, key, token;
   std::uint64_t from = 0;
   std::size_t per_conn = 1;
+  std::uint32_t max_batch = 1;
 };
 
 // --worker N: a separate process holding N latency subscribers, so that the
@@ -352,12 +369,12 @@ struct WorkerArgs {
 // bottleneck being measured. Protocol on stdin/stdout with the parent:
 //   -> "ready\n" once every stream is established (or "error ...\n");
 //   <- the number of committed events, after the drivers are done;
-//   -> "done <min_events> <event_bytes> <n_commit> <n_request>\n", then the
+//   -> "done <min_events> <event_bytes> <n_commit> <n_request> <messages>\n", then the
 //      latencies as raw floats (commit, then request).
 int RunWorker(const WorkerArgs& a) {
   Tls tls{ReadFile(a.ca), ReadFile(a.cert), ReadFile(a.key)};
   Fleet fleet;
-  fleet.Open(a.subscribers, a.per_conn, a.target, tls, a.token, a.from, true);
+  fleet.Open(a.subscribers, a.per_conn, a.max_batch, a.target, tls, a.token, a.from, true);
   if (!fleet.WaitReady(seconds(300))) {
     std::printf("error subscribers not established: %s\n", fleet.counters.first_error.c_str());
     return 1;
@@ -370,8 +387,8 @@ int RunWorker(const WorkerArgs& a) {
   fleet.Close();
   Results r;
   r.Add(fleet);
-  std::printf("done %zu %zu %zu %zu\n", r.min_events, r.event_bytes, r.commit.size(),
-              r.request.size());
+  std::printf("done %zu %zu %zu %zu %zu\n", r.min_events, r.event_bytes, r.commit.size(),
+              r.request.size(), r.messages);
   std::fwrite(r.commit.data(), sizeof(float), r.commit.size(), stdout);
   std::fwrite(r.request.data(), sizeof(float), r.request.size(), stdout);
   std::fflush(stdout);
@@ -401,7 +418,9 @@ class Workers {
                                        "--worker-from",
                                        std::to_string(a.from),
                                        "--streams-per-connection",
-                                       std::to_string(a.per_conn)};
+                                       std::to_string(a.per_conn),
+                                       "--max-batch",
+                                       std::to_string(a.max_batch)};
       const pid_t pid = fork();
       if (pid == 0) {
         dup2(to_child[0], 0);
@@ -439,8 +458,9 @@ class Workers {
     }
     Results r;
     for (auto& p : procs_) {
-      std::size_t min_events = 0, bytes = 0, nc = 0, nr = 0;
-      if (std::fscanf(p.out, "done %zu %zu %zu %zu", &min_events, &bytes, &nc, &nr) != 4 ||
+      std::size_t min_events = 0, bytes = 0, nc = 0, nr = 0, messages = 0;
+      if (std::fscanf(p.out, "done %zu %zu %zu %zu %zu", &min_events, &bytes, &nc, &nr,
+                      &messages) != 5 ||
           std::fgetc(p.out) != '\n')
         throw std::runtime_error("worker did not report");
       std::vector<float> c(nc), q(nr);
@@ -448,6 +468,7 @@ class Workers {
           std::fread(q.data(), sizeof(float), nr, p.out) != nr)
         throw std::runtime_error("worker report cut short");
       r.min_events = std::min(r.min_events, min_events);
+      r.messages += messages;
       if (r.event_bytes == 0) r.event_bytes = bytes;
       r.commit.insert(r.commit.end(), c.begin(), c.end());
       r.request.insert(r.request.end(), q.begin(), q.end());
@@ -504,6 +525,12 @@ int main(int argc, char** argv) {
                  "subscribers do not take the server's cores");
   app.add_option("--client-cpus", client_cpus,
                  "CPUs the subscribers and drivers run on, e.g. 2-15 (default: any)");
+  std::uint32_t max_batch = 1;
+  app.add_option("--max-batch", max_batch,
+                 "SubscribeRequest.max_batch: events per message when a subscriber is behind "
+                 "(1 = one event per message)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   std::size_t client_processes = 0;
   app.add_option("--client-processes", client_processes,
                  "Latency subscribers in this many separate processes (0 = in this one)")
@@ -523,6 +550,7 @@ int main(int argc, char** argv) {
       std::getline(pki, worker.cert, ',');
       std::getline(pki, worker.key, ',');
       worker.per_conn = per_conn;
+      worker.max_batch = max_batch;
       rlimit rl{};
       getrlimit(RLIMIT_NOFILE, &rl);
       rl.rlim_cur = rl.rlim_max;
@@ -621,7 +649,7 @@ path = "alerts.db"
       Fleet fleet;
       // from = the newest sequence: nothing to replay, the first message is a heartbeat.
       auto list = op.ListActive({});
-      fleet.Open(idle, per_conn, target, tls, sub_token, list.value->sequence, false);
+      fleet.Open(idle, per_conn, max_batch, target, tls, sub_token, list.value->sequence, false);
       bool ok = fleet.WaitReady(seconds(300));
       double open_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       std::this_thread::sleep_for(seconds(2));  // settle: a few heartbeat rounds
@@ -644,7 +672,8 @@ path = "alerts.db"
     Fleet fleet;
     std::unique_ptr<Workers> workers;
     if (client_processes == 0) {
-      fleet.Open(subscribers, per_conn, target, tls, sub_token, list.value->sequence, true);
+      fleet.Open(subscribers, per_conn, max_batch, target, tls, sub_token, list.value->sequence,
+                 true);
       if (!fleet.WaitReady(seconds(300)))
         throw std::runtime_error("latency subscribers not established: " +
                                  fleet.counters.first_error);
@@ -658,6 +687,7 @@ path = "alerts.db"
       w.token = sub_token;
       w.from = list.value->sequence;
       w.per_conn = per_conn;
+      w.max_batch = max_batch;
       workers = std::make_unique<Workers>(client_processes, w);
       workers->WaitReady();
     }
@@ -712,6 +742,14 @@ path = "alerts.db"
     fmt::print(
         "latency: one event message is {} bytes (StreamEvent with the alert and its CAP XML)\n",
         results.event_bytes);
+    if (max_batch > 1)
+      fmt::print(
+          "latency: max_batch {}: {} event messages for {} deliveries ({:.2f} events per "
+          "message)\n",
+          max_batch, results.messages, commit.size(),
+          results.messages == 0
+              ? 0.0
+              : static_cast<double>(commit.size()) / static_cast<double>(results.messages));
     fmt::print(
         "latency: server CPU {:.2f} s ({:.0f} % of one core until the last delivery): {:.1f} us "
         "per "

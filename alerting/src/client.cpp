@@ -400,6 +400,7 @@ Error AlertClient::Subscribe(std::uint64_t from_sequence, const AlertFilter& fil
   }
   pb::SubscribeRequest req;
   req.set_from_sequence(from_sequence);
+  req.set_max_batch(options_.stream_max_batch);
   ToProto(filter, req.mutable_filter());
 
   // Idle watchdog: no message for idle_timeout = the connection is dead.
@@ -431,6 +432,23 @@ Error AlertClient::Subscribe(std::uint64_t from_sequence, const AlertFilter& fil
     {
       std::lock_guard<std::mutex> lock(wd_mutex);
       last_message = std::chrono::steady_clock::now();
+    }
+    if (pe.has_batch()) {  // several events: delivered one by one
+      for (const pb::StreamEvent& one : pe.batch().events()) {
+        StreamMessage m;
+        m.type = StreamMessage::Type::kEvent;
+        m.sequence = one.sequence();
+        m.event = FromProto(one.event());
+        if (!on_message(m)) {
+          stopped_by_callback = true;
+          break;
+        }
+      }
+      if (stopped_by_callback) {
+        ctx.TryCancel();
+        break;
+      }
+      continue;
     }
     StreamMessage m;
     m.sequence = pe.sequence();

@@ -21,9 +21,65 @@ EntryPtr MakeEntry(AlertEvent e) {
   message.set_sequence(e.sequence);
   convert::ToProto(e, message.mutable_event());
   auto entry = std::make_shared<HubEntry>();
-  Serialize(message, &entry->bytes);
+  entry->slice = grpc::Slice(message.ByteSizeLong());
+  message.SerializeWithCachedSizesToArray(const_cast<std::uint8_t*>(entry->slice.begin()));
+  entry->bytes = grpc::ByteBuffer(&entry->slice, 1);
   entry->event = std::move(e);
   return entry;
+}
+
+namespace {
+
+// Protocol buffers' base-128 varint; returns the bytes written (at most 10).
+std::size_t PutVarint(std::uint64_t v, std::uint8_t* p) {
+  std::size_t n = 0;
+  while (v >= 0x80) {
+    p[n++] = static_cast<std::uint8_t>(v | 0x80);
+    v >>= 7;
+  }
+  p[n++] = static_cast<std::uint8_t>(v);
+  return n;
+}
+
+std::size_t VarintSize(std::uint64_t v) {
+  std::size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+// Wire-format tags (field number << 3 | wire type) of the fields written.
+constexpr std::uint8_t kTagSequence = (1 << 3) | 0;  // StreamEvent.sequence, varint
+constexpr std::uint8_t kTagBatch = (5 << 3) | 2;     // StreamEvent.batch, length-delimited
+constexpr std::uint8_t kTagEvents = (1 << 3) | 2;    // EventBatch.events, length-delimited
+
+}  // namespace
+
+void SerializeBatch(const std::vector<EntryPtr>& entries, grpc::ByteBuffer* out) {
+  std::size_t body = 0;
+  for (const EntryPtr& e : entries) body += 1 + VarintSize(e->slice.size()) + e->slice.size();
+  // All tags and lengths go into one small slice; the message is that
+  // slice's pieces interleaved with the entries' own slices.
+  grpc::Slice headers(2 * (1 + 10) + entries.size() * (1 + 10));
+  auto* h = const_cast<std::uint8_t*>(headers.begin());
+  std::vector<grpc::Slice> parts;
+  parts.reserve(1 + 2 * entries.size());
+  std::size_t pos = 0;
+  h[pos++] = kTagSequence;
+  pos += PutVarint(entries.empty() ? 0 : entries.back()->event.sequence, h + pos);
+  h[pos++] = kTagBatch;
+  pos += PutVarint(body, h + pos);
+  parts.push_back(headers.sub(0, pos));
+  for (const EntryPtr& e : entries) {
+    const std::size_t start = pos;
+    h[pos++] = kTagEvents;
+    pos += PutVarint(e->slice.size(), h + pos);
+    parts.push_back(headers.sub(start, pos));
+    parts.push_back(e->slice);
+  }
+  *out = grpc::ByteBuffer(parts.data(), parts.size());
 }
 
 bool StreamFilter::Matches(const AlertEvent& e) const {

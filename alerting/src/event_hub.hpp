@@ -37,10 +37,17 @@ namespace floodwarn::alerting {
 // fanning one event out to N subscribers costs one serialisation, not N.
 struct HubEntry {
   AlertEvent event;
-  grpc::ByteBuffer bytes;
+  grpc::Slice slice;       // the serialised StreamEvent (sequence and event)
+  grpc::ByteBuffer bytes;  // `slice` as one message
 };
 using EntryPtr = std::shared_ptr<const HubEntry>;
 EntryPtr MakeEntry(AlertEvent e);
+
+// Two or more entries as one StreamEvent with an EventBatch (sequence = the
+// last entry's). The entries' bytes are referenced, not copied: only the few
+// bytes of tags and lengths are new, so a stream that fell behind sends its
+// backlog in one message at the cost of one.
+void SerializeBatch(const std::vector<EntryPtr>& entries, grpc::ByteBuffer* out);
 
 // `message` serialised into `out` (a heartbeat or reset, written to one
 // stream).

@@ -68,7 +68,7 @@ ServiceMetrics::ServiceMetrics(prometheus::Registry& registry)
     for (int s = 0; s < 3; ++s)
       alert_gauges_[level][s] =
           &alerts_.Add({{"level", std::to_string(level)}, {"state", kStates[s]}});
-  static const char* kTypes[] = {"event", "heartbeat", "reset"};
+  static const char* kTypes[] = {"event", "heartbeat", "reset", "batch"};
   for (std::size_t t = 0; t < stream_message_counters_.size(); ++t)
     stream_message_counters_[t] = &stream_messages_.Add({{"type", kTypes[t]}});
 }

@@ -18,7 +18,8 @@ namespace floodwarn::alerting {
 
 // What a subscriber stream writes (label `type` of
 // floodwarn_subscriber_messages_total).
-enum class StreamMessageType { kEvent = 0, kHeartbeat = 1, kReset = 2 };
+// kBatch: one message with two or more events (SubscribeRequest.max_batch).
+enum class StreamMessageType { kEvent = 0, kHeartbeat = 1, kReset = 2, kBatch = 3 };
 
 // Upper bounds (seconds) of floodwarn_delivery_lag_seconds.
 inline constexpr std::array<double, 11> kDeliveryLagBounds = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5,
@@ -64,7 +65,7 @@ class ServiceMetrics {
   prometheus::Family<prometheus::Counter>& dropped_;
   prometheus::Family<prometheus::Counter>& events_;
   prometheus::Family<prometheus::Gauge>& alerts_;
-  std::array<prometheus::Counter*, 3> stream_message_counters_{};
+  std::array<prometheus::Counter*, 4> stream_message_counters_{};
   prometheus::Gauge* subscribers_;
   prometheus::Histogram* delivery_lag_;
   prometheus::Counter* catchup_reads_;

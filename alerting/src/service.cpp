@@ -38,6 +38,10 @@ constexpr std::size_t kMaxShortText = 1024;
 constexpr std::size_t kMaxLongText = 8192;
 constexpr std::size_t kMaxFilterIds = 256;
 constexpr std::size_t kCatchUpPage = 128;
+// SubscribeRequest.max_batch is capped at this many events and a batch stops
+// growing once it holds this many bytes (alerts with their CAP XML are ~5 kB).
+constexpr std::uint32_t kMaxBatchEvents = 256;
+constexpr std::size_t kMaxBatchBytes = 1 << 20;
 
 TimePoint Now() { return std::chrono::time_point_cast<Duration>(Clock::now()); }
 
@@ -124,11 +128,12 @@ class SubscribeReactor;
 class Stream : public HubSubscriber, public std::enable_shared_from_this<Stream> {
  public:
   Stream(EventHub& hub, const ServiceConfig& cfg, std::string principal, std::uint64_t cursor,
-         StreamFilter filter)
+         StreamFilter filter, std::uint32_t max_batch)
       : hub_(hub),
         heartbeat_(cfg.heartbeat_interval),
         stall_timeout_(cfg.stall_timeout),
         principal_(std::move(principal)),
+        max_batch_(std::clamp<std::uint32_t>(max_batch, 1, kMaxBatchEvents)),
         cursor_(cursor),
         filter_(std::move(filter)),
         last_activity_(SteadyClock::now()) {}
@@ -196,7 +201,7 @@ class Stream : public HubSubscriber, public std::enable_shared_from_this<Stream>
       hb->set_last_committed_sequence(std::max(hub_.last_sequence(), cursor_));
       convert::ToProto(Now(), hb->mutable_server_time());
       Serialize(heartbeat, &control_);
-      current_.reset();
+      current_.clear();
       current_type_ = StreamMessageType::kHeartbeat;
       msg = &control_;
     }
@@ -216,13 +221,13 @@ class Stream : public HubSubscriber, public std::enable_shared_from_this<Stream>
     last_activity_ = SteadyClock::now();
     if (ok) {
       hub_.metrics().StreamMessage(current_type_);
-      if (current_ != nullptr)
-        hub_.metrics().DeliveryLag(
-            lags_, std::chrono::duration<double>(Now() - current_->event.at).count());
+      const TimePoint now = Now();
+      for (const EntryPtr& e : current_)
+        hub_.metrics().DeliveryLag(lags_, std::chrono::duration<double>(now - e->event.at).count());
     } else {
       cancelled_ = true;  // the client went away
     }
-    current_.reset();
+    current_.clear();
     if (cancelled_) {
       MaybeFinishLocked(lock, {grpc::StatusCode::CANCELLED, "stream cancelled"});
       return;
@@ -247,21 +252,47 @@ class Stream : public HubSubscriber, public std::enable_shared_from_this<Stream>
   const std::string& principal() const { return principal_; }
 
  private:
-  // The next message to write, or nullptr (idle). Sets current_/control_.
+  // The next message to write, or nullptr (idle). Sets current_ (the events
+  // it carries) and control_/batch_.
   const grpc::ByteBuffer* NextLocked() {
+    current_.clear();
     if (reset_reason_ != v1::RESET_REASON_UNSPECIFIED) return TakeResetLocked();
+    EntryPtr e = NextEventLocked();
+    if (e == nullptr)
+      return reset_reason_ != v1::RESET_REASON_UNSPECIFIED ? TakeResetLocked() : nullptr;
+    current_type_ = StreamMessageType::kEvent;
+    current_.push_back(std::move(e));
+    // More events ready (a burst, or this stream is behind): up to max_batch
+    // of them in one message. Never waits for an event; a reset found on
+    // the way is sent after the batch.
+    std::size_t bytes = current_.back()->slice.size();
+    while (current_.size() < max_batch_ && bytes < kMaxBatchBytes) {
+      EntryPtr more = NextEventLocked();
+      if (more == nullptr) break;
+      bytes += more->slice.size();
+      current_.push_back(std::move(more));
+    }
+    if (current_.size() == 1) return &current_.front()->bytes;
+    current_type_ = StreamMessageType::kBatch;
+    SerializeBatch(current_, &batch_);
+    return &batch_;
+  }
+
+  // The next matching event after cursor_ (advancing it), or nullptr: idle,
+  // or the events needed are gone (reset_reason_ is then set).
+  EntryPtr NextEventLocked() {
     while (!page_.empty()) {
       EntryPtr e = std::move(page_.front());
       page_.pop_front();
       if (e->event.sequence <= cursor_) continue;
       cursor_ = e->event.sequence;
-      if (filter_.Matches(e->event)) return Use(std::move(e));
+      if (filter_.Matches(e->event)) return e;
     }
     for (int round = 0; round < 1000; ++round) {  // bounded: each round advances the cursor
       EntryPtr e;
       switch (hub_.NextAfter(&cursor_, filter_, &e)) {
         case EventHub::Next::kEvent:
-          return Use(std::move(e));
+          return e;
         case EventHub::Next::kIdle:
           return nullptr;
         case EventHub::Next::kCatchUp:
@@ -282,25 +313,18 @@ class Stream : public HubSubscriber, public std::enable_shared_from_this<Stream>
                       "events after {} were deleted (retention); the oldest retained is {}: "
                       "re-list with ListActive",
                       cursor_, read.first_retained);
-        return TakeResetLocked();
+        return nullptr;
       }
-      std::vector<AlertEvent>& events = read.events;
-      for (AlertEvent& ev : events) page_.push_back(MakeEntry(std::move(ev)));
+      for (AlertEvent& ev : read.events) page_.push_back(MakeEntry(std::move(ev)));
       while (!page_.empty()) {
         EntryPtr e2 = std::move(page_.front());
         page_.pop_front();
         if (e2->event.sequence <= cursor_) continue;
         cursor_ = e2->event.sequence;
-        if (filter_.Matches(e2->event)) return Use(std::move(e2));
+        if (filter_.Matches(e2->event)) return e2;
       }
     }
     return nullptr;
-  }
-
-  const grpc::ByteBuffer* Use(EntryPtr e) {
-    current_ = std::move(e);
-    current_type_ = StreamMessageType::kEvent;
-    return &current_->bytes;
   }
 
   const grpc::ByteBuffer* TakeResetLocked() {
@@ -319,7 +343,7 @@ class Stream : public HubSubscriber, public std::enable_shared_from_this<Stream>
     cursor_ = current;
     page_.clear();
     reset_reason_ = v1::RESET_REASON_UNSPECIFIED;
-    current_.reset();
+    current_.clear();
     current_type_ = StreamMessageType::kReset;
     return &control_;
   }
@@ -332,15 +356,17 @@ class Stream : public HubSubscriber, public std::enable_shared_from_this<Stream>
   const Duration heartbeat_;
   const Duration stall_timeout_;
   const std::string principal_;
+  const std::uint32_t max_batch_;  // events per message, 1..kMaxBatchEvents
 
   std::mutex mu_;
   SubscribeReactor* reactor_ = nullptr;
   grpc::CallbackServerContext* ctx_ = nullptr;
   std::uint64_t cursor_;
   StreamFilter filter_;
-  std::deque<EntryPtr> page_;  // catch-up page from the store (bounded)
-  EntryPtr current_;           // the event being written (kept alive until done)
-  grpc::ByteBuffer control_;   // a heartbeat or reset being written
+  std::deque<EntryPtr> page_;      // catch-up page from the store (bounded)
+  std::vector<EntryPtr> current_;  // the events being written (kept alive until done)
+  grpc::ByteBuffer batch_;         // when they are two or more: the batch message
+  grpc::ByteBuffer control_;       // a heartbeat or reset being written
   StreamMessageType current_type_ = StreamMessageType::kEvent;
   v1::ResetReason reset_reason_ = v1::RESET_REASON_UNSPECIFIED;
   std::string reset_message_;
@@ -455,8 +481,8 @@ class AlertServiceImpl final
     filter.station_ids.insert(req->filter().station_ids().begin(),
                               req->filter().station_ids().end());
     filter.min_level = req->filter().min_level();
-    auto stream =
-        std::make_shared<Stream>(*hub_, cfg_, p.name, req->from_sequence(), std::move(filter));
+    auto stream = std::make_shared<Stream>(*hub_, cfg_, p.name, req->from_sequence(),
+                                           std::move(filter), req->max_batch());
     const std::uint64_t last = std::max(store_.LastSequence(), hub_->last_sequence());
     if (req->from_sequence() > last)
       stream->RequestReset(

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -99,6 +100,85 @@ TEST(AlertService, CatchUpBeyondTheMemoryBufferReadsTheOutbox) {
   ASSERT_GE(want.size(), 40u);
   Subscription sub(h.Channel(), kSubscriberToken, From(0));
   ExpectSameEvents(sub.Events(want.size()), want);
+  EXPECT_GT(h.Metric("floodwarn_outbox_catchup_reads_total"), 0);
+}
+
+// Reads a stream with max_batch until `n` events arrived (heartbeats
+// skipped), unpacking batches; `sizes` gets the events per message.
+std::vector<v1::StreamEvent> BatchedEvents(Subscription& sub, std::size_t n,
+                                           std::vector<std::size_t>* sizes) {
+  std::vector<v1::StreamEvent> out;
+  v1::StreamEvent m;
+  while (out.size() < n && sub.Next(&m)) {
+    if (m.has_event()) {
+      out.push_back(m);
+      sizes->push_back(1);
+    } else if (m.has_batch()) {
+      EXPECT_GE(m.batch().events_size(), 2) << "a batch of one should be a plain event";
+      EXPECT_EQ(m.sequence(), m.batch().events().rbegin()->sequence());
+      for (const v1::StreamEvent& one : m.batch().events()) {
+        EXPECT_TRUE(one.has_event()) << one.DebugString();
+        out.push_back(one);
+      }
+      sizes->push_back(static_cast<std::size_t>(m.batch().events_size()));
+    } else {
+      EXPECT_TRUE(m.has_heartbeat()) << "unexpected " << m.DebugString();
+    }
+  }
+  return out;
+}
+
+v1::SubscribeRequest Batched(std::uint64_t from, std::uint32_t max_batch) {
+  v1::SubscribeRequest r = From(from);
+  r.set_max_batch(max_batch);
+  return r;
+}
+
+TEST(AlertService, BatchesCarryTheBacklogInOrderExactlyOnce) {
+  ServerHarness h("heartbeat_interval = \"200ms\"");
+  h.Start();
+  for (int i = 0; i < 30; ++i) h.Issue("b" + std::to_string(i), 1 + i % 4);
+  const auto want = h.Outbox();
+  ASSERT_GE(want.size(), 30u);
+
+  // The whole backlog is ready when the stream starts: batches of at most 8.
+  Subscription sub(h.Channel(), kSubscriberToken, Batched(0, 8));
+  std::vector<std::size_t> sizes;
+  ExpectSameEvents(BatchedEvents(sub, want.size(), &sizes), want);
+  EXPECT_EQ(*std::max_element(sizes.begin(), sizes.end()), 8u);
+  EXPECT_LT(sizes.size(), want.size());
+  EXPECT_GT(h.Metric("floodwarn_subscriber_messages_total{type=\"batch\"}"), 0);
+
+  // Events committed while the stream is open still arrive, in order.
+  h.Issue("later");
+  const auto later = h.Outbox(want.back().sequence);
+  ExpectSameEvents(BatchedEvents(sub, later.size(), &sizes), later);
+
+  // Without max_batch: never a batch, one event per message.
+  Subscription plain(h.Channel(), kSubscriberToken, From(0));
+  v1::StreamEvent m;
+  for (std::size_t got = 0; got < want.size() && plain.Next(&m);) {
+    ASSERT_FALSE(m.has_batch());
+    if (m.has_event()) ++got;
+  }
+}
+
+TEST(AlertService, BatchesHoldOnlyMatchingEventsAndReadTheOutbox) {
+  // A ring of 16 events: most of the backlog comes from the store's outbox.
+  ServerHarness h("event_buffer = 16\nheartbeat_interval = \"200ms\"");
+  h.Start();
+  for (int i = 0; i < 60; ++i) h.Issue("f" + std::to_string(i), 1 + i % 4);
+  std::vector<fa::AlertEvent> want;
+  for (const auto& e : h.Outbox())
+    if (e.alert.level >= 3) want.push_back(e);
+  ASSERT_GE(want.size(), 30u);
+
+  v1::SubscribeRequest req = Batched(0, 256);
+  req.mutable_filter()->set_min_level(3);
+  Subscription sub(h.Channel(), kSubscriberToken, req);
+  std::vector<std::size_t> sizes;
+  ExpectSameEvents(BatchedEvents(sub, want.size(), &sizes), want);
+  EXPECT_GT(*std::max_element(sizes.begin(), sizes.end()), 1u);
   EXPECT_GT(h.Metric("floodwarn_outbox_catchup_reads_total"), 0);
 }
 

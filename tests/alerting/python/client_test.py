@@ -195,6 +195,9 @@ path = "alerts.db"
         pb = self.pb
         op = self.stub("operator")
         watcher = self.stub("watcher")
+        # This test's events are those after `begin` (other tests share the server).
+        begin = watcher.ListActive(pb.ListActiveRequest(), metadata=self.md(self.watch_token),
+                                   timeout=10).sequence
         issued = [self.issue(op, "py-%d" % i, 1 + i % 4) for i in range(3)]
         for a in issued:
             self.assertEqual(a.state, pb.ALERT_STATE_ACTIVE)
@@ -202,7 +205,7 @@ path = "alerts.db"
                                    timeout=10).sequence
 
         # First connection: take two events, then drop the stream mid-way.
-        stream = self.subscribe(watcher, 0)
+        stream = self.subscribe(watcher, begin)
         first = self.collect(stream, lambda ev: len(ev) == 2)
         stream.cancel()
         self.assertEqual(len(first), 2)
@@ -230,7 +233,7 @@ path = "alerts.db"
         self.assertTrue(all(s > last for s in (e.sequence for e in rest)))
 
         # Nothing lost: a fresh read of the whole outbox gives the same list.
-        stream = self.subscribe(watcher, 0)
+        stream = self.subscribe(watcher, begin)
         full = self.collect(stream, lambda ev: ev[-1].sequence >= newest)
         stream.cancel()
         self.assertEqual(got, [e.sequence for e in full])
@@ -246,6 +249,48 @@ path = "alerts.db"
         self.assertEqual(acks[0].alert.ack.note, "py ack")
         cap = [e for e in first + rest if e.kind == pb.EVENT_KIND_RAISED]
         self.assertTrue(all("urn:oasis:names:tc:emergency:cap:1.2" in e.cap_xml for e in cap))
+
+    def test_batched_replay_equals_single_events(self):
+        """max_batch: the backlog comes in EventBatch messages (built by the
+        server from pre-serialised bytes) that this independent protobuf
+        decodes into exactly the events a plain stream delivers."""
+        pb = self.pb
+        op = self.stub("operator")
+        watcher = self.stub("watcher")
+        for i in range(6):
+            self.issue(op, "py-batch-%d" % i, 2)
+        newest = watcher.ListActive(pb.ListActiveRequest(), metadata=self.md(self.watch_token),
+                                    timeout=10).sequence
+
+        stream = self.subscribe(watcher, 0)
+        single = self.collect(stream, lambda ev: ev[-1].sequence >= newest)
+        stream.cancel()
+
+        stream = watcher.Subscribe(pb.SubscribeRequest(from_sequence=0, max_batch=4),
+                                   metadata=self.md(self.watch_token), timeout=30)
+        batched, sizes = [], []
+        for msg in stream:
+            kind = msg.WhichOneof("payload")
+            if kind == "batch":
+                inner = list(msg.batch.events)
+                sizes.append(len(inner))
+                self.assertEqual(msg.sequence, inner[-1].sequence)
+                for one in inner:
+                    self.assertEqual(one.WhichOneof("payload"), "event")
+                    self.assertEqual(one.sequence, one.event.sequence)
+                    batched.append(one.event)
+            elif kind == "event":
+                sizes.append(1)
+                batched.append(msg.event)
+            elif kind == "reset":
+                self.fail("unexpected reset: " + msg.reset.message)
+            if batched and batched[-1].sequence >= newest:
+                break
+        stream.cancel()
+        self.assertTrue(any(n > 1 for n in sizes), "no batch in a backlog: %s" % sizes)
+        self.assertTrue(all(n <= 4 for n in sizes), "batch above max_batch: %s" % sizes)
+        self.assertEqual([e.SerializeToString(deterministic=True) for e in batched],
+                         [e.SerializeToString(deterministic=True) for e in single])
 
     def test_refused_without_token_role_or_certificate(self):
         pb = self.pb

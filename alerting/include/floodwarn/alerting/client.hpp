@@ -30,6 +30,10 @@ struct ClientOptions {
   // Plaintext, only for a server configured without TLS (never by default).
   bool insecure = false;
   Duration call_timeout = std::chrono::seconds(10);  // unary calls
+  // Subscribe: up to this many events per stream message when several are
+  // ready (SubscribeRequest.max_batch). Batches are unpacked here: the
+  // callback still gets one StreamMessage per event. 1 = no batches.
+  std::uint32_t stream_max_batch = 64;
 };
 
 // The bearer token: the first line of `token_file` (surrounding whitespace
