@@ -182,6 +182,37 @@ TEST(AlertService, BatchesHoldOnlyMatchingEventsAndReadTheOutbox) {
   EXPECT_GT(h.Metric("floodwarn_outbox_catchup_reads_total"), 0);
 }
 
+TEST(AlertService, BatchesStayWithinTheClientsDefaultMessageLimit) {
+  // ~160 kB per event (long texts, twice: in the alert and in its CAP XML):
+  // the backlog is more than gRPC's default 4 MiB receive limit, so one
+  // batch of it would end the stream with RESOURCE_EXHAUSTED.
+  ServerHarness h("heartbeat_interval = \"200ms\"");
+  h.Start();
+  for (int i = 0; i < 30; ++i) h.Issue("big" + std::to_string(i), 2, "talstadt", 20000);
+  const auto want = h.Outbox();
+  std::size_t largest = 0, total = 0;
+  for (const auto& e : want) {
+    largest = std::max(largest, e.cap_xml.size() + 80000);
+    total += e.cap_xml.size() + 80000;
+  }
+  ASSERT_GT(total, std::size_t{4} << 20);
+
+  Subscription sub(h.Channel(), kSubscriberToken, Batched(0, 256));
+  std::vector<v1::StreamEvent> got;
+  v1::StreamEvent m;
+  std::size_t batches = 0;
+  while (got.size() < want.size() && sub.Next(&m)) {
+    if (m.has_event()) got.push_back(m);
+    if (!m.has_batch()) continue;
+    ++batches;
+    // The server stops a batch once it holds 1 MiB: at most one event more.
+    EXPECT_LE(m.ByteSizeLong(), (std::size_t{1} << 20) + 2 * largest);
+    for (const auto& one : m.batch().events()) got.push_back(one);
+  }
+  ExpectSameEvents(got, want);
+  EXPECT_GT(batches, 0u);
+}
+
 TEST(AlertService, FromSequenceOlderThanRetentionGetsReset) {
   ServerHarness h("heartbeat_interval = \"200ms\"");
   for (int i = 0; i < 4; ++i) h.Issue("r" + std::to_string(i));
