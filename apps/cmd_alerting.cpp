@@ -98,12 +98,20 @@ std::string ModeTag(fa::Mode m) {
   return m == fa::Mode::kActual ? std::string() : fmt::format("[{}] ", fa::ToString(m));
 }
 
+// Forecast alerts: "  expected <onset>", when the forecast expects the
+// level's threshold to be reached (what a duty officer plans by).
+std::string OnsetText(const fa::Alert& a) {
+  if (a.kind != fa::RuleKind::kForecastDepth || a.onset == fa::TimePoint{}) return {};
+  return "  expected " + FormatUtc(a.onset);
+}
+
 std::string EventLine(const fa::AlertEvent& e) {
   const fa::Alert& a = e.alert;
   std::string line =
       fmt::format("{}  #{:<6} {:<15} {}level {} {:<8} {}  {}  \"{}\"  id={}", FormatUtc(e.at),
                   e.sequence, fa::ToString(e.kind), ModeTag(a.mode), a.level,
                   fa::LevelName(a.level), SubjectText(a), fa::ToString(a.state), Headline(a), a.id);
+  line += OnsetText(a);
   if (a.suppressed) line += "  suppressed";
   if (a.silenced) line += "  silenced";
   if (e.actor != "system" && !e.actor.empty()) line += "  by=" + e.actor;
@@ -112,9 +120,9 @@ std::string EventLine(const fa::AlertEvent& e) {
 }
 
 std::string AlertLine(const fa::Alert& a) {
-  return fmt::format("  {}level {} {:<8} {}  {}  \"{}\"  id={}", ModeTag(a.mode), a.level,
+  return fmt::format("  {}level {} {:<8} {}  {}  \"{}\"  id={}{}", ModeTag(a.mode), a.level,
                      fa::LevelName(a.level), SubjectText(a), fa::ToString(a.state), Headline(a),
-                     a.id);
+                     a.id, OnsetText(a));
 }
 
 void Print(const std::string& line) {

@@ -170,6 +170,70 @@ TEST(WatchCommand, WithoutFromListsTheActiveAlertsFirst) {
   EXPECT_EQ(watch.Wait(), 0) << watch.Output();
 }
 
+TEST(WatchCommand, ForecastAlertsShowWhenTheThresholdIsExpected) {
+  ServeFixture fx = ServeFixture::Create();
+  // A forecast alert as the engine commits it, stored before serve starts
+  // (no forecast producer feeds serve yet; its rule is not in this config,
+  // so serve keeps it open as an orphan, which is all this test needs).
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  const auto onset = now + std::chrono::minutes(90);
+  alerting::Alert a;
+  a.id = "fw.forecast-test.1";
+  a.rule_id = "forecast-schule";
+  a.subject = "schule";
+  a.subject_name = "Grundschule Talstadt";
+  a.kind = alerting::RuleKind::kForecastDepth;
+  a.level = 3;
+  a.state = alerting::AlertState::kActive;
+  a.area.id = "talstadt";
+  a.headline_en = "Forecast: flooding at the school";
+  a.first_seen = a.activated = a.last_change = now;
+  a.onset = onset;
+  {
+    alerting::AlertStore store(fx.store_path);
+    alerting::Changeset c;
+    c.alerts.push_back(a);
+    alerting::AlertEvent e;
+    e.kind = alerting::EventKind::kRaised;
+    e.at = now;
+    e.alert = a;
+    e.actor = "system";
+    c.events.push_back(e);
+    ASSERT_TRUE(store.Apply(c).ok());
+  }
+  // "2026-11-22T16:05:00.123Z", computed here rather than by the code under test.
+  const std::time_t secs = std::chrono::system_clock::to_time_t(onset);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char expected[64];
+  std::snprintf(expected, sizeof expected, "expected %s.%03dZ", buf,
+                static_cast<int>(onset.time_since_epoch().count() % 1000));
+
+  std::unique_ptr<ChildProcess> server;
+  const std::string addr = StartServe(server, fx.config_path);
+  ChildProcess replay(
+      Concat({FloodwarnBinary(), "watch", "--from", "0"}, fx.CliArgs(addr, "watcher")));
+  ASSERT_TRUE(replay.WaitFor(
+      [&](const auto& lines) {
+        return HasLine(lines, {"raised", a.id});
+      },
+      seconds(15)))
+      << replay.Output();
+  EXPECT_TRUE(HasLine(replay.Lines(), {"raised", a.id, expected})) << replay.Output();
+  replay.Signal(SIGTERM);
+  EXPECT_EQ(replay.Wait(), 0) << replay.Output();
+
+  // The listing of active alerts shows it too.
+  ChildProcess list(Concat({FloodwarnBinary(), "watch"}, fx.CliArgs(addr, "watcher")));
+  ASSERT_TRUE(list.WaitForLine("watching ", seconds(15))) << list.Output();
+  EXPECT_TRUE(HasLine(list.Lines(), {a.id, "level 3 Severe", expected})) << list.Output();
+  list.Signal(SIGTERM);
+  EXPECT_EQ(list.Wait(), 0) << list.Output();
+}
+
 TEST(AckCommand, FailuresExitNonZeroWithTheStatusMessage) {
   unsetenv("FLOODWARN_TOKEN");
   ServeFixture fx = ServeFixture::Create();
