@@ -11,125 +11,29 @@
 #include <set>
 #include <sstream>
 
+#include "floodwarn/common/toml_fields.hpp"
+
 namespace floodwarn::alerting {
 namespace {
 
 // ---------------------------------------------------------------------------
-// Error context: every message names the rules file, the line and the key.
+// Error context: every message names the rules file, the line and the key
+// (the field readers are shared with the other configs: toml_fields.hpp).
 
-class Ctx {
- public:
-  explicit Ctx(std::string file) : file_(std::move(file)) {}
+using Ctx = toml_fields::FileContext<RulesConfigError>;
+using toml_fields::AsNumber;
+using toml_fields::CheckKeys;
+using toml_fields::GetBool;
+using toml_fields::GetNumber;
+using toml_fields::GetString;
+using toml_fields::GetTableArray;
+using toml_fields::Join;
+using toml_fields::RequireNumber;
+using toml_fields::RequireString;
+using toml_fields::TypeName;
 
-  [[noreturn]] void Fail(const std::string& key, const toml::node* node,
-                         const std::string& what) const {
-    if (node != nullptr && node->source().begin.line > 0) {
-      throw RulesConfigError(
-          fmt::format("{}:{}: {}: {}", file_, node->source().begin.line, key, what));
-    }
-    throw RulesConfigError(fmt::format("{}: {}: {}", file_, key, what));
-  }
-
- private:
-  std::string file_;
-};
-
-std::string Join(const std::string& prefix, const std::string& key) {
-  return prefix.empty() ? key : prefix + "." + key;
-}
 std::string Index(const std::string& prefix, std::size_t i) {
   return fmt::format("{}[{}]", prefix, i);
-}
-
-const char* TypeName(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::table:
-      return "a table";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a number";
-    case toml::node_type::boolean:
-      return "a boolean";
-    default:
-      return "a date/time";
-  }
-}
-
-void CheckKeys(const Ctx& ctx, const toml::table& t, const std::string& prefix,
-               const std::vector<const char*>& allowed) {
-  for (auto&& [k, v] : t) {
-    const std::string key(k.str());
-    if (std::find_if(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; }) ==
-        allowed.end()) {
-      std::string list;
-      for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      ctx.Fail(Join(prefix, key), &v, fmt::format("unknown key (expected one of: {})", list));
-    }
-  }
-}
-
-const toml::array* GetTableArray(const Ctx& ctx, const toml::table& parent,
-                                 const std::string& prefix, const char* key) {
-  const toml::node* n = parent.get(key);
-  if (n == nullptr) return nullptr;
-  const toml::array* a = n->as_array();
-  if (a == nullptr || !a->is_array_of_tables())
-    ctx.Fail(Join(prefix, key), n,
-             fmt::format("expected an array of tables ([[{}]] or [{{...}}, ...]), got {}",
-                         Join(prefix, key), TypeName(*n)));
-  return a;
-}
-
-double AsNumber(const Ctx& ctx, const toml::node& n, const std::string& key) {
-  const auto v = n.value<double>();
-  if (!n.is_number() || !v)
-    ctx.Fail(key, &n, fmt::format("expected a number, got {}", TypeName(n)));
-  if (!std::isfinite(*v)) ctx.Fail(key, &n, "expected a finite number");
-  return *v;
-}
-
-std::optional<double> GetNumber(const Ctx& ctx, const toml::table& t, const std::string& prefix,
-                                const char* key) {
-  const toml::node* n = t.get(key);
-  if (n == nullptr) return std::nullopt;
-  return AsNumber(ctx, *n, Join(prefix, key));
-}
-
-double RequireNumber(const Ctx& ctx, const toml::table& t, const std::string& prefix,
-                     const char* key) {
-  auto v = GetNumber(ctx, t, prefix, key);
-  if (!v) ctx.Fail(Join(prefix, key), &t, "missing required number");
-  return *v;
-}
-
-std::optional<std::string> GetString(const Ctx& ctx, const toml::table& t,
-                                     const std::string& prefix, const char* key) {
-  const toml::node* n = t.get(key);
-  if (n == nullptr) return std::nullopt;
-  if (!n->is_string())
-    ctx.Fail(Join(prefix, key), n, fmt::format("expected a string, got {}", TypeName(*n)));
-  return n->value<std::string>();
-}
-
-std::string RequireString(const Ctx& ctx, const toml::table& t, const std::string& prefix,
-                          const char* key) {
-  auto v = GetString(ctx, t, prefix, key);
-  if (!v || v->empty()) ctx.Fail(Join(prefix, key), &t, "missing required non-empty string");
-  return *v;
-}
-
-std::optional<bool> GetBool(const Ctx& ctx, const toml::table& t, const std::string& prefix,
-                            const char* key) {
-  const toml::node* n = t.get(key);
-  if (n == nullptr) return std::nullopt;
-  if (!n->is_boolean())
-    ctx.Fail(Join(prefix, key), n, fmt::format("expected true or false, got {}", TypeName(*n)));
-  return n->value<bool>();
 }
 
 std::optional<Level> GetLevel(const Ctx& ctx, const toml::table& t, const std::string& prefix,

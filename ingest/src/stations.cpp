@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "civil_time.hpp"
+#include "floodwarn/common/toml_fields.hpp"
 
 namespace floodwarn::ingest {
 namespace {
@@ -40,38 +41,14 @@ class Ctx {
   std::string station_;
 };
 
-std::string Join(const std::string& prefix, const std::string& key) {
-  return prefix.empty() ? key : prefix + "." + key;
-}
-
-void CheckKeys(const Ctx& ctx, const toml::table& t, const std::string& prefix,
-               std::initializer_list<const char*> allowed) {
-  for (auto&& [k, v] : t) {
-    const std::string key(k.str());
-    if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; })) {
-      std::string list;
-      for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      ctx.Fail(Join(prefix, key), &v, fmt::format("unknown key (expected one of: {})", list));
-    }
-  }
-}
-
-std::optional<double> GetNumber(const Ctx& ctx, const toml::table& t, const std::string& prefix,
-                                const char* key) {
-  const toml::node* n = t.get(key);
-  if (n == nullptr) return std::nullopt;
-  const auto v = n->value<double>();
-  if (!n->is_number() || !v) ctx.Fail(Join(prefix, key), n, "expected a number");
-  if (!std::isfinite(*v)) ctx.Fail(Join(prefix, key), n, "expected a finite number");
-  return *v;
-}
-
-double RequireNumber(const Ctx& ctx, const toml::table& t, const std::string& prefix,
-                     const char* key) {
-  auto v = GetNumber(ctx, t, prefix, key);
-  if (!v) ctx.Fail(Join(prefix, key), &t, "missing required key (a number)");
-  return *v;
-}
+using toml_fields::CheckKeys;
+using toml_fields::GetNumber;
+using toml_fields::GetString;
+using toml_fields::GetTable;
+using toml_fields::GetTableArray;
+using toml_fields::Join;
+using toml_fields::RequireNumber;
+using toml_fields::RequireString;
 
 std::optional<int> GetInt(const Ctx& ctx, const toml::table& t, const std::string& prefix,
                           const char* key) {
@@ -81,21 +58,6 @@ std::optional<int> GetInt(const Ctx& ctx, const toml::table& t, const std::strin
   const auto v = n->value<std::int64_t>();
   if (*v < 0 || *v > 1000000) ctx.Fail(Join(prefix, key), n, "expected an integer in [0, 1e6]");
   return static_cast<int>(*v);
-}
-
-std::optional<std::string> GetString(const Ctx& ctx, const toml::table& t,
-                                     const std::string& prefix, const char* key) {
-  const toml::node* n = t.get(key);
-  if (n == nullptr) return std::nullopt;
-  if (!n->is_string()) ctx.Fail(Join(prefix, key), n, "expected a string");
-  return std::string(n->as_string()->get());
-}
-
-std::string RequireString(const Ctx& ctx, const toml::table& t, const std::string& prefix,
-                          const char* key) {
-  auto v = GetString(ctx, t, prefix, key);
-  if (!v || v->empty()) ctx.Fail(Join(prefix, key), &t, "missing required key (a string)");
-  return *v;
 }
 
 // A TOML offset date-time (2024-01-01T00:00:00Z), a local date (2024-01-01,
@@ -122,25 +84,6 @@ std::optional<TimePoint> GetTime(const Ctx& ctx, const toml::table& t, const std
     return tp;
   }
   ctx.Fail(k, n, "expected a date (2024-01-01) or a date-time with offset (2024-01-01T00:00:00Z)");
-}
-
-const toml::array* GetTableArray(const Ctx& ctx, const toml::table& t, const std::string& prefix,
-                                 const char* key) {
-  const toml::node* n = t.get(key);
-  if (n == nullptr) return nullptr;
-  const toml::array* a = n->as_array();
-  if (a == nullptr || !a->is_array_of_tables())
-    ctx.Fail(Join(prefix, key), n,
-             fmt::format("expected an array of tables ([[...{}]] sections)", key));
-  return a;
-}
-
-const toml::table* GetTable(const Ctx& ctx, const toml::table& t, const std::string& prefix,
-                            const char* key) {
-  const toml::node* n = t.get(key);
-  if (n == nullptr) return nullptr;
-  if (!n->is_table()) ctx.Fail(Join(prefix, key), n, "expected a table");
-  return n->as_table();
 }
 
 bool ValidId(const std::string& id) {

@@ -28,6 +28,8 @@
 #include <sstream>
 #include <utility>
 
+#include "floodwarn/common/toml_fields.hpp"
+
 namespace floodwarn::solver {
 namespace {
 
@@ -36,17 +38,10 @@ namespace fs = std::filesystem;
 // ---------------------------------------------------------------------------
 // Error context: every message names the config file, the key and the line.
 
-class Ctx {
+class Ctx : public toml_fields::FileContext<ConfigError> {
  public:
-  explicit Ctx(std::string file) : file_(std::move(file)) { dir_ = fs::path(file_).parent_path(); }
-
-  [[noreturn]] void Fail(const std::string& key, const toml::node* node,
-                         const std::string& what) const {
-    if (node != nullptr && node->source().begin.line > 0) {
-      throw ConfigError(fmt::format("{}:{}: {}: {}", file_, node->source().begin.line, key, what));
-    }
-    throw ConfigError(fmt::format("{}: {}: {}", file_, key, what));
-  }
+  explicit Ctx(std::string file)
+      : FileContext(std::move(file)), dir_(fs::path(this->file()).parent_path()) {}
 
   // A path from the config, relative to the config file's folder.
   std::string Resolve(const std::string& p) const {
@@ -55,110 +50,24 @@ class Ctx {
     return (dir_ / path).lexically_normal().string();
   }
 
-  const std::string& file() const { return file_; }
-
   // [time] start as seconds since the epoch (set once [time] is parsed).
   void set_start_epoch(double e) const { start_epoch_ = e; }
   std::optional<double> start_epoch() const { return start_epoch_; }
 
  private:
-  std::string file_;
   fs::path dir_;
   mutable std::optional<double> start_epoch_;
 };
 
-std::string Join(const std::string& prefix, const std::string& key) {
-  return prefix.empty() ? key : prefix + "." + key;
-}
-
-const char* TypeName(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::table:
-      return "a table";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a number";
-    case toml::node_type::boolean:
-      return "a boolean";
-    default:
-      return "a date/time";
-  }
-}
-
-// Every table checks its keys: a typo must not pass silently.
-void CheckKeys(const Ctx& ctx, const toml::table& t, const std::string& prefix,
-               std::initializer_list<const char*> allowed) {
-  for (auto&& [k, v] : t) {
-    const std::string key(k.str());
-    if (std::find_if(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; }) ==
-        allowed.end()) {
-      std::string list;
-      for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      ctx.Fail(Join(prefix, key), &v, fmt::format("unknown key (expected one of: {})", list));
-    }
-  }
-}
-
-const toml::table* GetTable(const Ctx& ctx, const toml::table& parent, const std::string& prefix,
-                            const char* key, bool required) {
-  const toml::node* n = parent.get(key);
-  if (n == nullptr) {
-    if (required) ctx.Fail(Join(prefix, key), &parent, "missing required table");
-    return nullptr;
-  }
-  if (!n->is_table())
-    ctx.Fail(Join(prefix, key), n, fmt::format("expected a table, got {}", TypeName(*n)));
-  return n->as_table();
-}
-
-// An array of tables ([[key]]), or nullptr when absent.
-const toml::array* GetTableArray(const Ctx& ctx, const toml::table& parent,
-                                 const std::string& prefix, const char* key) {
-  const toml::node* n = parent.get(key);
-  if (n == nullptr) return nullptr;
-  const toml::array* a = n->as_array();
-  if (a == nullptr || !a->is_array_of_tables())
-    ctx.Fail(Join(prefix, key), n,
-             fmt::format("expected an array of tables ([[{}]] sections), got {}", Join(prefix, key),
-                         TypeName(*n)));
-  return a;
-}
-
-double AsNumber(const Ctx& ctx, const toml::node& n, const std::string& key) {
-  const auto v = n.value<double>();
-  if (!(n.is_number()) || !v)
-    ctx.Fail(key, &n, fmt::format("expected a number, got {}", TypeName(n)));
-  if (!std::isfinite(*v)) ctx.Fail(key, &n, "expected a finite number");
-  return *v;
-}
-
-std::optional<double> GetNumber(const Ctx& ctx, const toml::table& t, const std::string& prefix,
-                                const char* key) {
-  const toml::node* n = t.get(key);
-  if (n == nullptr) return std::nullopt;
-  return AsNumber(ctx, *n, Join(prefix, key));
-}
-
-double RequireNumber(const Ctx& ctx, const toml::table& t, const std::string& prefix,
-                     const char* key) {
-  auto v = GetNumber(ctx, t, prefix, key);
-  if (!v) ctx.Fail(Join(prefix, key), &t, "missing required key (a number)");
-  return *v;
-}
-
-std::optional<std::string> GetString(const Ctx& ctx, const toml::table& t,
-                                     const std::string& prefix, const char* key) {
-  const toml::node* n = t.get(key);
-  if (n == nullptr) return std::nullopt;
-  if (!n->is_string())
-    ctx.Fail(Join(prefix, key), n, fmt::format("expected a string, got {}", TypeName(*n)));
-  return std::string(n->as_string()->get());
-}
+using toml_fields::AsNumber;
+using toml_fields::CheckKeys;
+using toml_fields::GetNumber;
+using toml_fields::GetString;
+using toml_fields::GetTable;
+using toml_fields::GetTableArray;
+using toml_fields::Join;
+using toml_fields::RequireNumber;
+using toml_fields::TypeName;
 
 std::vector<double> AsNumberArray(const Ctx& ctx, const toml::node& n, const std::string& key) {
   const toml::array* a = n.as_array();
