@@ -163,6 +163,7 @@ int RunWatch(const WatchFlags& w) {
   sigaddset(&set, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   fa::ClientOptions opts = ToClientOptions(w.client);
+  opts.stream_omit_cap_xml = true;  // the lines show the fields, never the CAP XML
   fa::AlertFilter filter;
   filter.area_ids = w.areas;
   filter.station_ids = w.stations;

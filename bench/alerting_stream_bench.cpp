@@ -217,17 +217,28 @@ struct Counters {
   std::mutex mu;
   std::condition_variable cv;
   std::string first_error;
+  // Counts one more and wakes the waiters. The count changes under `mu`:
+  // otherwise a waiter that has just found the count short could miss
+  // this wakeup and sleep for ever (it did: Fleet::Close hung once).
+  void Bump(std::atomic<std::size_t>& counter) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      ++counter;
+    }
+    cv.notify_all();
+  }
 };
 
 // One subscriber: a callback reactor (no thread per stream).
 class Subscriber : public grpc::ClientReadReactor<pb::StreamEvent> {
  public:
   Subscriber(pb::AlertService::Stub* stub, const std::string& token, std::uint64_t from,
-             std::uint32_t max_batch, Counters* counters, bool record)
+             std::uint32_t max_batch, bool omit_cap, Counters* counters, bool record)
       : counters_(counters), record_(record) {
     ctx_.AddMetadata("authorization", "Bearer " + token);
     req_.set_from_sequence(from);
     req_.set_max_batch(max_batch);
+    req_.set_omit_cap_xml(omit_cap);
     stub->async()->Subscribe(&ctx_, &req_, this);
     StartRead(&msg_);
     StartCall();
@@ -236,8 +247,7 @@ class Subscriber : public grpc::ClientReadReactor<pb::StreamEvent> {
     if (!ok) return;  // OnDone follows
     if (!first_) {
       first_ = true;
-      counters_->ready++;
-      counters_->cv.notify_all();
+      counters_->Bump(counters_->ready);
     }
     if (record_) {
       const double now_ms =
@@ -273,8 +283,7 @@ class Subscriber : public grpc::ClientReadReactor<pb::StreamEvent> {
       if (counters_->first_error.empty())
         counters_->first_error = std::to_string(s.error_code()) + ": " + s.error_message();
     }
-    counters_->done++;
-    counters_->cv.notify_all();
+    counters_->Bump(counters_->done);
   }
   void Cancel() { ctx_.TryCancel(); }
 
@@ -301,15 +310,16 @@ struct Fleet {
   std::vector<std::unique_ptr<Subscriber>> subs;
   Counters counters;
 
-  void Open(std::size_t n, std::size_t per_conn, std::uint32_t max_batch, const std::string& target,
-            const Tls& tls, const std::string& token, std::uint64_t from, bool record) {
+  void Open(std::size_t n, std::size_t per_conn, std::uint32_t max_batch, bool omit_cap,
+            const std::string& target, const Tls& tls, const std::string& token, std::uint64_t from,
+            bool record) {
     for (std::size_t i = 0; i < n; ++i) {
       if (i % per_conn == 0) {
         channels.push_back(MakeChannel(target, tls));
         stubs.push_back(pb::AlertService::NewStub(channels.back()));
       }
       subs.push_back(std::make_unique<Subscriber>(stubs.back().get(), token, from, max_batch,
-                                                  &counters, record));
+                                                  omit_cap, &counters, record));
     }
   }
   bool WaitReady(std::chrono::seconds timeout) {
@@ -362,6 +372,7 @@ struct WorkerArgs {
   std::uint64_t from = 0;
   std::size_t per_conn = 1;
   std::uint32_t max_batch = 1;
+  bool omit_cap = false;
 };
 
 // --worker N: a separate process holding N latency subscribers, so that the
@@ -374,7 +385,8 @@ struct WorkerArgs {
 int RunWorker(const WorkerArgs& a) {
   Tls tls{ReadFile(a.ca), ReadFile(a.cert), ReadFile(a.key)};
   Fleet fleet;
-  fleet.Open(a.subscribers, a.per_conn, a.max_batch, a.target, tls, a.token, a.from, true);
+  fleet.Open(a.subscribers, a.per_conn, a.max_batch, a.omit_cap, a.target, tls, a.token, a.from,
+             true);
   if (!fleet.WaitReady(seconds(300))) {
     std::printf("error subscribers not established: %s\n", fleet.counters.first_error.c_str());
     return 1;
@@ -421,6 +433,7 @@ class Workers {
                                        std::to_string(a.per_conn),
                                        "--max-batch",
                                        std::to_string(a.max_batch)};
+      if (a.omit_cap) args.push_back("--omit-cap-xml");
       const pid_t pid = fork();
       if (pid == 0) {
         dup2(to_child[0], 0);
@@ -531,6 +544,9 @@ int main(int argc, char** argv) {
                  "(1 = one event per message)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  bool omit_cap = false;
+  app.add_flag("--omit-cap-xml", omit_cap,
+               "SubscribeRequest.omit_cap_xml: events without their CAP XML");
   std::size_t client_processes = 0;
   app.add_option("--client-processes", client_processes,
                  "Latency subscribers in this many separate processes (0 = in this one)")
@@ -551,6 +567,7 @@ int main(int argc, char** argv) {
       std::getline(pki, worker.key, ',');
       worker.per_conn = per_conn;
       worker.max_batch = max_batch;
+      worker.omit_cap = omit_cap;
       rlimit rl{};
       getrlimit(RLIMIT_NOFILE, &rl);
       rl.rlim_cur = rl.rlim_max;
@@ -649,7 +666,8 @@ path = "alerts.db"
       Fleet fleet;
       // from = the newest sequence: nothing to replay, the first message is a heartbeat.
       auto list = op.ListActive({});
-      fleet.Open(idle, per_conn, max_batch, target, tls, sub_token, list.value->sequence, false);
+      fleet.Open(idle, per_conn, max_batch, omit_cap, target, tls, sub_token, list.value->sequence,
+                 false);
       bool ok = fleet.WaitReady(seconds(300));
       double open_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       std::this_thread::sleep_for(seconds(2));  // settle: a few heartbeat rounds
@@ -672,8 +690,8 @@ path = "alerts.db"
     Fleet fleet;
     std::unique_ptr<Workers> workers;
     if (client_processes == 0) {
-      fleet.Open(subscribers, per_conn, max_batch, target, tls, sub_token, list.value->sequence,
-                 true);
+      fleet.Open(subscribers, per_conn, max_batch, omit_cap, target, tls, sub_token,
+                 list.value->sequence, true);
       if (!fleet.WaitReady(seconds(300)))
         throw std::runtime_error("latency subscribers not established: " +
                                  fleet.counters.first_error);
@@ -688,6 +706,7 @@ path = "alerts.db"
       w.from = list.value->sequence;
       w.per_conn = per_conn;
       w.max_batch = max_batch;
+      w.omit_cap = omit_cap;
       workers = std::make_unique<Workers>(client_processes, w);
       workers->WaitReady();
     }
@@ -756,6 +775,8 @@ path = "alerts.db"
         "delivery\n",
         server_cpu, 100 * server_cpu / drained_s,
         commit.empty() ? 0.0 : 1e6 * server_cpu / static_cast<double>(commit.size()));
+    fmt::print("latency: last delivery {:.1f} s after the first event: {:.0f} deliveries/s\n",
+               drained_s, static_cast<double>(commit.size()) / drained_s);
     fmt::print("latency commit(at)->receipt: p50 {:.2f} ms  p99 {:.2f} ms  max {:.2f} ms\n",
                Percentile(commit, 0.50), Percentile(commit, 0.99),
                commit.empty() ? 0.0 : *std::max_element(commit.begin(), commit.end()));

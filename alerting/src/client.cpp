@@ -401,6 +401,7 @@ Error AlertClient::Subscribe(std::uint64_t from_sequence, const AlertFilter& fil
   pb::SubscribeRequest req;
   req.set_from_sequence(from_sequence);
   req.set_max_batch(options_.stream_max_batch);
+  req.set_omit_cap_xml(options_.stream_omit_cap_xml);
   ToProto(filter, req.mutable_filter());
 
   // Idle watchdog: no message for idle_timeout = the connection is dead.

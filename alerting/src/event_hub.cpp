@@ -21,9 +21,20 @@ EntryPtr MakeEntry(AlertEvent e) {
   message.set_sequence(e.sequence);
   convert::ToProto(e, message.mutable_event());
   auto entry = std::make_shared<HubEntry>();
-  entry->slice = grpc::Slice(message.ByteSizeLong());
-  message.SerializeWithCachedSizesToArray(const_cast<std::uint8_t*>(entry->slice.begin()));
-  entry->bytes = grpc::ByteBuffer(&entry->slice, 1);
+  for (const EventForm form : {EventForm::kFull, EventForm::kWithoutCap}) {
+    const auto f = static_cast<std::size_t>(form);
+    if (form == EventForm::kWithoutCap) {
+      if (e.cap_xml.empty()) {  // the same bytes (shared, not copied)
+        entry->slice[f] = entry->slice[0];
+        entry->bytes[f] = entry->bytes[0];
+        break;
+      }
+      message.mutable_event()->clear_cap_xml();
+    }
+    entry->slice[f] = grpc::Slice(message.ByteSizeLong());
+    message.SerializeWithCachedSizesToArray(const_cast<std::uint8_t*>(entry->slice[f].begin()));
+    entry->bytes[f] = grpc::ByteBuffer(&entry->slice[f], 1);
+  }
   entry->event = std::move(e);
   return entry;
 }
@@ -57,9 +68,12 @@ constexpr std::uint8_t kTagEvents = (1 << 3) | 2;    // EventBatch.events, lengt
 
 }  // namespace
 
-void SerializeBatch(const std::vector<EntryPtr>& entries, grpc::ByteBuffer* out) {
+void SerializeBatch(const std::vector<EntryPtr>& entries, EventForm form, grpc::ByteBuffer* out) {
   std::size_t body = 0;
-  for (const EntryPtr& e : entries) body += 1 + VarintSize(e->slice.size()) + e->slice.size();
+  for (const EntryPtr& e : entries) {
+    const std::size_t n = e->Slice(form).size();
+    body += 1 + VarintSize(n) + n;
+  }
   // All tags and lengths go into one small slice; the message is that
   // slice's pieces interleaved with the entries' own slices.
   grpc::Slice headers(2 * (1 + 10) + entries.size() * (1 + 10));
@@ -75,9 +89,9 @@ void SerializeBatch(const std::vector<EntryPtr>& entries, grpc::ByteBuffer* out)
   for (const EntryPtr& e : entries) {
     const std::size_t start = pos;
     h[pos++] = kTagEvents;
-    pos += PutVarint(e->slice.size(), h + pos);
+    pos += PutVarint(e->Slice(form).size(), h + pos);
     parts.push_back(headers.sub(start, pos));
-    parts.push_back(e->slice);
+    parts.push_back(e->Slice(form));
   }
   *out = grpc::ByteBuffer(parts.data(), parts.size());
 }

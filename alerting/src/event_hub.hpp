@@ -10,6 +10,7 @@
 // the store (catch-up); so a slow stream costs O(1) memory and delays nobody.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -35,10 +36,17 @@ namespace floodwarn::alerting {
 // StreamEvent, serialised once for all subscribers. Every stream writes the
 // same bytes (a ByteBuffer copy shares the slices by reference count), so
 // fanning one event out to N subscribers costs one serialisation, not N.
+// The two forms an event is sent in (SubscribeRequest.omit_cap_xml).
+enum class EventForm : std::uint8_t { kFull = 0, kWithoutCap = 1 };
+
 struct HubEntry {
   AlertEvent event;
-  grpc::Slice slice;       // the serialised StreamEvent (sequence and event)
-  grpc::ByteBuffer bytes;  // `slice` as one message
+  // The serialised StreamEvent (sequence and event), per EventForm, and the
+  // same as one message.
+  std::array<grpc::Slice, 2> slice;
+  std::array<grpc::ByteBuffer, 2> bytes;
+  const grpc::Slice& Slice(EventForm f) const { return slice[static_cast<std::size_t>(f)]; }
+  const grpc::ByteBuffer& Bytes(EventForm f) const { return bytes[static_cast<std::size_t>(f)]; }
 };
 using EntryPtr = std::shared_ptr<const HubEntry>;
 EntryPtr MakeEntry(AlertEvent e);
@@ -47,7 +55,7 @@ EntryPtr MakeEntry(AlertEvent e);
 // last entry's). The entries' bytes are referenced, not copied: only the few
 // bytes of tags and lengths are new, so a stream that fell behind sends its
 // backlog in one message at the cost of one.
-void SerializeBatch(const std::vector<EntryPtr>& entries, grpc::ByteBuffer* out);
+void SerializeBatch(const std::vector<EntryPtr>& entries, EventForm form, grpc::ByteBuffer* out);
 
 // `message` serialised into `out` (a heartbeat or reset, written to one
 // stream).

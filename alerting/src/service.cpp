@@ -128,12 +128,13 @@ class SubscribeReactor;
 class Stream : public HubSubscriber, public std::enable_shared_from_this<Stream> {
  public:
   Stream(EventHub& hub, const ServiceConfig& cfg, std::string principal, std::uint64_t cursor,
-         StreamFilter filter, std::uint32_t max_batch)
+         StreamFilter filter, std::uint32_t max_batch, EventForm form)
       : hub_(hub),
         heartbeat_(cfg.heartbeat_interval),
         stall_timeout_(cfg.stall_timeout),
         principal_(std::move(principal)),
         max_batch_(std::clamp<std::uint32_t>(max_batch, 1, kMaxBatchEvents)),
+        form_(form),
         cursor_(cursor),
         filter_(std::move(filter)),
         last_activity_(SteadyClock::now()) {}
@@ -265,16 +266,16 @@ class Stream : public HubSubscriber, public std::enable_shared_from_this<Stream>
     // More events ready (a burst, or this stream is behind): up to max_batch
     // of them in one message. Never waits for an event; a reset found on
     // the way is sent after the batch.
-    std::size_t bytes = current_.back()->slice.size();
+    std::size_t bytes = current_.back()->Slice(form_).size();
     while (current_.size() < max_batch_ && bytes < kMaxBatchBytes) {
       EntryPtr more = NextEventLocked();
       if (more == nullptr) break;
-      bytes += more->slice.size();
+      bytes += more->Slice(form_).size();
       current_.push_back(std::move(more));
     }
-    if (current_.size() == 1) return &current_.front()->bytes;
+    if (current_.size() == 1) return &current_.front()->Bytes(form_);
     current_type_ = StreamMessageType::kBatch;
-    SerializeBatch(current_, &batch_);
+    SerializeBatch(current_, form_, &batch_);
     return &batch_;
   }
 
@@ -357,6 +358,7 @@ class Stream : public HubSubscriber, public std::enable_shared_from_this<Stream>
   const Duration stall_timeout_;
   const std::string principal_;
   const std::uint32_t max_batch_;  // events per message, 1..kMaxBatchEvents
+  const EventForm form_;           // with or without the CAP XML
 
   std::mutex mu_;
   SubscribeReactor* reactor_ = nullptr;
@@ -481,8 +483,9 @@ class AlertServiceImpl final
     filter.station_ids.insert(req->filter().station_ids().begin(),
                               req->filter().station_ids().end());
     filter.min_level = req->filter().min_level();
-    auto stream = std::make_shared<Stream>(*hub_, cfg_, p.name, req->from_sequence(),
-                                           std::move(filter), req->max_batch());
+    auto stream = std::make_shared<Stream>(
+        *hub_, cfg_, p.name, req->from_sequence(), std::move(filter), req->max_batch(),
+        req->omit_cap_xml() ? EventForm::kWithoutCap : EventForm::kFull);
     const std::uint64_t last = std::max(store_.LastSequence(), hub_->last_sequence());
     if (req->from_sequence() > last)
       stream->RequestReset(

@@ -163,6 +163,35 @@ TEST(AlertService, BatchesCarryTheBacklogInOrderExactlyOnce) {
   }
 }
 
+TEST(AlertService, OmitCapXmlSendsEverythingButTheCapXml) {
+  ServerHarness h("heartbeat_interval = \"200ms\"");
+  h.Start();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6; ++i) ids.push_back(h.Issue("o" + std::to_string(i)).id);
+  // An acknowledgement: an event without CAP XML in the first place.
+  ASSERT_TRUE(h.engine->Acknowledge(ids[0], "op", "gesehen").ok());
+  auto want = h.Outbox();
+  ASSERT_GE(want.size(), 7u);
+  std::size_t with_cap = 0;
+  for (auto& e : want) {
+    if (!e.cap_xml.empty()) ++with_cap;
+    e.cap_xml.clear();  // what the stream must send; cap_identifier stays
+  }
+  ASSERT_GE(with_cap, 6u);
+  for (std::uint32_t max_batch : {1u, 4u}) {
+    SCOPED_TRACE(max_batch);
+    v1::SubscribeRequest req = Batched(0, max_batch);
+    req.set_omit_cap_xml(true);
+    Subscription sub(h.Channel(), kSubscriberToken, req);
+    std::vector<std::size_t> sizes;
+    const auto got = BatchedEvents(sub, want.size(), &sizes);
+    ExpectSameEvents(got, want);  // cap_identifier as stored, cap_xml empty
+  }
+  // The same server still sends the CAP XML to a subscriber that did not opt out.
+  Subscription full(h.Channel(), kSubscriberToken, From(0));
+  ExpectSameEvents(full.Events(want.size()), h.Outbox());
+}
+
 TEST(AlertService, BatchesHoldOnlyMatchingEventsAndReadTheOutbox) {
   // A ring of 16 events: most of the backlog comes from the store's outbox.
   ServerHarness h("event_buffer = 16\nheartbeat_interval = \"200ms\"");

@@ -292,6 +292,27 @@ path = "alerts.db"
         self.assertEqual([e.SerializeToString(deterministic=True) for e in batched],
                          [e.SerializeToString(deterministic=True) for e in single])
 
+        # omit_cap_xml: the same events without their CAP XML (identifier kept).
+        stream = watcher.Subscribe(
+            pb.SubscribeRequest(from_sequence=0, max_batch=4, omit_cap_xml=True),
+            metadata=self.md(self.watch_token), timeout=30)
+        lean = []
+        for msg in stream:
+            kind = msg.WhichOneof("payload")
+            if kind == "batch":
+                lean += [one.event for one in msg.batch.events]
+            elif kind == "event":
+                lean.append(msg.event)
+            if lean and lean[-1].sequence >= newest:
+                break
+        stream.cancel()
+        self.assertTrue(any(e.cap_xml for e in single))
+        self.assertTrue(all(e.cap_xml == "" for e in lean))
+        for e in single:
+            e.cap_xml = ""
+        self.assertEqual([e.SerializeToString(deterministic=True) for e in lean],
+                         [e.SerializeToString(deterministic=True) for e in single])
+
     def test_refused_without_token_role_or_certificate(self):
         pb = self.pb
         grpc = self.grpc

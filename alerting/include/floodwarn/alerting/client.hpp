@@ -34,6 +34,9 @@ struct ClientOptions {
   // ready (SubscribeRequest.max_batch). Batches are unpacked here: the
   // callback still gets one StreamMessage per event. 1 = no batches.
   std::uint32_t stream_max_batch = 64;
+  // Subscribe: events without their CAP XML (SubscribeRequest.omit_cap_xml),
+  // for clients that do not use it.
+  bool stream_omit_cap_xml = false;
 };
 
 // The bearer token: the first line of `token_file` (surrounding whitespace
