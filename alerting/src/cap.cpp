@@ -398,12 +398,8 @@ void WriteInfo(XmlWriter& w, cap_texts::Lang lang, const CapProfile& profile, co
   // forecast expects the threshold to be reached (none if unknown, rather
   // than a wrong one).
   if (msg.msg_type != CapMsgType::kCancel) {
-    TimePoint onset = alert.onset;
-    if (!IsForecast(alert.kind)) {
-      onset = alert.first_seen;
-      if (onset.time_since_epoch().count() == 0) onset = alert.activated;
-    }
-    if (onset.time_since_epoch().count() != 0) w.Elem(2, "onset", FormatCapTime(profile, onset));
+    const TimePoint onset = OnsetOf(alert);
+    if (onset != TimePoint{}) w.Elem(2, "onset", FormatCapTime(profile, onset));
   }
   w.Elem(2, "expires", FormatCapTime(profile, Expires(profile, msg, alert)));
   const std::string& sender_name = de ? profile.sender_name_de : profile.sender_name_en;

@@ -74,6 +74,8 @@ json AlertJson(const Alert& a) {
             {"escalated", a.escalated},
             {"incident", a.incident}};
   if (a.ack) j["ack"] = {{"by", a.ack->by}, {"note", a.ack->note}, {"at", IsoUtc(a.ack->at)}};
+  // As the CAP message's onset: for a forecast, when the threshold is expected.
+  if (const TimePoint onset = OnsetOf(a); onset != TimePoint{}) j["onset"] = IsoUtc(onset);
   return j;
 }
 

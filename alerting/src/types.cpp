@@ -2,6 +2,11 @@
 
 namespace floodwarn::alerting {
 
+TimePoint OnsetOf(const Alert& a) {
+  if (a.kind == RuleKind::kForecastDepth) return a.onset;
+  return a.first_seen != TimePoint{} ? a.first_seen : a.activated;
+}
+
 const char* ToString(RuleKind k) {
   switch (k) {
     case RuleKind::kWaterLevel:

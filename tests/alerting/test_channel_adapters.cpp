@@ -164,6 +164,26 @@ TEST(ChannelAdapters, WebhookDeliversExactlyOncePerKeyDespiteFailures) {
   EXPECT_EQ(body["sequence"], 2);
 }
 
+// The JSON event names the onset as the CAP message does: for a forecast when
+// the threshold is expected, for an observation when the condition began.
+TEST(WebhookAdapter, JsonCarriesTheOnsetAsCapDoes) {
+  WebhookAdapter ch(Config(ChannelType::kWebhook, "http://127.0.0.1:9/"));
+  auto never = [](const std::string&) { return false; };
+  auto forecast = MakeEvent(EventKind::kRaised, 3);
+  forecast.alert.kind = RuleKind::kForecastDepth;
+  forecast.alert.first_seen = TimePoint(std::chrono::milliseconds(1794999000000LL));
+  forecast.alert.onset = TimePoint(std::chrono::milliseconds(1795003600000LL));
+  const Plan pf = ch.PlanFor(forecast, never);
+  ASSERT_EQ(pf.deliveries.size(), 1u);
+  EXPECT_EQ(json::parse(pf.deliveries[0].body)["alert"]["onset"], "2026-11-18T12:06:40.000Z");
+
+  auto observed = MakeEvent(EventKind::kRaised, 3, Mode::kActual, 2);
+  observed.alert.first_seen = TimePoint(std::chrono::milliseconds(1794999000000LL));
+  const Plan po = ch.PlanFor(observed, never);
+  ASSERT_EQ(po.deliveries.size(), 1u);
+  EXPECT_EQ(json::parse(po.deliveries[0].body)["alert"]["onset"], "2026-11-18T10:50:00.000Z");
+}
+
 // --- siren semantics ---------------------------------------------------------
 
 json OnlyBody(const Plan& p) {

@@ -193,6 +193,12 @@ struct Result {
   }
 };
 
+// The CAP onset of an alert: for a forecast when the threshold is expected to
+// be reached (Alert::onset), else when the observed condition began
+// (first_seen, else activated). TimePoint{} when unknown: better none than a
+// wrong one.
+TimePoint OnsetOf(const Alert& a);
+
 const char* ToString(RuleKind k);
 const char* ToString(AlertState s);
 const char* ToString(Mode m);
