@@ -6,7 +6,6 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
-#include <fmt/format.h>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -23,16 +22,6 @@ namespace fi = floodwarn::ingest;
 namespace ft = floodwarn::testing;
 using namespace std::chrono_literals;
 
-namespace {
-
-std::string Msg(const std::string& station, int minute, double value) {
-  return fmt::format(
-      R"({{"station":"{}","time":"2024-03-01T{:02}:{:02}:00Z","value":{},"unit":"cm"}})", station,
-      minute / 60, minute % 60, value);
-}
-
-}  // namespace
-
 TEST(MqttBroker, QoS1MessagesReachStoreAndSubscribers) {
   ft::MosquittoBroker broker;
   ft::MqttRig rig(broker.port(), "floodwarn-ingest-test");
@@ -42,11 +31,12 @@ TEST(MqttBroker, QoS1MessagesReachStoreAndSubscribers) {
   ft::TestPublisher pub(broker.port());
   for (int i = 0; i < 100; ++i)
     pub.Publish("floodwarn/gauges/" + std::to_string(i % 5),
-                Msg("S" + std::to_string(i % 5), i, i));
+                ft::GaugeJson("S" + std::to_string(i % 5), i, i));
   pub.Publish("floodwarn/gauges/bad", "{not json");
-  pub.Publish("floodwarn/gauges/batch",
-              "[" + Msg("ARR", 0, 1) + ",{\"station\":\"ARR\"}," + Msg("ARR", 15, 2) + "]");
-  pub.Publish("other/topic", Msg("IGNORED", 0, 1));  // outside the topic filter
+  pub.Publish("floodwarn/gauges/batch", "[" + ft::GaugeJson("ARR", 0, 1) +
+                                            ",{\"station\":\"ARR\"}," +
+                                            ft::GaugeJson("ARR", 15, 2) + "]");
+  pub.Publish("other/topic", ft::GaugeJson("IGNORED", 0, 1));  // outside the topic filter
   ASSERT_TRUE(pub.WaitAllAcked(10s));
   ASSERT_TRUE(rig.recorder.WaitFor(102, 10s)) << rig.recorder.readings().size();
   std::this_thread::sleep_for(200ms);  // nothing more arrives
@@ -73,12 +63,12 @@ TEST(MqttBroker, PersistentSessionKeepsMessagesPublishedWhileAway) {
   source->Start();
   ASSERT_TRUE(source->WaitSubscribed(10s));
   ft::TestPublisher pub(broker.port());
-  pub.Publish("floodwarn/gauges/A", Msg("A", 0, 1));
+  pub.Publish("floodwarn/gauges/A", ft::GaugeJson("A", 0, 1));
   ASSERT_TRUE(rig.recorder.WaitFor(1, 10s));
   source->Stop();
   source.reset();
   // published while the ingest is down: the broker queues them for our session
-  for (int i = 1; i <= 20; ++i) pub.Publish("floodwarn/gauges/A", Msg("A", i, i));
+  for (int i = 1; i <= 20; ++i) pub.Publish("floodwarn/gauges/A", ft::GaugeJson("A", i, i));
   ASSERT_TRUE(pub.WaitAllAcked(10s));
   source = rig.MakeSource();
   source->Start();
@@ -100,7 +90,7 @@ TEST(MqttBroker, ReconnectsAfterBrokerRestart) {
   while (!delivered && std::chrono::steady_clock::now() < deadline) {
     if (source->WaitSubscribed(500ms)) {
       ft::TestPublisher pub(broker.port(), "floodwarn-test-publisher-2");
-      pub.Publish("floodwarn/gauges/A", Msg("A", minute++, 1));
+      pub.Publish("floodwarn/gauges/A", ft::GaugeJson("A", minute++, 1));
       ASSERT_TRUE(pub.WaitAllAcked(5s));
       delivered = rig.recorder.WaitFor(1, 2s);
     }

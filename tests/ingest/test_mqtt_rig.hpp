@@ -3,6 +3,7 @@
 // (test_mqtt_broker, test_mqtt_tls).
 #pragma once
 
+#include <fmt/format.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
@@ -18,6 +19,14 @@
 #include "test_support.hpp"
 
 namespace floodwarn::testing {
+
+// A gauge reading as the MQTT JSON decoder expects it: `station` at
+// 2024-03-01 00:00 UTC + `minute`, `value` in cm.
+inline std::string GaugeJson(const std::string& station, int minute, double value) {
+  return fmt::format(
+      R"({{"station":"{}","time":"2024-03-01T{:02}:{:02}:00Z","value":{},"unit":"cm"}})", station,
+      minute / 60, minute % 60, value);
+}
 
 struct MqttRig {
   // Subscribes to floodwarn/gauges/#; reconnects after 1 s, backing off to

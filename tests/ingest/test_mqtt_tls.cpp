@@ -33,12 +33,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string Msg(const std::string& station, int minute, double value) {
-  return fmt::format(
-      R"({{"station":"{}","time":"2024-03-01T{:02}:{:02}:00Z","value":{},"unit":"cm"}})", station,
-      minute / 60, minute % 60, value);
-}
-
 // One PKI for the whole file: ca (signs the broker and "client"), other-ca
 // (signs "intruder"). Generated once, never committed.
 const std::string& Pki() {
@@ -83,7 +77,7 @@ bool WaitConnectFailure(const fi::MqttSource& s, std::chrono::milliseconds timeo
 void ExpectNothingDelivered(int port, ft::MqttRig& rig, fi::MqttSource& source, bool publisher_cert,
                             const std::string& host = "127.0.0.1") {
   ft::TestPublisher pub(port, "floodwarn-tls-publisher", PublisherTls(publisher_cert), host);
-  for (int i = 0; i < 3; ++i) pub.Publish("floodwarn/gauges/A", Msg("A", i, i));
+  for (int i = 0; i < 3; ++i) pub.Publish("floodwarn/gauges/A", ft::GaugeJson("A", i, i));
   ASSERT_TRUE(pub.WaitAllAcked(10s));
   std::this_thread::sleep_for(2500ms);  // > 2 reconnect attempts (reconnect_max = 1s)
   const fi::MqttSourceStats st = source.stats();
@@ -92,6 +86,18 @@ void ExpectNothingDelivered(int port, ft::MqttRig& rig, fi::MqttSource& source, 
   EXPECT_FALSE(source.connected());
   EXPECT_EQ(rig.recorder.size(), 0u);
   EXPECT_EQ(rig.store.Count(), 0u);
+}
+
+// Starts `source` and checks that the TLS handshake refuses it: a failed
+// connection, nothing delivered after a few retries, and a last error that
+// contains `why`.
+void ExpectRefused(const ft::MosquittoBroker& broker, ft::MqttRig& rig, fi::MqttSource& source,
+                   bool publisher_cert, const std::string& why) {
+  source.Start();
+  ASSERT_TRUE(WaitConnectFailure(source, 10s)) << broker.Log();
+  ExpectNothingDelivered(broker.port(), rig, source, publisher_cert);
+  const std::string error = source.stats().last_error;
+  EXPECT_NE(error.find(why), std::string::npos) << error;
 }
 
 }  // namespace
@@ -104,7 +110,7 @@ TEST(MqttTls, ReadingsArriveOverTls) {
   source->Start();
   ASSERT_TRUE(source->WaitSubscribed(10s)) << source->stats().last_error << "\n" << broker.Log();
   ft::TestPublisher pub(broker.port(), "floodwarn-tls-publisher", PublisherTls());
-  for (int i = 0; i < 5; ++i) pub.Publish("floodwarn/gauges/A", Msg("A", i, 100 + i));
+  for (int i = 0; i < 5; ++i) pub.Publish("floodwarn/gauges/A", ft::GaugeJson("A", i, 100 + i));
   ASSERT_TRUE(pub.WaitAllAcked(10s));
   ASSERT_TRUE(rig.recorder.WaitFor(5, 10s)) << rig.recorder.size();
   EXPECT_EQ(rig.store.Count(), 5u);
@@ -133,12 +139,8 @@ TEST(MqttTls, BrokerCertificateFromUntrustedCaIsRefused) {
   ft::MqttRig rig(broker.port(), "floodwarn-tls-untrusted", 1s);
   rig.config.tls_ca_file = PkiFile("other-ca.pem");  // did not sign the broker's certificate
   auto source = rig.MakeSource();
-  source->Start();
-  ASSERT_TRUE(WaitConnectFailure(*source, 10s));
-  ExpectNothingDelivered(broker.port(), rig, *source, false);
-  const fi::MqttSourceStats st = source->stats();
-  EXPECT_GE(st.connect_failures, 2u);  // retried, and each attempt refused again
-  EXPECT_NE(st.last_error.find("certificate verify failed"), std::string::npos) << st.last_error;
+  ExpectRefused(broker, rig, *source, false, "certificate verify failed");
+  EXPECT_GE(source->stats().connect_failures, 2u);  // retried, and each attempt refused again
   source->Stop();
 }
 
@@ -187,7 +189,7 @@ TEST(MqttTls, KeepsRetryingAfterTlsFailureAndConnectsWhenBrokerIsFixed) {
   ft::MosquittoBroker fixed(right);
   ASSERT_TRUE(source->WaitSubscribed(15s)) << source->stats().last_error;
   ft::TestPublisher pub(port, "floodwarn-tls-publisher", PublisherTls());
-  pub.Publish("floodwarn/gauges/C", Msg("C", 0, 42));
+  pub.Publish("floodwarn/gauges/C", ft::GaugeJson("C", 0, 42));
   ASSERT_TRUE(pub.WaitAllAcked(10s));
   ASSERT_TRUE(rig.recorder.WaitFor(1, 10s));
   EXPECT_EQ(rig.store.Latest("C")->value, 42.0);
@@ -200,11 +202,8 @@ TEST(MqttTls, RequireCertificateRefusesSourceWithoutClientCertificate) {
   ft::MqttRig rig(broker.port(), "floodwarn-tls-nocert", 1s);
   rig.config.tls_ca_file = PkiFile("ca.pem");
   auto source = rig.MakeSource();
-  source->Start();
-  ASSERT_TRUE(WaitConnectFailure(*source, 10s)) << broker.Log();
-  ExpectNothingDelivered(broker.port(), rig, *source, /*publisher_cert=*/true);
-  const std::string error = source->stats().last_error;
-  EXPECT_NE(error.find("certificate required"), std::string::npos) << error;  // TLS 1.3 alert
+  ExpectRefused(broker, rig, *source, /*publisher_cert=*/true,
+                "certificate required");  // TLS 1.3 alert
   source->Stop();
 }
 
@@ -215,11 +214,7 @@ TEST(MqttTls, RequireCertificateRefusesCertificateFromAnotherCa) {
   rig.config.tls_cert_file = PkiFile("intruder.pem");
   rig.config.tls_key_file = PkiFile("intruder.key");
   auto source = rig.MakeSource();
-  source->Start();
-  ASSERT_TRUE(WaitConnectFailure(*source, 10s)) << broker.Log();
-  ExpectNothingDelivered(broker.port(), rig, *source, /*publisher_cert=*/true);
-  const std::string error = source->stats().last_error;
-  EXPECT_NE(error.find("unknown ca"), std::string::npos) << error;  // the broker's alert
+  ExpectRefused(broker, rig, *source, /*publisher_cert=*/true, "unknown ca");  // the broker's alert
   source->Stop();
 }
 
@@ -233,7 +228,7 @@ TEST(MqttTls, RequireCertificateAcceptsOurClientCertificate) {
   source->Start();
   ASSERT_TRUE(source->WaitSubscribed(10s)) << source->stats().last_error << "\n" << broker.Log();
   ft::TestPublisher pub(broker.port(), "floodwarn-tls-publisher", PublisherTls(true));
-  for (int i = 0; i < 3; ++i) pub.Publish("floodwarn/gauges/B", Msg("B", i, 7 + i));
+  for (int i = 0; i < 3; ++i) pub.Publish("floodwarn/gauges/B", ft::GaugeJson("B", i, 7 + i));
   ASSERT_TRUE(pub.WaitAllAcked(10s));
   ASSERT_TRUE(rig.recorder.WaitFor(3, 10s)) << rig.recorder.size();
   EXPECT_EQ(rig.store.Count(), 3u);
