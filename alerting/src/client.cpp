@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -193,6 +194,29 @@ const char* ResetReasonName(pb::ResetReason r) {
     default:
       return "unspecified";
   }
+}
+
+// One message of the stream as the callback gets it; nullopt for a payload
+// this client does not know (a newer server), which is skipped.
+std::optional<StreamMessage> ToStreamMessage(const pb::StreamEvent& pe) {
+  StreamMessage m;
+  m.sequence = pe.sequence();
+  if (pe.has_event()) {
+    m.type = StreamMessage::Type::kEvent;
+    m.event = FromProto(pe.event());
+  } else if (pe.has_heartbeat()) {
+    m.type = StreamMessage::Type::kHeartbeat;
+    m.last_committed_sequence = pe.heartbeat().last_committed_sequence();
+    m.server_time = FromProto(pe.heartbeat().server_time());
+  } else if (pe.has_reset()) {
+    m.type = StreamMessage::Type::kReset;
+    m.reset_reason = ResetReasonName(pe.reset().reason());
+    m.reset_message = pe.reset().message();
+    m.oldest_retained_sequence = pe.reset().oldest_retained_sequence();
+  } else {
+    return std::nullopt;
+  }
+  return m;
 }
 
 Error FromStatus(const grpc::Status& s) {
@@ -426,6 +450,11 @@ Error AlertClient::Subscribe(std::uint64_t from_sequence, const AlertFilter& fil
     });
   }
 
+  // One message to the callback; false when the callback asks to stop.
+  auto deliver = [&](const pb::StreamEvent& one) {
+    std::optional<StreamMessage> m = ToStreamMessage(one);
+    return !m || on_message(*m);
+  };
   bool stopped_by_callback = false;
   std::unique_ptr<grpc::ClientReader<pb::StreamEvent>> reader = impl_->stub->Subscribe(&ctx, req);
   pb::StreamEvent pe;
@@ -434,41 +463,14 @@ Error AlertClient::Subscribe(std::uint64_t from_sequence, const AlertFilter& fil
       std::lock_guard<std::mutex> lock(wd_mutex);
       last_message = std::chrono::steady_clock::now();
     }
-    if (pe.has_batch()) {  // several events: delivered one by one
-      for (const pb::StreamEvent& one : pe.batch().events()) {
-        StreamMessage m;
-        m.type = StreamMessage::Type::kEvent;
-        m.sequence = one.sequence();
-        m.event = FromProto(one.event());
-        if (!on_message(m)) {
-          stopped_by_callback = true;
-          break;
-        }
-      }
-      if (stopped_by_callback) {
-        ctx.TryCancel();
-        break;
-      }
-      continue;
-    }
-    StreamMessage m;
-    m.sequence = pe.sequence();
-    if (pe.has_event()) {
-      m.type = StreamMessage::Type::kEvent;
-      m.event = FromProto(pe.event());
-    } else if (pe.has_heartbeat()) {
-      m.type = StreamMessage::Type::kHeartbeat;
-      m.last_committed_sequence = pe.heartbeat().last_committed_sequence();
-      m.server_time = FromProto(pe.heartbeat().server_time());
-    } else if (pe.has_reset()) {
-      m.type = StreamMessage::Type::kReset;
-      m.reset_reason = ResetReasonName(pe.reset().reason());
-      m.reset_message = pe.reset().message();
-      m.oldest_retained_sequence = pe.reset().oldest_retained_sequence();
+    bool go_on = true;
+    if (pe.has_batch()) {  // several events, delivered one by one
+      for (const pb::StreamEvent& one : pe.batch().events())
+        if (!(go_on = deliver(one))) break;
     } else {
-      continue;  // a payload this client does not know (newer server): skip
+      go_on = deliver(pe);
     }
-    if (!on_message(m)) {
+    if (!go_on) {
       stopped_by_callback = true;
       ctx.TryCancel();
       break;

@@ -9,10 +9,18 @@
 
 namespace floodwarn::alerting {
 
-void Serialize(const v1::StreamEvent& message, grpc::ByteBuffer* out) {
-  const std::size_t size = message.ByteSizeLong();
-  grpc::Slice slice(size);  // uninitialised, filled here
+namespace {
+
+grpc::Slice SerializeToSlice(const v1::StreamEvent& message) {
+  grpc::Slice slice(message.ByteSizeLong());  // uninitialised, filled here
   message.SerializeWithCachedSizesToArray(const_cast<std::uint8_t*>(slice.begin()));
+  return slice;
+}
+
+}  // namespace
+
+void Serialize(const v1::StreamEvent& message, grpc::ByteBuffer* out) {
+  const grpc::Slice slice = SerializeToSlice(message);
   *out = grpc::ByteBuffer(&slice, 1);
 }
 
@@ -21,20 +29,16 @@ EntryPtr MakeEntry(AlertEvent e) {
   message.set_sequence(e.sequence);
   convert::ToProto(e, message.mutable_event());
   auto entry = std::make_shared<HubEntry>();
-  for (const EventForm form : {EventForm::kFull, EventForm::kWithoutCap}) {
-    const auto f = static_cast<std::size_t>(form);
-    if (form == EventForm::kWithoutCap) {
-      if (e.cap_xml.empty()) {  // the same bytes (shared, not copied)
-        entry->slice[f] = entry->slice[0];
-        entry->bytes[f] = entry->bytes[0];
-        break;
-      }
-      message.mutable_event()->clear_cap_xml();
-    }
-    entry->slice[f] = grpc::Slice(message.ByteSizeLong());
-    message.SerializeWithCachedSizesToArray(const_cast<std::uint8_t*>(entry->slice[f].begin()));
-    entry->bytes[f] = grpc::ByteBuffer(&entry->slice[f], 1);
+  auto& [full, without_cap] = entry->slice;
+  full = SerializeToSlice(message);
+  if (e.cap_xml.empty()) {
+    without_cap = full;  // the same bytes, shared
+  } else {
+    message.mutable_event()->clear_cap_xml();
+    without_cap = SerializeToSlice(message);
   }
+  for (std::size_t f = 0; f < entry->slice.size(); ++f)
+    entry->bytes[f] = grpc::ByteBuffer(&entry->slice[f], 1);
   entry->event = std::move(e);
   return entry;
 }

@@ -32,13 +32,14 @@
 
 namespace floodwarn::alerting {
 
-// One event, ready to write: the domain event (for filtering) and its
-// StreamEvent, serialised once for all subscribers. Every stream writes the
-// same bytes (a ByteBuffer copy shares the slices by reference count), so
-// fanning one event out to N subscribers costs one serialisation, not N.
 // The two forms an event is sent in (SubscribeRequest.omit_cap_xml).
 enum class EventForm : std::uint8_t { kFull = 0, kWithoutCap = 1 };
 
+// One event, ready to write: the domain event (for filtering) and its
+// StreamEvent, serialised once per form for all subscribers. Every stream
+// writes the same bytes (a ByteBuffer copy shares the slices by reference
+// count), so fanning one event out to N subscribers costs one serialisation,
+// not N.
 struct HubEntry {
   AlertEvent event;
   // The serialised StreamEvent (sequence and event), per EventForm, and the
