@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <type_traits>
 
 #include "floodwarn/solver/physics.hpp"
@@ -56,6 +57,43 @@ TEST(FaceFlux, LakeAtRestIsExactlyBalanced) {
   const FaceFlux g = ComputeFaceFlux(kG, kDry, 1.0, 0, 0, 0, 1, 0, 0, 0, 1.5, 1);
   EXPECT_EQ(g.mass, Real(0));
   EXPECT_EQ(g.mom_left, Real(0));
+}
+
+// Issue #17: still water at a staircase shore whose momentum friction had
+// decayed to a subnormal (-4.8e-314 m2/s in the valley case) next to a dry,
+// higher cell. Both reconstructed depths are zero and the wave-speed sum is
+// subnormal: 1/den overflowed, 0 * inf made the mass flux NaN, and the update
+// emptied the wet cell. Every flux must be finite and carry nothing.
+TEST(FaceFlux, SubnormalMomentumAtADryShoreGivesNoFlux) {
+  const Real q = std::numeric_limits<Real>::min() / Real(1e6);  // a subnormal
+  ASSERT_GT(q, Real(0));
+  ASSERT_LT(q, std::numeric_limits<Real>::min());
+  const Real zd = Real(0.0664), zw = Real(-0.3075), hw = Real(0.3075);
+  for (const Real sign : {Real(1), Real(-1)}) {
+    SCOPED_TRACE(sign);
+    // Dry cell west (left), wet cell east (right), and the mirror image.
+    const FaceFlux a = ComputeFaceFlux(kG, kDry, 0, 0, 0, zd, 1, hw, sign * q, 0, zw, 1);
+    const FaceFlux b = ComputeFaceFlux(kG, kDry, hw, sign * q, 0, zw, 1, 0, 0, 0, zd, 1);
+    for (const FaceFlux& f : {a, b}) {
+      EXPECT_TRUE(std::isfinite(f.mass) && std::isfinite(f.mom_left) &&
+                  std::isfinite(f.mom_right) && std::isfinite(f.tang));
+      EXPECT_EQ(f.mass, Real(0));
+    }
+  }
+}
+
+// Issue #17: nothing leaves an empty cell. An empty cell next to a deeper cell
+// behind a bed step whose reconstructed depth is thinner than the dry depth
+// but moving away slower than its dry-bed speed: with the dry-bed speed of the
+// empty side (0) as the right wave speed, HLL returned the moving side's flux
+// h* u > 0 out of the empty cell, and the clamp then created that water.
+// Exactly nothing: even round-off out of an empty cell is water created.
+TEST(FaceFlux, NothingLeavesAnEmptyCell) {
+  const Real hr = Real(0.5), zr = Real(-0.4999995), ur = Real(1e-3);  // h* = 5e-7 m < dry
+  const FaceFlux f = ComputeFaceFlux(kG, kDry, 0, 0, 0, 0, 1, hr, hr * ur, 0, zr, 1);
+  EXPECT_LE(f.mass, Real(0)) << "water left the empty (west) cell";
+  const FaceFlux m = ComputeFaceFlux(kG, kDry, hr, -hr * ur, 0, zr, 1, 0, 0, 0, 0, 1);
+  EXPECT_GE(m.mass, Real(0)) << "water left the empty (east) cell";
 }
 
 // Mirror symmetry: swapping left and right and reversing the normal velocity

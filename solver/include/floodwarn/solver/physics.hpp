@@ -31,6 +31,12 @@ struct FaceFlux {
   Real tang;
 };
 
+// Wave speeds (m/s) at or below this are no waves: a face whose fastest
+// signal is slower carries no flux. Every flux term is then below 1e-60 in
+// magnitude (c <= 1e-30 m/s means a depth below 1e-61 m), and 1 / speed stays
+// finite in float and double.
+inline constexpr Real kTinyWaveSpeed = Real(1e-30);
+
 // HLL flux for (h, h u_n) with the contact wave for the tangential momentum
 // upwinded by the sign of the mass flux (HLLC with S* = F_h / h_HLL), on the
 // hydrostatically reconstructed states h* = max(0, h + z - max(zL, zR)).
@@ -73,20 +79,44 @@ KOKKOS_FORCEINLINE_FUNCTION FaceFlux ComputeFaceFlux(Real g, Real dry, Real hL, 
   const Real cs = cs_raw > Real(0) ? cs_raw : Real(0);
   const Real sl_wet = (ul - cl) < (us - cs) ? (ul - cl) : (us - cs);
   const Real sr_wet = (ur + cr) > (us + cs) ? (ur + cr) : (us + cs);
-  const Real sl = hls > dry ? sl_wet : ur - Real(2) * cr;
-  const Real sr = hrs > dry ? sr_wet : ul + Real(2) * cl;
+  // Dry-bed speeds when a side's reconstructed depth is at most `dry`, but
+  // never inside the other side's velocity: with sl <= ul and sr >= ur the HLL
+  // state between the waves is never negative, so no face takes more water
+  // than its cells hold. (A reconstructed side thinner than `dry` can still
+  // move, with the velocity of a deeper cell behind a bed step; without the
+  // bound a dry cell lost water it did not have, issue #17.)
+  const Real sl_dry = ur - Real(2) * cr;
+  const Real sr_dry = ul + Real(2) * cl;
+  // (The wet speeds already satisfy both bounds: sl_wet <= ul - cl, sr_wet >= ur + cr.)
+  const Real sl_any = hls > dry ? sl_wet : sl_dry;
+  const Real sr_any = hrs > dry ? sr_wet : sr_dry;
+  const Real sl = sl_any < ul ? sl_any : ul;
+  const Real sr = sr_any > ur ? sr_any : ur;
   // Clamping the speeds at zero folds the supersonic cases into one formula:
   // sl >= 0 gives the left flux, sr <= 0 the right flux.
   const Real slm = sl < Real(0) ? sl : Real(0);
   const Real srp = sr > Real(0) ? sr : Real(0);
+  // No waves (den <= kTinyWaveSpeed): no flux. The bound, not den > 0, is
+  // what keeps 1/den finite: a subnormal den (still water whose momentum
+  // friction has decayed to ~1e-314 next to a dry cell) overflows 1/den to
+  // inf, and 0 * inf made the mass flux NaN (issue #17).
   const Real den = srp - slm;
-  const Real inv_den = Real(1) / (den > Real(0) ? den : Real(1));
-  const Real inv = den > Real(0) ? inv_den : Real(0);
+  const bool waves = den > kTinyWaveSpeed;
+  const Real inv_den = Real(1) / (waves ? den : Real(1));
+  const Real inv = waves ? inv_den : Real(0);
 
+  // HLL, F = (sr F_L - sl F_R + sl sr (U_R - U_L)) / (sr - sl), written as
+  // F = (sr (F_L - sl U_L) - sl (F_R - sr U_R)) / (sr - sl): for the mass,
+  // sr h*_L (u_L - sl) >= 0 leaves L and -sl h*_R (u_R - sr) <= 0 enters it
+  // (sl <= u_L, sr >= u_R). What leaves a side is a product with its own
+  // reconstructed depth, so an empty side gives exactly nothing, also in
+  // floating point (the expanded form left round-off of the other side's
+  // flux, which the update then clamped into water; issue #17).
   const Real ql = hls * ul;
   const Real qr = hrs * ur;
-  const Real mass = (srp * ql - slm * qr + slm * srp * (hrs - hls)) * inv;
-  const Real adv = (srp * ql * ul - slm * qr * ur + slm * srp * (qr - ql)) * inv;
+  const Real wl = ul - slm, wr = ur - srp;
+  const Real mass = (srp * hls * wl - slm * hrs * wr) * inv;
+  const Real adv = (srp * ql * wl - slm * qr * wr) * inv;
   const Real dp = Real(0.5) * g * (hrs * hrs - hls * hls);
   FaceFlux f;
   f.mass = mass;
