@@ -1,6 +1,6 @@
 // The floodwarn command line: wiring only (parse arguments, initialise Kokkos,
 // call the libraries, report). Exit codes: 0 success, 1 bad usage/config or
-// I/O error, 2 solver blow-up.
+// I/O error, 2 solver blow-up or conservation violation.
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -88,10 +88,21 @@ class ProgressReporter {
   int last_decile_ = 0;
 };
 
+// What a failed run prints (the run's status in words, then its message).
+void PrintRunFailure(const std::string& config_path, const sv::RunResult& result) {
+  fmt::print(
+      stderr, "error: {} in {}: {}\n",
+      result.status == "conservation_violation" ? "conservation check failed" : "solver blow-up",
+      config_path, result.error);
+}
+
 int Simulate(const std::string& config_path, int threads, bool quiet, const std::string& output_dir,
-             const std::string& restart) {
+             const std::string& restart, const std::string& check_conservation) {
   sv::ScenarioConfig cfg = sv::LoadScenario(config_path);
   if (!output_dir.empty()) cfg.output_dir = output_dir;
+  if (check_conservation == "stop") cfg.options.check_conservation = sv::ConservationCheck::kStop;
+  if (check_conservation == "warn") cfg.options.check_conservation = sv::ConservationCheck::kWarn;
+  if (check_conservation == "off") cfg.options.check_conservation = sv::ConservationCheck::kOff;
   cfg.restart_from = restart;
   InitKokkos(threads, quiet);
   int rc = 0;
@@ -100,7 +111,7 @@ int Simulate(const std::string& config_path, int threads, bool quiet, const std:
     if (!quiet) observer.on_progress = ProgressReporter(isatty(STDERR_FILENO) != 0);
     const sv::RunResult result = sv::RunScenario(cfg, observer);
     if (!result.ok) {
-      fmt::print(stderr, "error: solver blow-up in {}: {}\n", config_path, result.error);
+      PrintRunFailure(config_path, result);
       rc = 2;
     }
   } catch (...) {
@@ -154,7 +165,7 @@ int Demo(const std::string& dir_arg, int threads, bool quiet) {
   }
   Kokkos::finalize();
   if (!result.ok) {
-    fmt::print(stderr, "error: solver blow-up in {}: {}\n", town.config_path, result.error);
+    PrintRunFailure(town.config_path, result);
     return 2;
   }
 
@@ -235,6 +246,13 @@ int main(int argc, char** argv) {
   std::string restart;
   simulate->add_option("--restart", restart,
                        "Continue from this checkpoint (checkpoint_<t>s.h5 of the same scenario)");
+  std::string check_conservation;
+  simulate
+      ->add_option("--check-conservation", check_conservation,
+                   "Check every step that no water appears or vanishes in a clamp: stop at the "
+                   "first violation, warn (count them) or off; overrides [solver] "
+                   "check_conservation")
+      ->check(CLI::IsMember({"stop", "warn", "off"}));
 
   std::string demo_dir = "floodwarn-demo";
   CLI::App* demo = app.add_subcommand(
@@ -267,7 +285,8 @@ int main(int argc, char** argv) {
   if (quiet) spdlog::set_level(spdlog::level::warn);
 
   try {
-    if (simulate->parsed()) return Simulate(config_path, threads, quiet, output_dir, restart);
+    if (simulate->parsed())
+      return Simulate(config_path, threads, quiet, output_dir, restart, check_conservation);
     if (demo->parsed()) return Demo(demo_dir, threads, quiet);
     for (const auto& c : commands) {
       if (c.command->parsed()) return c.run();

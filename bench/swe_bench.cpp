@@ -38,7 +38,7 @@ struct RunResult {
   double mass_rel_error = 0;
 };
 
-RunResult RunCase(int n, double end, bool half_dry, bool profile, bool extremes) {
+RunResult RunCase(int n, double end, bool half_dry, bool profile, bool extremes, bool check) {
   fs::Domain d;
   d.nx = n;
   d.ny = n;
@@ -48,6 +48,7 @@ RunResult RunCase(int n, double end, bool half_dry, bool profile, bool extremes)
   fs::Options opt;
   opt.profile_kernels = profile;
   opt.track_extremes = extremes;
+  if (check) opt.check_conservation = fs::ConservationCheck::kStop;
   fs::Solver solver(d, opt);
   fs::HostState st;
   st.h.assign(d.bed.size(), 0.0);
@@ -77,6 +78,7 @@ int main(int argc, char** argv) {
   std::string which = "both";
   bool profile = false;
   bool no_extremes = false;
+  bool check = false;
   app.add_option("--n", n, "cells per side (2000 = the standard case)")
       ->check(CLI::Range(16, 20000));
   app.add_option("--end", end, "simulated seconds")->check(CLI::PositiveNumber);
@@ -86,6 +88,8 @@ int main(int argc, char** argv) {
   app.add_flag("--profile", profile, "fence and time each kernel (breakdown)");
   app.add_flag("--no-extremes", no_extremes,
                "do not track max speed and arrival time (Options::track_extremes)");
+  app.add_flag("--check-conservation", check,
+               "with the conservation check on (Options::check_conservation, stop mode)");
   CLI11_PARSE(app, argc, argv);
 
   Kokkos::initialize(argc, argv);
@@ -100,7 +104,8 @@ int main(int argc, char** argv) {
     for (const bool dry : {false, true}) {
       if ((dry && which == "wet") || (!dry && which == "halfdry")) continue;
       std::vector<RunResult> rs;
-      for (int k = 0; k < runs; ++k) rs.push_back(RunCase(n, end, dry, profile, !no_extremes));
+      for (int k = 0; k < runs; ++k)
+        rs.push_back(RunCase(n, end, dry, profile, !no_extremes, check));
       std::vector<double> cups;
       for (const auto& r : rs) cups.push_back(r.cups);
       std::sort(cups.begin(), cups.end());
@@ -112,14 +117,16 @@ int main(int argc, char** argv) {
           cups.back() / 1e6, runs, last.seconds, last.mass_rel_error);
       if (profile) {
         const auto& t = last.times;
-        const double total =
-            t.fill_halos + t.boundary_face_rows + t.update_chunks + t.sources + t.reduce;
+        const double total = t.fill_halos + t.boundary_face_rows + t.update_chunks + t.sources +
+                             t.reduce + t.conservation_check;
         auto pct = [&](double v) { return 100.0 * v / (total > 0 ? total : 1); };
         fmt::print(
             "  kernels: update_chunks {:.3f} s ({:.1f} %), boundary_face_rows {:.3f} s ({:.1f} %), "
-            "fill_halos {:.4f} s ({:.1f} %), sources {:.4f} s, reduce {:.4f} s ({:.1f} %)\n",
+            "fill_halos {:.4f} s ({:.1f} %), sources {:.4f} s, reduce {:.4f} s ({:.1f} %), "
+            "conservation_check {:.4f} s ({:.1f} %)\n",
             t.update_chunks, pct(t.update_chunks), t.boundary_face_rows, pct(t.boundary_face_rows),
-            t.fill_halos, pct(t.fill_halos), t.sources, t.reduce, pct(t.reduce));
+            t.fill_halos, pct(t.fill_halos), t.sources, t.reduce, pct(t.reduce),
+            t.conservation_check, pct(t.conservation_check));
       }
       fmt::print("  memory: solver arrays {:.1f} bytes/cell; peak RSS growth {:.1f} bytes/cell\n",
                  static_cast<double>(last.times.device_bytes) / (static_cast<double>(n) * n),

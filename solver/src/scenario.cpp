@@ -794,7 +794,8 @@ void ParseTime(const Ctx& ctx, const toml::table& t, ScenarioConfig& cfg) {
 
 void ParseSolver(const Ctx& ctx, const toml::table& t, ScenarioConfig& cfg) {
   const std::string p = "solver";
-  CheckKeys(ctx, t, p, {"dry_depth", "max_speed_bound", "max_depth_bound", "gravity"});
+  CheckKeys(ctx, t, p,
+            {"dry_depth", "max_speed_bound", "max_depth_bound", "gravity", "check_conservation"});
   auto positive = [&](const char* key, double& dst, const char* unit) {
     if (auto v = GetNumber(ctx, t, p, key)) {
       if (!(*v > 0))
@@ -806,6 +807,29 @@ void ParseSolver(const Ctx& ctx, const toml::table& t, ScenarioConfig& cfg) {
   positive("max_speed_bound", cfg.options.max_speed_bound, "m/s");
   positive("max_depth_bound", cfg.options.max_depth_bound, "m");
   positive("gravity", cfg.options.gravity, "m/s^2");
+  if (const toml::node* n = t.get("check_conservation")) {
+    const std::string key = Join(p, "check_conservation");
+    if (n->is_boolean()) {
+      cfg.options.check_conservation =
+          n->value<bool>().value() ? ConservationCheck::kStop : ConservationCheck::kOff;
+    } else if (n->is_string()) {
+      const std::string v(n->as_string()->get());
+      if (v == "off") {
+        cfg.options.check_conservation = ConservationCheck::kOff;
+      } else if (v == "warn") {
+        cfg.options.check_conservation = ConservationCheck::kWarn;
+      } else if (v == "stop") {
+        cfg.options.check_conservation = ConservationCheck::kStop;
+      } else {
+        ctx.Fail(key, n,
+                 fmt::format("expected true, false, \"off\", \"warn\" or \"stop\", got \"{}\"", v));
+      }
+    } else {
+      ctx.Fail(
+          key, n,
+          fmt::format("expected true, false, \"off\", \"warn\" or \"stop\", got {}", TypeName(*n)));
+    }
+  }
 }
 
 // A rain series in mm/h (m/s once parsed) from `series` (CSV) or
@@ -1279,6 +1303,54 @@ std::string JsonString(const std::string& s) {
 
 std::string JsonNumber(double v) { return std::isfinite(v) ? fmt::format("{}", v) : "null"; }
 
+// Whether the ledger closes to the precision's documented tolerance
+// (docs/SOLVER.md, "Mass balance"): 1e-10 in double; in float, where every
+// step rounds the depths to float and the stored volume random-walks,
+// max(1e-4, 1e-6 sqrt(steps)).
+bool MassBalanceCloses(const MassBalance& mb, long steps) {
+  const double tol = sizeof(Real) == sizeof(double)
+                         ? 1e-10
+                         : std::max(1e-4, 1e-6 * std::sqrt(static_cast<double>(steps)));
+  return mb.RelativeError() <= tol;
+}
+
+// The conservation check's findings for summary.json (null when it is off).
+std::string ConservationJson(ConservationCheck mode, const ConservationReport& r) {
+  if (mode == ConservationCheck::kOff) return "null";
+  return fmt::format(
+      "{{\"mode\": {}, \"steps_checked\": {}, \"violations\": {}, "
+      "\"violation_volume_m3\": {}, \"clamped_volume_m3\": {}, \"max_outflow_ratio\": {}, "
+      "\"max_outflow_ratio_at\": {{\"t\": {}, \"i\": {}, \"j\": {}}}, "
+      "\"first_violation\": {}}}",
+      JsonString(mode == ConservationCheck::kWarn ? "warn" : "stop"), r.steps_checked, r.violations,
+      JsonNumber(r.violation_volume), JsonNumber(r.clamped_volume), JsonNumber(r.max_outflow_ratio),
+      JsonNumber(r.max_outflow_ratio_time), r.max_outflow_ratio_i, r.max_outflow_ratio_j,
+      r.first_violation.empty() ? "null" : JsonString(r.first_violation));
+}
+
+// Nothing silent: a ledger that does not close is a warning with the way to
+// find the cell; the check's findings in warn mode are logged once at the end.
+void LogConservation(ConservationCheck mode, const RunResult& r) {
+  const MassBalance& mb = r.mass_balance;
+  if (!MassBalanceCloses(mb, r.steps))
+    spdlog::warn(
+        "mass balance does not close: error_m3={:.6g} relative_error={:.3g}{}", mb.Error(),
+        mb.RelativeError(),
+        mode == ConservationCheck::kOff
+            ? "; rerun with [solver] check_conservation = true to find the cell and the step"
+            : "");
+  if (mode == ConservationCheck::kOff) return;
+  const ConservationReport& c = r.conservation;
+  if (c.violations > 0 && mode == ConservationCheck::kWarn)
+    spdlog::warn("conservation check: violations={} volume_m3={:.6g}; the first: {}", c.violations,
+                 c.violation_volume, c.first_violation);
+  spdlog::info(
+      "conservation check steps={} violations={} clamped_volume_m3={:.3g} max_outflow_ratio={:.4g} "
+      "at t_s={:.6g} i={} j={}",
+      c.steps_checked, c.violations, c.clamped_volume, c.max_outflow_ratio,
+      c.max_outflow_ratio_time, c.max_outflow_ratio_i, c.max_outflow_ratio_j);
+}
+
 // Writes `text` to `path` via a temporary name and a rename.
 void WriteFileAtomic(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
@@ -1734,13 +1806,21 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
     result.ok = true;
   } catch (const BlowUpError& e) {
     result.ok = false;
+    result.status = "blow_up";
     result.error = e.what();
     spdlog::error("run failed: solver blow-up: {}", e.what());
+  } catch (const ConservationError& e) {
+    result.ok = false;
+    result.status = "conservation_violation";
+    result.error = e.what();
+    spdlog::error("run failed: {}", e.what());
   }
+  result.conservation = solver.conservation_report();
   result.wall_s = wall(start);
   result.sim_time = solver.time();
   result.steps = solver.steps();
   result.mass_balance = solver.mass_balance();
+  LogConservation(cfg.options.check_conservation, result);
   result.cell_updates_per_s =
       result.wall_s > 0 ? static_cast<double>(result.steps) * active / result.wall_s : 0.0;
   result.speedup = result.wall_s > 0 ? result.sim_time / result.wall_s : 0.0;
@@ -1826,7 +1906,7 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
     std::string j = "{\n";
     j += fmt::format("  \"config\": {},\n", JsonString(cfg.config_path));
     j += fmt::format("  \"title\": {},\n", JsonString(cfg.title));
-    j += fmt::format("  \"status\": {},\n", JsonString(result.ok ? "ok" : "blow_up"));
+    j += fmt::format("  \"status\": {},\n", JsonString(result.status));
     j += fmt::format("  \"error\": {},\n", result.ok ? "null" : JsonString(result.error));
     j += fmt::format("  \"end_time_s\": {},\n", JsonNumber(cfg.end));
     j += fmt::format("  \"simulated_time_s\": {},\n", JsonNumber(result.sim_time));
@@ -1858,8 +1938,12 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
     j += fmt::format("    \"boundary_net_out_m3\": {},\n", JsonNumber(mb.boundary_net_out));
     j += fmt::format("    \"infiltration_out_m3\": {},\n", JsonNumber(mb.infiltration_out));
     j += fmt::format("    \"error_m3\": {},\n", JsonNumber(mb.Error()));
-    j += fmt::format("    \"relative_error\": {}\n", JsonNumber(mb.RelativeError()));
+    j += fmt::format("    \"relative_error\": {},\n", JsonNumber(mb.RelativeError()));
+    j +=
+        fmt::format("    \"closes\": {}\n", MassBalanceCloses(mb, result.steps) ? "true" : "false");
     j += "  },\n";
+    j += fmt::format("  \"conservation_check\": {},\n",
+                     ConservationJson(cfg.options.check_conservation, result.conservation));
     j += fmt::format("  \"files\": {}\n", files);
     j += "}\n";
     WriteFileAtomic(path, j);
@@ -1868,8 +1952,8 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
   spdlog::info(
       "run done status={} sim_time_s={} steps={} wall_s={:.3f} cell_updates_per_s={:.4g} "
       "speedup={:.4g} mass_rel_error={:.3g}",
-      result.ok ? "ok" : "blow_up", result.sim_time, result.steps, result.wall_s,
-      result.cell_updates_per_s, result.speedup, result.mass_balance.RelativeError());
+      result.status, result.sim_time, result.steps, result.wall_s, result.cell_updates_per_s,
+      result.speedup, result.mass_balance.RelativeError());
   return result;
 }
 

@@ -79,6 +79,10 @@ struct RowMaxReducer {
   KOKKOS_INLINE_FUNCTION bool references_scalar() const { return true; }
 };
 
+// The conservation check's tolerance for a clamp, in ulps of the sum of the
+// magnitudes of the terms of a cell's update (see UpdateRow).
+constexpr Real kConservationUlps = 4;
+
 // Components of a face row in scratch / FaceRows.
 enum FaceComponent { kMass = 0, kMomLeft = 1, kMomRight = 2, kTang = 3, kComponents = 4 };
 
@@ -86,7 +90,12 @@ struct StepKernel {
   // State, padded with one halo cell on each side: (jj, ii) = (j + 1, i + 1).
   Field2D h, qx, qy, z, act, gn2, hmax, rain, rain_b;
   Field2D vmax, arrival;  // max speed, arrival time (only with track_extremes)
-  FaceRows ybnd;          // precomputed face rows at chunk starts and the north edge
+  // Conservation check (only with Options::check_conservation): per cell the
+  // depth at the start of the step, the depth the fluxes and sources give
+  // before any clamp, the clamp's change beyond round-off, and the outflow of
+  // the step over the depth at its start.
+  Field2D chk_h0, chk_raw, chk_excess, chk_ratio;
+  FaceRows ybnd;  // precomputed face rows at chunk starts and the north edge
   Kokkos::View<int*, MemSpace> halo_kind, halo_seg;
   Kokkos::View<Real*, MemSpace> seg_value;
   Kokkos::View<Real*, MemSpace> chunk_metric, chunk_speed, chunk_depth;
@@ -95,7 +104,7 @@ struct StepKernel {
   Real g, dry, dt, rdx, rdy, inv_dx, inv_dy, rain_dt;
   Real rain_wa, rain_wb;  // step-mean weights of the two rain frames (field path)
   Real t_new, arrival_depth;
-  bool rain_field, track;
+  bool rain_field, track, check;
 
   // Reals of team scratch: two face rows, one row of east-west faces and
   // three rows for the CFL reduction.
@@ -251,11 +260,8 @@ struct StepKernel {
           (static_cast<double>(xbuf[kMass * xs + nx]) - static_cast<double>(xbuf[kMass * xs + 0])) *
           static_cast<double>(dt) / static_cast<double>(inv_dy);
 
-      const RowMax rm = rain_field
-                            ? (track ? UpdateRow<true, true>(member, j, bot, top, xbuf, rbuf)
-                                     : UpdateRow<true, false>(member, j, bot, top, xbuf, rbuf))
-                            : (track ? UpdateRow<false, true>(member, j, bot, top, xbuf, rbuf)
-                                     : UpdateRow<false, false>(member, j, bot, top, xbuf, rbuf));
+      const RowMax rm = check ? UpdateRowAs<true>(member, j, bot, top, xbuf, rbuf)
+                              : UpdateRowAs<false>(member, j, bot, top, xbuf, rbuf);
       acc.metric = rm.metric > acc.metric ? rm.metric : acc.metric;
       acc.speed = rm.speed > acc.speed ? rm.speed : acc.speed;
       acc.depth = rm.depth > acc.depth ? rm.depth : acc.depth;
@@ -270,7 +276,18 @@ struct StepKernel {
     });
   }
 
-  template <bool kRainField, bool kTrack>
+  // UpdateRow for the run-time flags (rain field, extremes), compiled once per combination.
+  template <bool kCheck>
+  KOKKOS_FORCEINLINE_FUNCTION RowMax UpdateRowAs(const TeamMember& member, int j, const Real* bot,
+                                                 const Real* top, const Real* xbuf,
+                                                 Real* red) const {
+    return rain_field ? (track ? UpdateRow<true, true, kCheck>(member, j, bot, top, xbuf, red)
+                               : UpdateRow<true, false, kCheck>(member, j, bot, top, xbuf, red))
+                      : (track ? UpdateRow<false, true, kCheck>(member, j, bot, top, xbuf, red)
+                               : UpdateRow<false, false, kCheck>(member, j, bot, top, xbuf, red));
+  }
+
+  template <bool kRainField, bool kTrack, bool kCheck>
   KOKKOS_FORCEINLINE_FUNCTION RowMax UpdateRow(const TeamMember& member, int j, const Real* bot,
                                                const Real* top, const Real* xbuf, Real* red) const {
     const int jj = j + 1;
@@ -285,6 +302,8 @@ struct StepKernel {
     const Real* const rb = kRainField ? &rain_b(jj, 1) : nullptr;
     Real* const vmr = kTrack ? &vmax(jj, 1) : nullptr;
     Real* const tar = kTrack ? &arrival(jj, 1) : nullptr;
+    Real* const ch0 = kCheck ? &chk_h0(jj, 1) : nullptr;
+    Real* const craw = kCheck ? &chk_raw(jj, 1) : nullptr;
     const Real* const xm = xbuf + kMass * xs;
     const Real* const xl = xbuf + kMomLeft * xs;
     const Real* const xr = xbuf + kMomRight * xs;
@@ -295,7 +314,7 @@ struct StepKernel {
     const Real* const tm = top + kMass * nx;
     const Real* const tl = top + kMomLeft * nx;
     const Real* const tt = top + kTang * nx;
-    const Real inf = std::numeric_limits<Real>::max();
+    const Real inf = kRealMax;
     // Scalars as locals: loads through `this` inside the loop may alias the
     // stores and keep the loop from being if-converted.
     const Real dt = this->dt, rdx = this->rdx, rdy = this->rdy, dry = this->dry, g = this->g;
@@ -303,14 +322,18 @@ struct StepKernel {
     const Real rain_wa = this->rain_wa, rain_wb = this->rain_wb;
     const Real t_new = this->t_new, arrival_depth = this->arrival_depth;
 
-    auto cell = [=](int i) -> RowMax {
+    auto cell = [=](int i) FLOODWARN_INLINE_LAMBDA -> RowMax {
       const Real a = ar[i];
       Real src = rain_dt;
       if constexpr (kRainField) src = (rain_wa * rr[i] + rain_wb * rb[i]) * dt;
-      Real hn = hr[i] + rdx * (xm[i] - xm[i + 1]) + rdy * (bm[i] - tm[i]) + src * a;
+      const Real h0 = hr[i];
+      Real hn = h0 + rdx * (xm[i] - xm[i + 1]) + rdy * (bm[i] - tm[i]) + src * a;
+      const Real raw = hn;
       Real qxn = qxr[i] + rdx * (xr[i] - xl[i + 1]) + rdy * (bt[i] - tt[i]);
       Real qyn = qyr[i] + rdx * (xt[i] - xt[i + 1]) + rdy * (br[i] - tl[i]);
-      hn = hn > Real(0) ? hn : Real(0);
+      // Round-off below zero becomes a dry cell; NaN stays NaN, so that the
+      // CFL reduction reports a blow-up instead of a cell silently emptied.
+      hn = (hn > Real(0) || hn != hn) ? hn : Real(0);
       const bool wet = hn > dry && a != Real(0);
       const Real hs = wet ? hn : Real(1);
       const Real qabs = Sqrt(qxn * qxn + qyn * qyn);
@@ -318,6 +341,10 @@ struct StepKernel {
       qxn = wet ? qxn * fr : Real(0);
       qyn = wet ? qyn * fr : Real(0);
       hn = a != Real(0) ? hn : Real(0);
+      if constexpr (kCheck) {  // the rest of the check runs in CheckRow
+        ch0[i] = h0;
+        craw[i] = raw;
+      }
       hr[i] = hn;
       qxr[i] = qxn;
       qyr[i] = qyn;
@@ -380,7 +407,55 @@ struct StepKernel {
           },
           RowMaxReducer(r));
     }
+    if constexpr (kCheck) CheckRow<kRainField>(member, j, bot, top, xbuf);
     return r;
+  }
+
+  // The conservation check of row j after its update (a loop of its own: in
+  // the update loop it kept g++ from if-converting and vectorising). Per
+  // cell: what the clamps changed beyond the round-off of the update's sum
+  // (each of its four additions rounds by at most half an ulp of a partial
+  // sum no larger than the sum of the magnitudes of the terms), NaN counting
+  // as infinitely far beyond it; and the step's outflow over the depth at its
+  // start, for cells deeper than the dry depth (positivity needs <= 1,
+  // whatever flows in).
+  template <bool kRainField>
+  KOKKOS_FORCEINLINE_FUNCTION void CheckRow(const TeamMember& member, int j, const Real* bot,
+                                            const Real* top, const Real* xbuf) const {
+    const int jj = j + 1;
+    const Real* const hr = &h(jj, 1);
+    const Real* const ar = &act(jj, 1);
+    const Real* const rr = kRainField ? &rain(jj, 1) : nullptr;
+    const Real* const rb = kRainField ? &rain_b(jj, 1) : nullptr;
+    const Real* const ch0 = &chk_h0(jj, 1);
+    const Real* const craw = &chk_raw(jj, 1);
+    Real* const cexc = &chk_excess(jj, 1);
+    Real* const crat = &chk_ratio(jj, 1);
+    const Real* const xm = xbuf + kMass * (nx + 1);
+    const Real* const bm = bot + kMass * nx;
+    const Real* const tm = top + kMass * nx;
+    const Real dt = this->dt, rdx = this->rdx, rdy = this->rdy, dry = this->dry;
+    const Real rain_dt = this->rain_dt, rain_wa = this->rain_wa, rain_wb = this->rain_wb;
+    auto cell = [=](int i) FLOODWARN_INLINE_LAMBDA {
+      Real src = rain_dt;
+      if constexpr (kRainField) src = (rain_wa * rr[i] + rain_wb * rb[i]) * dt;
+      const Real h0 = ch0[i], raw = craw[i];
+      const Real mag = h0 + rdx * (Abs(xm[i]) + Abs(xm[i + 1])) + rdy * (Abs(bm[i]) + Abs(tm[i])) +
+                       Abs(src * ar[i]);
+      const Real excess = Abs(hr[i] - raw) - kConservationUlps * kEpsilon * mag;
+      cexc[i] = raw == raw ? excess : kRealMax;
+      const Real out = rdx * (Max0(xm[i + 1]) + Max0(-xm[i])) + rdy * (Max0(tm[i]) + Max0(-bm[i]));
+      const Real ratio = out / (h0 > dry ? h0 : Real(1));  // unconditional: see inv_hs
+      crat[i] = h0 > dry ? ratio : Real(0);
+    };
+    if constexpr (kHostKernels) {
+      (void)member;
+#pragma GCC ivdep
+      for (int i = 0; i < nx; ++i) cell(i);
+    } else {
+      member.team_barrier();
+      Kokkos::parallel_for(Kokkos::TeamVectorRange(member, nx), cell);
+    }
   }
 };
 
@@ -458,12 +533,29 @@ void InfiltrateRows(int ny, int nx, Real dt, Real dry, const Field2D& h, const F
 
 }  // namespace
 
+// One row's share of the conservation check (reduced on the host in row order).
+struct RowCheck {
+  // Largest clamp change beyond round-off in the row (m; kRealMax for a
+  // non-finite update, then the one with the most water), and its column.
+  Real excess;
+  Real excess_h0;
+  int excess_i;
+  Real ratio;  // largest outflow / depth at the start of the step, and its column
+  int ratio_i;
+  double clamped;    // sum of every clamp's change (m)
+  double violation;  // sum of the clamp changes of the violating cells (m)
+  int violations;
+};
+
 struct Solver::Impl {
   Domain dom;
   Options opt;
   int nx = 0, ny = 0, nchunks = 0;
   Field2D h, qx, qy, z, act, gn2, hmax, rain;
   Field2D vmax, arrival;
+  Field2D chk_h0, chk_raw, chk_excess, chk_ratio;  // see StepKernel
+  Kokkos::View<RowCheck*, MemSpace> chk_rows;
+  ConservationReport conservation;
   FaceRows ybnd;
   Kokkos::View<Real*, MemSpace> chunk_metric, chunk_speed, chunk_depth;
   Kokkos::View<double*, MemSpace> chunk_out;
@@ -535,6 +627,7 @@ struct Solver::Impl {
   void FillHalos(double t_mid);
   void RebuildSources();
   [[noreturn]] void ReportBlowUp(Real max_speed, Real max_depth);
+  void CheckConservation(double dt);
 };
 
 void Solver::Impl::Allocate() {
@@ -551,6 +644,12 @@ void Solver::Impl::Allocate() {
   vmax = Field2D("solver::max_speed", opt.track_extremes ? py : 1, opt.track_extremes ? px : 1);
   arrival =
       Field2D("solver::arrival_time", opt.track_extremes ? py : 1, opt.track_extremes ? px : 1);
+  const bool check = opt.check_conservation != ConservationCheck::kOff;
+  chk_h0 = Field2D("solver::check_h0", check ? py : 1, check ? px : 1);
+  chk_raw = Field2D("solver::check_raw", check ? py : 1, check ? px : 1);
+  chk_excess = Field2D("solver::check_excess", check ? py : 1, check ? px : 1);
+  chk_ratio = Field2D("solver::check_ratio", check ? py : 1, check ? px : 1);
+  chk_rows = Kokkos::View<RowCheck*, MemSpace>("solver::check_rows", check ? ny : 0);
   nchunks = (ny + opt.chunk_rows - 1) / opt.chunk_rows;
   ybnd = FaceRows("solver::boundary_face_rows", nchunks + 1, kComponents, nx);
   chunk_metric = Kokkos::View<Real*, MemSpace>("solver::chunk_metric", nchunks);
@@ -698,6 +797,7 @@ void Solver::SetState(const HostState& st) {
   }
   s.ResetInfiltrationState();
   s.metric_valid = false;
+  s.conservation = ConservationReport{};
   s.mb = MassBalance{};
   s.mb.initial_volume = Volume();
   s.mb.volume = s.mb.initial_volume;
@@ -1029,13 +1129,123 @@ void Solver::Impl::FillHalos(double t_mid) {
       });
 }
 
+// Reduces the per-cell check fields the update kernel wrote (one row per
+// thread, rows combined on the host in order, so the report does not depend
+// on the thread count), then stops or counts a violation: a clamp that changed
+// a depth beyond round-off (or a non-finite flux), or a step that took more
+// water out of a cell than it held at the start (the time step's positivity
+// requirement, docs/SOLVER.md "Positivity").
+void Solver::Impl::CheckConservation(double dt) {
+  const Field2D raw = chk_raw, h = this->h, start = chk_h0, excess = chk_excess, ratio = chk_ratio;
+  const auto rows = chk_rows;
+  const int nx = this->nx;
+  const Real ratio_limit = Real(1) + kConservationUlps * kEpsilon;
+  Kokkos::parallel_for(
+      "solver::conservation_check", Kokkos::RangePolicy<ExecSpace>(0, ny), KOKKOS_LAMBDA(int j) {
+        RowCheck r{Real(0), Real(0), -1, Real(0), -1, 0.0, 0.0, 0};
+        for (int i = 0; i < nx; ++i) {
+          const Real e = excess(j + 1, i + 1), q = ratio(j + 1, i + 1), d0 = start(j + 1, i + 1);
+          const double change =
+              static_cast<double>(h(j + 1, i + 1)) - static_cast<double>(raw(j + 1, i + 1));
+          const double finite_change = change == change ? change : 0.0;
+          r.clamped += finite_change;
+          if (e > Real(0) || q > ratio_limit) {
+            r.violation += finite_change;
+            r.violations += 1;
+          }
+          if (e > r.excess || (e == kRealMax && e == r.excess && d0 > r.excess_h0)) {
+            r.excess = e;
+            r.excess_h0 = d0;
+            r.excess_i = i;
+          }
+          if (q > r.ratio) {
+            r.ratio = q;
+            r.ratio_i = i;
+          }
+        }
+        rows(j) = r;
+      });
+  auto rh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), rows);
+  const double area = dom.dx * dom.dy;
+  const double t_end = t + dt;
+  ConservationReport& rep = conservation;
+  rep.steps_checked += 1;
+  // The worst clamp of the step, and the largest outflow ratio of the step.
+  int ci = -1, cj = -1, ri = -1, rj = -1;
+  Real worst_excess = 0, worst_h0 = 0, worst_ratio = 0;
+  long step_violations = 0;
+  for (int j = 0; j < ny; ++j) {
+    const RowCheck& r = rh(j);
+    rep.clamped_volume += r.clamped * area;
+    rep.violation_volume += r.violation * area;
+    step_violations += r.violations;
+    if (r.excess > worst_excess ||
+        (r.excess == kRealMax && worst_excess == kRealMax && r.excess_h0 > worst_h0)) {
+      worst_excess = r.excess;
+      worst_h0 = r.excess_h0;
+      ci = r.excess_i;
+      cj = j;
+    }
+    if (r.ratio > worst_ratio) {
+      worst_ratio = r.ratio;
+      ri = r.ratio_i;
+      rj = j;
+    }
+  }
+  rep.violations += step_violations;
+  if (static_cast<double>(worst_ratio) > rep.max_outflow_ratio) {
+    rep.max_outflow_ratio = static_cast<double>(worst_ratio);
+    rep.max_outflow_ratio_time = t_end;
+    rep.max_outflow_ratio_i = ri;
+    rep.max_outflow_ratio_j = rj;
+  }
+  if (step_violations == 0) return;
+
+  const bool clamp = ci >= 0;  // a clamp violation names its cell first
+  const int wi = clamp ? ci : ri, wj = clamp ? cj : rj;
+  auto at = [&](const Field2D& f) {
+    Real v = 0;
+    Kokkos::deep_copy(v, Kokkos::subview(f, wj + 1, wi + 1));
+    return static_cast<double>(v);
+  };
+  const double h0 = at(chk_h0), hr = at(chk_raw), hn = at(h);
+  std::string what;
+  if (!std::isfinite(hr)) {
+    what = fmt::format(
+        "its face fluxes are not finite (depth {:.9g} m at the start of the step, {:.9g} m "
+        "written): {:.6g} m3 would vanish",
+        h0, hn, h0 * area);
+  } else if (clamp) {
+    what = fmt::format(
+        "its face fluxes and sources take the depth from {:.9g} m to {:.9g} m, the update "
+        "wrote {:.9g} m: a clamp {} {:.6g} m3 (round-off allows {:.3g} m3)",
+        h0, hr, hn, hn > hr ? "added" : "removed", std::abs(hn - hr) * area,
+        (std::abs(hn - hr) - static_cast<double>(worst_excess)) * area);
+  } else {
+    what = fmt::format(
+        "the step took {:.6g} times the water the cell held at its start ({:.9g} m) out through "
+        "its faces: the time step is too long for positivity there",
+        static_cast<double>(worst_ratio), h0);
+  }
+  const std::string msg = fmt::format(
+      "conservation check failed at t = {:.9g} s (step {}, dt = {:.6g} s): cell (i={}, j={}) at "
+      "x = {:.3f}, y = {:.3f} (bed {:.6g} m): {}; {} cell(s) violated in this step",
+      t_end, steps + 1, dt, wi, wj, dom.CellX(wi), dom.CellY(wj), dom.bed[dom.Index(wi, wj)], what,
+      step_violations);
+  if (rep.first_violation.empty()) rep.first_violation = msg;
+  if (opt.check_conservation == ConservationCheck::kStop) throw ConservationError(msg);
+}
+
 void Solver::Impl::ReportBlowUp(Real max_speed, Real max_depth) {
   auto hh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), h);
   auto qxh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), qx);
   auto qyh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), qy);
+  // The worst cell of the whole grid: the first non-finite one in row order,
+  // else the one furthest beyond the bounds.
   int bi = -1, bj = -1;
   double worst = -1;
-  for (int j = 0; j < ny && bi < 0; ++j) {
+  bool found_nan = false;
+  for (int j = 0; j < ny && !found_nan; ++j) {
     for (int i = 0; i < nx; ++i) {
       const double hv = hh(j + 1, i + 1);
       const double u = hv > opt.dry_depth ? qxh(j + 1, i + 1) / hv : 0.0;
@@ -1049,7 +1259,10 @@ void Solver::Impl::ReportBlowUp(Real max_speed, Real max_depth) {
         bi = i;
         bj = j;
       }
-      if (nan) break;
+      if (nan) {
+        found_nan = true;
+        break;
+      }
     }
   }
   const double hv = hh(bj + 1, bi + 1);
@@ -1097,6 +1310,11 @@ double Solver::Step(double dt_limit) {
   k.vmax = s.vmax;
   k.arrival = s.arrival;
   k.track = s.opt.track_extremes;
+  k.check = s.opt.check_conservation != ConservationCheck::kOff;
+  k.chk_h0 = s.chk_h0;
+  k.chk_raw = s.chk_raw;
+  k.chk_excess = s.chk_excess;
+  k.chk_ratio = s.chk_ratio;
   k.t_new = static_cast<Real>(s.t + dt);
   k.arrival_depth = static_cast<Real>(s.opt.arrival_depth);
   k.ybnd = s.ybnd;
@@ -1149,6 +1367,10 @@ double Solver::Step(double dt_limit) {
                            policy.set_scratch_size(1, Kokkos::PerTeam(scratch)), k);
     }
     s.Mark(&KernelTimes::update_chunks);
+  }
+  if (k.check) {
+    s.CheckConservation(dt);
+    s.Mark(&KernelTimes::conservation_check);
   }
 
   // Point and boundary inflows: a short sequential loop, so that several
@@ -1334,19 +1556,22 @@ void Solver::Import(const SolverState& st) {
   s.mb = st.mass_balance;
 }
 
+const ConservationReport& Solver::conservation_report() const { return impl_->conservation; }
+
 KernelTimes Solver::kernel_times() const {
   const Impl& s = *impl_;
   KernelTimes t = s.times;
   auto bytes = [](const auto& v) {
     return v.span() * sizeof(typename std::decay_t<decltype(v)>::value_type);
   };
-  t.device_bytes = bytes(s.h) + bytes(s.qx) + bytes(s.qy) + bytes(s.z) + bytes(s.act) +
-                   bytes(s.gn2) + bytes(s.hmax) + bytes(s.rain) +
-                   (s.rain_b.data() != s.rain.data() ? bytes(s.rain_b) : 0) + bytes(s.vmax) +
-                   bytes(s.arrival) + bytes(s.ybnd) + bytes(s.chunk_metric) + bytes(s.chunk_speed) +
-                   bytes(s.chunk_depth) + bytes(s.chunk_out) + bytes(s.halo_kind) +
-                   bytes(s.halo_seg) + bytes(s.infil_a) + bytes(s.infil_b) + bytes(s.infil_c) +
-                   bytes(s.infil_cum) + bytes(s.infil_time) + bytes(s.infil_rows);
+  t.device_bytes =
+      bytes(s.h) + bytes(s.qx) + bytes(s.qy) + bytes(s.z) + bytes(s.act) + bytes(s.gn2) +
+      bytes(s.hmax) + bytes(s.rain) + (s.rain_b.data() != s.rain.data() ? bytes(s.rain_b) : 0) +
+      bytes(s.vmax) + bytes(s.arrival) + bytes(s.ybnd) + bytes(s.chunk_metric) +
+      bytes(s.chunk_speed) + bytes(s.chunk_depth) + bytes(s.chunk_out) + bytes(s.halo_kind) +
+      bytes(s.halo_seg) + bytes(s.infil_a) + bytes(s.infil_b) + bytes(s.infil_c) +
+      bytes(s.infil_cum) + bytes(s.infil_time) + bytes(s.infil_rows) + bytes(s.chk_h0) +
+      bytes(s.chk_raw) + bytes(s.chk_excess) + bytes(s.chk_ratio) + bytes(s.chk_rows);
   return t;
 }
 

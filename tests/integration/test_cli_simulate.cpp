@@ -53,8 +53,11 @@ TEST(CliSimulate, EveryBundledConfigRunsAndWritesConsistentOutputs) {
   for (const std::string& config : configs) {
     SCOPED_TRACE(config);
     const std::string out = testing::MakeTempDir("floodwarn_cli") + "/results";
-    const CliRun run = RunFloodwarn("simulate " + Quote(config) +
-                                    " --quiet --threads 1 --output-dir " + Quote(out));
+    // With the conservation check (issue #17): a clamp that adds or removes
+    // water beyond round-off stops the run with exit status 2.
+    const CliRun run =
+        RunFloodwarn("simulate " + Quote(config) +
+                     " --quiet --threads 1 --check-conservation stop --output-dir " + Quote(out));
     ASSERT_EQ(run.exit_code, 0) << run.output;
 
     const solver::ScenarioConfig cfg = solver::LoadScenario(config);
@@ -183,6 +186,7 @@ TEST(CliSimulate, EveryBundledConfigRunsAndWritesConsistentOutputs) {
     const double rel = JsonNumber(summary, "relative_error");
     EXPECT_TRUE(std::isfinite(rel)) << summary;
     EXPECT_LT(std::fabs(rel), 1e-8) << summary;
+    EXPECT_NE(summary.find("\"violations\": 0,"), std::string::npos) << summary;
     EXPECT_DOUBLE_EQ(JsonNumber(summary, "simulated_time_s"), cfg.end);
     EXPECT_GT(JsonNumber(summary, "steps"), 0.0);
     // The run's max depth covers every step, so at least every snapshot

@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "checked.hpp"
 #include "floodwarn/solver/solver.hpp"
 #include "regression/analytic.hpp"
 
@@ -42,7 +43,8 @@ Run RunDamBreak(const DamBreak& exact, int nx) {
   d.dx = kLength / nx;
   d.dy = d.dx;
   d.bed.assign(static_cast<std::size_t>(nx) * kRows, 0.0);
-  fs::Solver solver(d);  // frictionless (no Manning), walls on every edge
+  fs::Solver solver(
+      d, floodwarn::testing::Checked());  // frictionless (no Manning), walls on every edge
   fs::HostState s;
   s.h.resize(d.bed.size());
   for (int j = 0; j < kRows; ++j) {

@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "checked.hpp"
 #include "floodwarn/solver/solver.hpp"
 #include "test_support.hpp"
 #include "validation_io.hpp"
@@ -105,7 +106,7 @@ std::vector<PointResult> RunEaTest4(const std::string& dir) {
     segments.push_back(seg);
   }
 
-  fs::Solver s(d);
+  fs::Solver s(d, floodwarn::testing::Checked());
   fs::HostState init;
   init.h.assign(d.bed.size(), 0.0);
   s.SetState(init);

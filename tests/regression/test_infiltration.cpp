@@ -18,6 +18,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "checked.hpp"
 #include "floodwarn/solver/solver.hpp"
 
 namespace {
@@ -63,7 +64,7 @@ struct PondedRun {
 PondedRun RunPonded(const fs::Infiltration& p, double max_dt, const std::vector<double>& times) {
   fs::Options o;
   o.max_dt = max_dt;
-  fs::Solver solver(FlatBox(), o);
+  fs::Solver solver(FlatBox(), floodwarn::testing::Checked(o));
   solver.SetStillWater(2.0);
   solver.SetInfiltration(p);
   PondedRun r;
@@ -174,7 +175,7 @@ fs::MassBalance RunSlope(const fs::Infiltration& p, double rain_m_per_s, double 
   const fs::Domain d = Slope();
   fs::Options o;
   o.max_dt = 1.0;
-  fs::Solver solver(d, o);
+  fs::Solver solver(d, floodwarn::testing::Checked(o));
   fs::BoundarySegment out;
   out.edge = fs::Edge::kEast;
   out.kind = fs::BoundaryKind::kOutflow;
@@ -279,13 +280,13 @@ TEST(Infiltration, SplitRunIsBitIdentical) {
     };
     fs::Options o;
     o.max_dt = 1.0;
-    fs::Solver full(Slope(), o);
+    fs::Solver full(Slope(), floodwarn::testing::Checked(o));
     make(full);
     full.AdvanceTo(300);
     const fs::SolverState mid = full.Export();
     full.AdvanceTo(700);
     const fs::SolverState a = full.Export();
-    fs::Solver resumed(Slope(), o);
+    fs::Solver resumed(Slope(), floodwarn::testing::Checked(o));
     make(resumed);
     resumed.Import(mid);
     resumed.AdvanceTo(700);
@@ -306,7 +307,7 @@ TEST(Infiltration, SplitRunIsBitIdentical) {
 }
 
 TEST(Infiltration, RejectsBadParameters) {
-  fs::Solver s(FlatBox());
+  fs::Solver s(FlatBox(), floodwarn::testing::Checked());
   fs::Infiltration p = LoamGreenAmpt();
   p.ks = {-1e-5};
   EXPECT_THROW(s.SetInfiltration(p), std::invalid_argument);

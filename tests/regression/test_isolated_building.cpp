@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "checked.hpp"
 #include "floodwarn/solver/solver.hpp"
 #include "test_support.hpp"
 #include "validation_io.hpp"
@@ -96,7 +97,7 @@ std::vector<GaugeResult> RunIsolatedBuilding(const std::string& gauges_h,
       }
     }
   }
-  fs::Solver s(d);
+  fs::Solver s(d, floodwarn::testing::Checked());
   s.SetState(init);
   fs::BoundarySegment out;
   out.edge = fs::Edge::kEast;

@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "checked.hpp"
 #include "floodwarn/solver/solver.hpp"
 
 namespace {
@@ -82,7 +83,7 @@ struct Result {
 };
 
 Result RunLake(const fs::Domain& domain, int steps) {
-  fs::Solver solver(domain);
+  fs::Solver solver(domain, floodwarn::testing::Checked());
   solver.SetStillWater(kLevel);
   const double v0 = solver.Volume();
   for (int k = 0; k < steps; ++k) solver.Step(1e9);

@@ -35,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "checked.hpp"
 #include "floodwarn/grids/raster.hpp"
 #include "floodwarn/solver/solver.hpp"
 #include "test_support.hpp"
@@ -94,7 +95,7 @@ Result RunMacDonald(const std::string& dem_path, const std::string& q_path,
   const double z_out =
       zr[n - 1] + (zr[n - 1] - zr[n - 2]) / (xr[n - 1] - xr[n - 2]) * (x_out - xr[n - 1]);
 
-  fs::Solver s(d);
+  fs::Solver s(d, floodwarn::testing::Checked());
   fs::HostState init;
   init.h.assign(d.bed.size(), 0.0);
   s.SetState(init);

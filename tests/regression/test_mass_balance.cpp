@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "checked.hpp"
 #include "floodwarn/solver/solver.hpp"
 
 namespace {
@@ -73,7 +74,7 @@ void AddSources(fs::Solver& solver, const fs::Domain& d) {
 
 TEST(MassBalance, RainInflowOutflowAndLevelBoundaries) {
   const fs::Domain d = MakeDomain();
-  fs::Solver solver(d);
+  fs::Solver solver(d, floodwarn::testing::Checked());
   solver.SetStillWater(1.2);  // a pond at the low (east) end, the rest dry
   AddSources(solver, d);
   std::vector<fs::BoundarySegment> b(2);
@@ -121,7 +122,7 @@ TEST(MassBalance, RainInflowOutflowAndLevelBoundaries) {
 
 TEST(MassBalance, ClosedBoxMatchesIntegratedSources) {
   const fs::Domain d = MakeDomain();
-  fs::Solver solver(d);  // walls everywhere: nothing leaves
+  fs::Solver solver(d, floodwarn::testing::Checked());  // walls everywhere: nothing leaves
   solver.SetStillWater(1.0);
   AddSources(solver, d);
   const double v0 = solver.Volume();

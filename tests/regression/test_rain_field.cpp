@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "checked.hpp"
 #include "floodwarn/solver/solver.hpp"
 
 namespace {
@@ -82,7 +83,7 @@ fs::Options Opts() {
 
 TEST(RainField, TwoFramesClosedBoxGetsTimeIntegratedVolume) {
   const fs::Domain d = MakeDomain();
-  fs::Solver solver(d, Opts());  // walls everywhere
+  fs::Solver solver(d, floodwarn::testing::Checked(Opts()));  // walls everywhere
   const double ta = 120.0, tb = 780.0;
   solver.SetRainFrames(FrameA(d), ta, FrameB(d), tb);
   const double v0 = solver.Volume();
@@ -110,9 +111,9 @@ TEST(RainField, TwoFramesClosedBoxGetsTimeIntegratedVolume) {
 TEST(RainField, UniformFramesMatchSetRainUniform) {
   const fs::Domain d = MakeDomain();
   const double r = 42.0 * kMmH;
-  fs::Solver uni(d, Opts());
+  fs::Solver uni(d, floodwarn::testing::Checked(Opts()));
   uni.SetRainUniform(fs::TimeSeries::Constant(r));
-  fs::Solver frames(d, Opts());
+  fs::Solver frames(d, floodwarn::testing::Checked(Opts()));
   const std::vector<double> f(d.bed.size(), r);
   frames.SetRainFrames(f, 0.0, f, 600.0);
   uni.AdvanceTo(900.0);
@@ -133,7 +134,7 @@ TEST(RainField, UniformFramesMatchSetRainUniform) {
 
 TEST(RainField, SetRainFramesRejectsBadInput) {
   const fs::Domain d = MakeDomain();
-  fs::Solver solver(d);
+  fs::Solver solver(d, floodwarn::testing::Checked());
   const auto a = FrameA(d);
   EXPECT_THROW(solver.SetRainFrames(a, 10.0, a, 10.0), std::invalid_argument);
   auto neg = a;

@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "checked.hpp"
 #include "floodwarn/solver/solver.hpp"
 #include "regression/analytic.hpp"
 
@@ -41,7 +42,8 @@ std::vector<Sample> RunThacker(int n) {
   for (int j = 0; j < n; ++j) {
     for (int i = 0; i < n; ++i) d.bed[d.Index(i, j)] = th.Bed(d.CellX(i), d.CellY(j));
   }
-  fs::Solver solver(d);  // frictionless, walls (the water never reaches them)
+  fs::Solver solver(
+      d, floodwarn::testing::Checked());  // frictionless, walls (the water never reaches them)
   fs::HostState s;
   s.h.resize(d.bed.size());
   s.hu.resize(d.bed.size());

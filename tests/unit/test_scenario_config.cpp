@@ -191,6 +191,29 @@ TEST_F(ScenarioConfigTest, DefaultsAndRasterInputs) {
   EXPECT_EQ(c.point_times.size(), 101u);  // default point_interval = end / 100
 }
 
+// [solver] check_conservation (issue #17): booleans and the three modes; the
+// default is off; anything else is an error naming the key.
+TEST_F(ScenarioConfigTest, CheckConservationModes) {
+  using floodwarn::solver::ConservationCheck;
+  EXPECT_EQ(LoadScenario(Config(Domain() + Time())).options.check_conservation,
+            ConservationCheck::kOff);
+  const std::pair<const char*, ConservationCheck> cases[] = {{"true", ConservationCheck::kStop},
+                                                             {"false", ConservationCheck::kOff},
+                                                             {"\"stop\"", ConservationCheck::kStop},
+                                                             {"\"warn\"", ConservationCheck::kWarn},
+                                                             {"\"off\"", ConservationCheck::kOff}};
+  for (const auto& [value, mode] : cases) {
+    SCOPED_TRACE(value);
+    const ScenarioConfig c =
+        LoadScenario(Config(Domain() + Time() + "[solver]\ncheck_conservation = " + value + "\n"));
+    EXPECT_EQ(c.options.check_conservation, mode);
+  }
+  ExpectError(Domain() + Time() + "[solver]\ncheck_conservation = \"yes\"\n",
+              "solver.check_conservation", "\"warn\"");
+  ExpectError(Domain() + Time() + "[solver]\ncheck_conservation = 1\n", "solver.check_conservation",
+              "expected true, false");
+}
+
 TEST_F(ScenarioConfigTest, UnknownTopLevelKey) {
   ExpectError(Domain() + Time() + "[outptu]\ndir = \"x\"\n", "outptu", "unknown key");
 }

@@ -137,14 +137,17 @@ struct RunObserver {
 
 struct RunResult {
   bool ok = false;
-  std::string error;  // the blow-up message when !ok
+  // "ok", "blow_up" or "conservation_violation" (summary.json's status).
+  std::string status = "ok";
+  std::string error;  // the blow-up or conservation message when !ok
   double sim_time = 0.0;
   long steps = 0;
   double wall_s = 0.0;
   double cell_updates_per_s = 0.0;
   double speedup = 0.0;  // simulated time / wall time
   MassBalance mass_balance;
-  std::vector<std::string> files;  // files written (paths)
+  ConservationReport conservation;  // with [solver] check_conservation
+  std::vector<std::string> files;   // files written (paths)
 };
 
 // Runs the scenario and writes into config.output_dir (created if needed):

@@ -72,6 +72,16 @@ struct PointInflow {
   TimeSeries discharge;
 };
 
+// The conservation check (Options::check_conservation): every step, each
+// cell's new depth is compared with what its face fluxes and sources give;
+// a clamp (negative depth to zero, water in a wall cell) that changes it by
+// more than round-off, or a non-finite flux, is a violation.
+enum class ConservationCheck {
+  kOff,   // no check, no cost (the default)
+  kWarn,  // count violations in ConservationReport and go on
+  kStop,  // throw ConservationError at the first violation
+};
+
 struct Options {
   double gravity = 9.81;
   double cfl = 0.5;              // dt = cfl / max((|u|+c)/dx + (|v|+c)/dy)
@@ -85,6 +95,28 @@ struct Options {
   // double, about 5 % of the step time).
   bool track_extremes = true;
   double arrival_depth = 0.01;  // a cell has "arrived" when its depth first exceeds this (m)
+  // Check every step that no water appears or vanishes in a clamp (about
+  // 1.5 times the step time while on; see docs/SOLVER.md, "Conservation").
+  ConservationCheck check_conservation = ConservationCheck::kOff;
+};
+
+// What the conservation check saw since SetState (all zero while it is off).
+struct ConservationReport {
+  long steps_checked = 0;
+  // Cell updates in which a clamp changed the depth beyond round-off, or a
+  // flux was not finite, and the volume those clamps added (+) or removed (-).
+  long violations = 0;
+  double violation_volume = 0;  // m3
+  // Volume every clamp added or removed, round-off included (m3).
+  double clamped_volume = 0;
+  // Largest outflow of one step over the cell's depth at the start of the
+  // step, over cells deeper than dry_depth at its start (positivity needs
+  // <= 1), and where.
+  double max_outflow_ratio = 0;
+  double max_outflow_ratio_time = 0;  // s, end of that step
+  int max_outflow_ratio_i = -1, max_outflow_ratio_j = -1;
+  // The first violation, as the message ConservationError carries ("" = none).
+  std::string first_violation;
 };
 
 // Seconds spent per kernel when Options::profile_kernels is set.
@@ -95,6 +127,7 @@ struct KernelTimes {
   double sources = 0;             // "solver::add_sources"
   double infiltration = 0;        // "solver::infiltration"
   double reduce = 0;              // per-chunk results to the host, dt, blow-up check
+  double conservation_check = 0;  // "solver::conservation_check" and its report
   // Bytes held on the device by the solver's arrays (state, bed, masks, face buffers).
   std::size_t device_bytes = 0;
 };
@@ -176,6 +209,13 @@ class BlowUpError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A conservation violation with ConservationCheck::kStop: the message names
+// the time, the step, the cell (indices and coordinates) and the amounts.
+class ConservationError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 class Solver {
  public:
   // Kokkos must be initialised. Throws std::invalid_argument on an
@@ -249,6 +289,8 @@ class Solver {
   const MassBalance& mass_balance() const;
   // Largest |u|+c over wet cells from the last step (m/s).
   double max_wave_speed() const;
+  // What the conservation check found (Options::check_conservation).
+  const ConservationReport& conservation_report() const;
   // Kernel timings (zeros unless Options::profile_kernels) and memory held.
   KernelTimes kernel_times() const;
 
