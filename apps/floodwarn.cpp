@@ -1,4 +1,4 @@
-// The floodwarn command line: wiring only (parse arguments, initialise Kokkos,
+// The floodwarn command line: wiring only (parse arguments, start the solver runtime,
 // call the libraries, report). Exit codes: 0 success, 1 bad usage/config or
 // I/O error, 2 solver blow-up or conservation violation.
 #include <fmt/format.h>
@@ -6,7 +6,6 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
-#include <Kokkos_Core.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -23,26 +22,12 @@
 #include "floodwarn/grids/flood_map.hpp"
 #include "floodwarn/grids/raster.hpp"
 #include "floodwarn/solver/demo_town.hpp"
+#include "floodwarn/solver/runtime.hpp"
 #include "floodwarn/solver/scenario.hpp"
 
 namespace {
 
 namespace sv = floodwarn::solver;
-
-// Kokkos initialisation across the 3.x and 4.x APIs.
-void InitKokkos(int threads, bool quiet) {
-#if KOKKOS_VERSION >= 30700
-  Kokkos::InitializationSettings settings;
-  if (threads > 0) settings.set_num_threads(threads);
-  settings.set_disable_warnings(quiet);
-  Kokkos::initialize(settings);
-#else
-  Kokkos::InitArguments args;
-  if (threads > 0) args.num_threads = threads;
-  args.disable_warnings = quiet;
-  Kokkos::initialize(args);
-#endif
-}
 
 std::string Duration(double s) {
   if (!std::isfinite(s) || s < 0) return "--:--";
@@ -104,22 +89,15 @@ int Simulate(const std::string& config_path, int threads, bool quiet, const std:
   if (check_conservation == "warn") cfg.options.check_conservation = sv::ConservationCheck::kWarn;
   if (check_conservation == "off") cfg.options.check_conservation = sv::ConservationCheck::kOff;
   cfg.restart_from = restart;
-  InitKokkos(threads, quiet);
-  int rc = 0;
-  try {
-    sv::RunObserver observer;
-    if (!quiet) observer.on_progress = ProgressReporter(isatty(STDERR_FILENO) != 0);
-    const sv::RunResult result = sv::RunScenario(cfg, observer);
-    if (!result.ok) {
-      PrintRunFailure(config_path, result);
-      rc = 2;
-    }
-  } catch (...) {
-    Kokkos::finalize();
-    throw;
+  const sv::Runtime runtime({threads, quiet});
+  sv::RunObserver observer;
+  if (!quiet) observer.on_progress = ProgressReporter(isatty(STDERR_FILENO) != 0);
+  const sv::RunResult result = sv::RunScenario(cfg, observer);
+  if (!result.ok) {
+    PrintRunFailure(config_path, result);
+    return 2;
   }
-  Kokkos::finalize();
-  return rc;
+  return 0;
 }
 
 // Plain words for a depth, from the map's depth classes.
@@ -153,17 +131,13 @@ int Demo(const std::string& dir_arg, int threads, bool quiet) {
     std::fflush(stdout);
   }
 
-  InitKokkos(threads, quiet);
   sv::RunResult result;
-  try {
+  {
+    const sv::Runtime runtime({threads, quiet});
     sv::RunObserver observer;
     if (!quiet) observer.on_progress = ProgressReporter(isatty(STDERR_FILENO) != 0);
     result = sv::RunScenario(cfg, observer);
-  } catch (...) {
-    Kokkos::finalize();
-    throw;
   }
-  Kokkos::finalize();
   if (!result.ok) {
     PrintRunFailure(town.config_path, result);
     return 2;

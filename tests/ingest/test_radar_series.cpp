@@ -24,7 +24,7 @@
 #include "floodwarn/ingest/csv.hpp"
 #include "floodwarn/ingest/radar_series.hpp"
 #include "floodwarn/ingest/radolan.hpp"
-#include "floodwarn/solver/kokkos_types.hpp"
+#include "floodwarn/solver/real.hpp"
 #include "floodwarn/solver/scenario.hpp"
 #include "test_support.hpp"
 

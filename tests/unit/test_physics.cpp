@@ -5,7 +5,7 @@
 #include <limits>
 #include <type_traits>
 
-#include "floodwarn/solver/physics.hpp"
+#include "physics.hpp"
 
 using floodwarn::solver::ComputeFaceFlux;
 using floodwarn::solver::FaceFlux;

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "floodwarn/solver/kokkos_types.hpp"
+#include "floodwarn/solver/real.hpp"
 #include "floodwarn/solver/time_series.hpp"
 
 namespace floodwarn::solver {

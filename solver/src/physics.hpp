@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "floodwarn/solver/kokkos_types.hpp"
+#include "kokkos_types.hpp"
 
 namespace floodwarn::solver {
 
