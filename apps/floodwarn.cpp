@@ -19,15 +19,18 @@
 #ifdef FLOODWARN_WITH_SERVICES
 #include "series_readers.hpp"
 #endif
-#include "floodwarn/grids/flood_map.hpp"
+#include "floodwarn/demo/demo_town.hpp"
 #include "floodwarn/grids/raster.hpp"
-#include "floodwarn/solver/demo_town.hpp"
+#include "floodwarn/impacts/flood_map.hpp"
+#include "floodwarn/impacts/summary.hpp"
 #include "floodwarn/solver/runtime.hpp"
 #include "floodwarn/solver/scenario.hpp"
 
 namespace {
 
 namespace sv = floodwarn::solver;
+namespace demo = floodwarn::demo;
+namespace impacts = floodwarn::impacts;
 
 std::string Duration(double s) {
   if (!std::isfinite(s) || s < 0) return "--:--";
@@ -102,7 +105,7 @@ int Simulate(const std::string& config_path, int threads, bool quiet, const std:
 
 // Plain words for a depth, from the map's depth classes.
 std::string DepthMeaning(double depth) {
-  const auto classes = floodwarn::grids::DefaultDepthClasses();
+  const auto classes = impacts::DefaultDepthClasses();
   if (classes.empty() || depth < classes.front().lower) return "dry or a film of water";
   for (const auto& k : classes)
     if (depth >= k.lower && depth < k.upper) return k.meaning;
@@ -115,13 +118,13 @@ int Demo(const std::string& dir_arg, int threads, bool quiet) {
   namespace fs = std::filesystem;
   namespace gr = floodwarn::grids;
   const std::string dir = fs::absolute(dir_arg).lexically_normal().string();
-  sv::DemoTown town;
-  if (sv::DemoTownIsComplete(dir)) {
-    town = sv::DescribeDemoTown(dir);
+  demo::DemoTown town;
+  if (demo::DemoTownIsComplete(dir)) {
+    town = demo::DescribeDemoTown(dir);
     if (!quiet) fmt::print("Using the demo town in {}\n", dir);
   } else {
     if (!quiet) fmt::print("Generating the demo town in {} ...\n", dir);
-    town = sv::GenerateDemoTown(dir);
+    town = demo::GenerateDemoTown(dir);
   }
   const sv::ScenarioConfig cfg = sv::LoadScenario(town.config_path);
   if (!quiet) {
@@ -151,36 +154,26 @@ int Demo(const std::string& dir_arg, int threads, bool quiet) {
   char date[32] = "";
   const std::time_t now = std::time(nullptr);
   std::strftime(date, sizeof date, "%Y-%m-%d %H:%M", std::localtime(&now));
-  gr::FloodMapOptions map;
+  impacts::FloodMapOptions map;
   map.title = fmt::format("{} (demo town): maximum water depth", town.name);
   map.subtitle =
       fmt::format("Event: {}; {:g} min simulated. Computed {}.", town.event, cfg.end / 60.0, date);
-  for (const sv::PointOfInterest& p : town.points)
+  for (const demo::PointOfInterest& p : town.points)
     map.points.push_back({p.label, p.kind, p.x, p.y});
-  gr::RenderFloodMap(map_path, dem, max_depth, map);
+  impacts::RenderFloodMap(map_path, dem, max_depth, map);
 
-  // Depth at each place, and the flooded area outside the river (cells dry at the start).
-  const gr::GeoTransform& geo = dem.geo();
+  // Depth at each place, and the flooded area outside the river (cells wet at the start).
   fmt::print("\nMaximum water depth at the places of interest:\n");
   std::size_t width = 0;
   for (const auto& p : town.points) width = std::max(width, p.label.size());
   for (const auto& p : town.points) {
-    const int c = geo.ColumnOf(p.x), r = geo.RowOf(p.y);
-    const double d = max_depth.IsNodata(c, r) ? 0.0 : max_depth(c, r);
+    const double d = impacts::ValueAt(max_depth, p.x, p.y, 0.0);
     const std::string meaning = p.kind == "gauge" ? "in the river channel" : DepthMeaning(d);
     fmt::print("  {:<{}}  {:5.2f} m  {}\n", p.label, width, d, meaning);
   }
-  const double cell_area = geo.cell_width * geo.cell_height;
-  double area_01 = 0, area_05 = 0;
-  for (int r = 0; r < max_depth.rows(); ++r)
-    for (int c = 0; c < max_depth.cols(); ++c) {
-      if (max_depth.IsNodata(c, r)) continue;
-      const std::size_t k =
-          static_cast<std::size_t>(max_depth.rows() - 1 - r) * max_depth.cols() + c;
-      if (k < cfg.initial_depth.size() && cfg.initial_depth[k] > 0) continue;  // the river
-      if (max_depth(c, r) > 0.1) area_01 += cell_area;
-      if (max_depth(c, r) > 0.5) area_05 += cell_area;
-    }
+  const gr::RasterD river = gr::ReadAsciiGrid(town.initial_depth_path);
+  const double area_01 = impacts::AreaDeeperThan(max_depth, 0.1, &river);
+  const double area_05 = impacts::AreaDeeperThan(max_depth, 0.5, &river);
   fmt::print(
       "Flooded land (outside the river bed): {:.1f} ha deeper than 0.1 m, {:.1f} ha deeper "
       "than 0.5 m\n",

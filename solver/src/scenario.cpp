@@ -5,7 +5,7 @@
 #include "floodwarn/grids/cf_netcdf.hpp"
 #include "floodwarn/grids/checkpoint_file.hpp"
 #include "floodwarn/grids/gdal_io.hpp"
-#include "floodwarn/solver/hazard.hpp"
+#include "floodwarn/impacts/summary.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -1826,53 +1826,37 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
   result.speedup = result.wall_s > 0 ? result.sim_time / result.wall_s : 0.0;
   report(true);
 
-  double max_depth_value = std::numeric_limits<double>::quiet_NaN();
-  double max_depth_x = max_depth_value, max_depth_y = max_depth_value;
-  // Areas (m2) whose max depth exceeds each threshold, and per hazard class.
+  // What the maxima mean (floodwarn::impacts): flooded areas above these
+  // depths, the FD2320 hazard of each cell from its max depth and max speed
+  // (an upper bound: they need not occur at the same time; urban debris
+  // factor, a town) and the area per hazard class.
   const std::vector<double> thresholds = {0.05, 0.1, 0.3, 0.5, 1.0};
-  std::vector<double> flooded_area(thresholds.size(), 0.0);
-  std::vector<double> hazard_area(5, 0.0);
+  impacts::FloodSummary flood;
+  flood.max_depth = flood.max_depth_x = flood.max_depth_y = std::nan("");
   if (result.ok) {
     const std::vector<double> mx = solver.MaxDepth();
     const std::vector<double> vmax = solver.MaxSpeed();
     const std::vector<double> arrival = solver.ArrivalTime();
-    // Hazard from the max depth and the max speed of each cell: these need
-    // not occur at the same time, so the rating is an upper bound (FD2320
-    // rates the combination); urban debris factor (a town).
-    std::vector<double> hazard(mx.size(), 0.0), hazard_class(mx.size(), 0.0);
-    const double cell_area = d.dx * d.dy;
-    max_depth_value = 0.0;
-    for (std::size_t k = 0; k < mx.size(); ++k) {
-      if (!d.active[k]) continue;
-      if (mx[k] > max_depth_value) {
-        max_depth_value = mx[k];
-        max_depth_x = d.CellX(static_cast<int>(k % d.nx));
-        max_depth_y = d.CellY(static_cast<int>(k / d.nx));
-      }
-      for (std::size_t t = 0; t < thresholds.size(); ++t)
-        if (mx[k] > thresholds[t]) flooded_area[t] += cell_area;
-      const double wet_depth = mx[k] > cfg.options.dry_depth ? mx[k] : 0.0;
-      hazard[k] = HazardRating(wet_depth, vmax[k], LandUse::kUrban);
-      const int c = HazardClass(hazard[k], wet_depth);
-      hazard_class[k] = c;
-      hazard_area[static_cast<std::size_t>(c)] += cell_area;
-    }
-    const std::pair<const char*, const std::vector<double>*> maps[] = {
-        {"max_depth.asc", &mx},
-        {"max_speed.asc", &vmax},
-        {"arrival_time.asc", &arrival},
-        {"hazard_rating.asc", &hazard},
-        {"hazard_class.asc", &hazard_class}};
-    for (const auto& [name, field] : maps) {
+    const grids::RasterD max_depth_map = ToRaster(cfg, mx), max_speed_map = ToRaster(cfg, vmax);
+    const grids::RasterD arrival_map = ToRaster(cfg, arrival);
+    flood = impacts::Summarize(max_depth_map, max_speed_map, cfg.options.dry_depth, thresholds,
+                               impacts::LandUse::kUrban);
+    const std::pair<const char*, const grids::RasterD*> maps[] = {
+        {"max_depth.asc", &max_depth_map},
+        {"max_speed.asc", &max_speed_map},
+        {"arrival_time.asc", &arrival_map},
+        {"hazard_rating.asc", &flood.hazard_rating},
+        {"hazard_class.asc", &flood.hazard_class}};
+    for (const auto& [name, map] : maps) {
       const std::string path = (out_dir / name).string();
-      grids::WriteAsciiGrid(path, ToRaster(cfg, *field), cfg.grid_digits);
+      grids::WriteAsciiGrid(path, *map, cfg.grid_digits);
       result.files.push_back(path);
     }
     // GeoTIFFs for GIS users: the max depth and the hazard class, with the DEM's CRS.
-    for (const auto& [name, field] :
-         {std::pair<const char*, const std::vector<double>*>{"max_depth.tif", &mx},
-          {"hazard_class.tif", &hazard_class}}) {
-      grids::RasterD r = ToRaster(cfg, *field);
+    for (const auto& [name, map] :
+         {std::pair<const char*, const grids::RasterD*>{"max_depth.tif", &max_depth_map},
+          {"hazard_class.tif", &flood.hazard_class}}) {
+      grids::RasterD r = *map;
       r.set_crs_wkt(cfg.crs_wkt);
       const std::string path = (out_dir / name).string();
       grids::WriteGeoTiff(path, r);
@@ -1916,19 +1900,19 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
     j += fmt::format("  \"active_cells\": {},\n", active);
     j += fmt::format("  \"cell_updates_per_s\": {},\n", JsonNumber(result.cell_updates_per_s));
     j += fmt::format("  \"speedup_over_real_time\": {},\n", JsonNumber(result.speedup));
-    j += fmt::format("  \"max_depth_m\": {},\n", JsonNumber(max_depth_value));
-    j += fmt::format("  \"max_depth_at\": {{\"x\": {}, \"y\": {}}},\n", JsonNumber(max_depth_x),
-                     JsonNumber(max_depth_y));
+    j += fmt::format("  \"max_depth_m\": {},\n", JsonNumber(flood.max_depth));
+    j += fmt::format("  \"max_depth_at\": {{\"x\": {}, \"y\": {}}},\n",
+                     JsonNumber(flood.max_depth_x), JsonNumber(flood.max_depth_y));
     j += "  \"flooded_area_m2\": {";
     for (std::size_t t = 0; t < thresholds.size(); ++t)
       j += fmt::format("{}\"max_depth_above_{}m\": {}", t ? ", " : "", thresholds[t],
-                       JsonNumber(result.ok ? flooded_area[t] : std::nan("")));
+                       JsonNumber(result.ok ? flood.flooded_area[t] : std::nan("")));
     j += "},\n";
     j += "  \"hazard_area_m2\": {";
     for (int c = 1; c <= 4; ++c)
       j += fmt::format(
-          "{}{}: {}", c > 1 ? ", " : "", JsonString(HazardClassName(c)),
-          JsonNumber(result.ok ? hazard_area[static_cast<std::size_t>(c)] : std::nan("")));
+          "{}{}: {}", c > 1 ? ", " : "", JsonString(impacts::HazardClassName(c)),
+          JsonNumber(result.ok ? flood.hazard_area[static_cast<std::size_t>(c)] : std::nan("")));
     j += "},\n";
     j += "  \"mass_balance\": {\n";
     j += fmt::format("    \"initial_volume_m3\": {},\n", JsonNumber(mb.initial_volume));

@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <string>
 
+#include "floodwarn/demo/demo_town.hpp"
 #include "floodwarn/grids/raster.hpp"
-#include "floodwarn/solver/demo_town.hpp"
 #include "floodwarn/solver/scenario.hpp"
 #include "test_support.hpp"
 
@@ -18,8 +18,8 @@ namespace floodwarn {
 namespace {
 
 namespace fs = std::filesystem;
-using solver::DemoTown;
-using solver::PointOfInterest;
+using demo::DemoTown;
+using demo::PointOfInterest;
 
 const PointOfInterest& Poi(const DemoTown& t, const std::string& kind) {
   for (const auto& p : t.points)
@@ -35,7 +35,7 @@ class DemoTownTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new std::string(testing::MakeTempDir("floodwarn_demo") + "/town");
-    town_ = new DemoTown(solver::GenerateDemoTown(*dir_));
+    town_ = new DemoTown(demo::GenerateDemoTown(*dir_));
   }
   static void TearDownTestSuite() {
     std::error_code ec;
@@ -50,14 +50,14 @@ std::string* DemoTownTest::dir_ = nullptr;
 DemoTown* DemoTownTest::town_ = nullptr;
 
 TEST_F(DemoTownTest, WritesACompleteDeterministicSet) {
-  EXPECT_TRUE(solver::DemoTownIsComplete(*dir_));
+  EXPECT_TRUE(demo::DemoTownIsComplete(*dir_));
   EXPECT_EQ(town_->config_path, (fs::path(*dir_) / "demo_town.toml").string());
   EXPECT_EQ(town_->points.size(), 4u);
-  EXPECT_FALSE(solver::DemoTownIsComplete(*dir_ + "/nowhere"));
+  EXPECT_FALSE(demo::DemoTownIsComplete(*dir_ + "/nowhere"));
 
   // A second generation gives the same bytes.
   const std::string other = testing::MakeTempDir("floodwarn_demo2");
-  solver::GenerateDemoTown(other);
+  demo::GenerateDemoTown(other);
   for (const char* f : {"dem.asc", "manning.asc", "initial_depth.asc", "demo_town.toml"}) {
     SCOPED_TRACE(f);
     EXPECT_EQ(fs::file_size(fs::path(*dir_) / f), fs::file_size(fs::path(other) / f));

@@ -9,8 +9,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "floodwarn/grids/flood_map.hpp"
 #include "floodwarn/grids/raster.hpp"
+#include "floodwarn/impacts/flood_map.hpp"
 #include "test_support.hpp"
 
 namespace floodwarn {
@@ -74,12 +74,12 @@ Case MakeCase() {
 TEST(FloodMap, RendersPngWithClassesHillshadeBuildingsAndLegend) {
   const Case c = MakeCase();
   const std::string path = testing::MakeTempDir("floodwarn_map") + "/map.png";
-  grids::FloodMapOptions opt;
+  impacts::FloodMapOptions opt;
   opt.title = "Test map";
   opt.subtitle = "synthetic case";
   opt.points = {{"School", "school", 1001.0 + 60 * 2.0, 2160.0 - 60 * 2.0},
                 {"Gauge", "gauge", 1001.0 + 10 * 2.0, 2160.0 - 40 * 2.0}};
-  grids::RenderFloodMap(path, c.dem, c.depth, opt);
+  impacts::RenderFloodMap(path, c.dem, c.depth, opt);
   ASSERT_TRUE(fs::exists(path));
   EXPECT_FALSE(fs::exists(path + ".tmp"));
 
@@ -133,7 +133,7 @@ TEST(FloodMap, LargeRastersAreDownsampledToTheTargetSize) {
   g.y_north = 3000.0;
   grids::RasterD dem(3000, 1500, g, 5.0), depth(3000, 1500, g, 0.0);
   const std::string path = testing::MakeTempDir("floodwarn_map") + "/big.png";
-  grids::RenderFloodMap(path, dem, depth);
+  impacts::RenderFloodMap(path, dem, depth);
   const Png png = ReadPng(path);
   EXPECT_LE(png.width, 1600 + 18 * 3 + 370);
   EXPECT_GE(png.width, 1600);
@@ -142,13 +142,13 @@ TEST(FloodMap, LargeRastersAreDownsampledToTheTargetSize) {
 TEST(FloodMap, GridMismatchIsAnError) {
   grids::GeoTransform g;
   grids::RasterD dem(10, 10, g, 1.0), depth(10, 11, g, 0.0);
-  EXPECT_THROW(grids::RenderFloodMap("/nonexistent/x.png", dem, depth), std::invalid_argument);
+  EXPECT_THROW(impacts::RenderFloodMap("/nonexistent/x.png", dem, depth), std::invalid_argument);
 }
 
 TEST(FloodMap, UnwritablePathThrows) {
   grids::GeoTransform g;
   grids::RasterD dem(10, 10, g, 1.0), depth(10, 10, g, 0.0);
-  EXPECT_THROW(grids::RenderFloodMap("/nonexistent-dir/x.png", dem, depth), std::runtime_error);
+  EXPECT_THROW(impacts::RenderFloodMap("/nonexistent-dir/x.png", dem, depth), std::runtime_error);
 }
 
 }  // namespace

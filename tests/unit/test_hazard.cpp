@@ -4,12 +4,12 @@
 // from those definitions.
 #include <gtest/gtest.h>
 
-#include "floodwarn/solver/hazard.hpp"
+#include "floodwarn/impacts/hazard.hpp"
 
-using floodwarn::solver::DebrisFactor;
-using floodwarn::solver::HazardClass;
-using floodwarn::solver::HazardRating;
-using floodwarn::solver::LandUse;
+using floodwarn::impacts::DebrisFactor;
+using floodwarn::impacts::HazardClass;
+using floodwarn::impacts::HazardRating;
+using floodwarn::impacts::LandUse;
 
 TEST(Hazard, DebrisFactorTable) {
   // Rows of FD2320 Table 3.1 (pasture/arable, woodland, urban).

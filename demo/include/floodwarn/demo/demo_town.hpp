@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-namespace floodwarn::solver {
+namespace floodwarn::demo {
 
 struct PointOfInterest {
   std::string name;   // output point name in the config (no spaces)
@@ -31,9 +31,11 @@ struct PointOfInterest {
 struct DemoTown {
   std::string dir;          // the folder, as given
   std::string config_path;  // <dir>/demo_town.toml
-  std::string name;         // "Auenbach"
-  std::string event;        // one line for people, e.g. for a map subtitle
-  int cols = 0;             // grid
+  // <dir>/initial_depth.asc: the river at base flow (the cells wet at the start)
+  std::string initial_depth_path;
+  std::string name;   // "Auenbach"
+  std::string event;  // one line for people, e.g. for a map subtitle
+  int cols = 0;       // grid
   int rows = 0;
   double cell_size = 0.0;  // m
   double end_s = 0.0;      // simulated duration
@@ -53,4 +55,4 @@ DemoTown GenerateDemoTown(const std::string& dir);
 // generator (all files present, the config's version line matches).
 bool DemoTownIsComplete(const std::string& dir);
 
-}  // namespace floodwarn::solver
+}  // namespace floodwarn::demo

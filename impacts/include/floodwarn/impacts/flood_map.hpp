@@ -11,7 +11,7 @@
 
 #include "floodwarn/grids/raster.hpp"
 
-namespace floodwarn::grids {
+namespace floodwarn::impacts {
 
 // Depths in [lower, upper) get `rgb` (0xRRGGBB); upper = +inf for the last class.
 struct DepthClass {
@@ -47,7 +47,7 @@ struct FloodMapOptions {
 // nodata = building / outside the model, drawn dark grey). Both rasters must
 // have the same grid (std::invalid_argument otherwise). The PNG is written to
 // a temporary name and renamed; throws std::runtime_error on I/O errors.
-void RenderFloodMap(const std::string& path_png, const RasterD& dem, const RasterD& max_depth,
-                    const FloodMapOptions& options = {});
+void RenderFloodMap(const std::string& path_png, const grids::RasterD& dem,
+                    const grids::RasterD& max_depth, const FloodMapOptions& options = {});
 
-}  // namespace floodwarn::grids
+}  // namespace floodwarn::impacts

@@ -6,7 +6,7 @@
 
 #include <string>
 
-namespace floodwarn::solver {
+namespace floodwarn::impacts {
 
 enum class LandUse { kPastureArable, kWoodland, kUrban };
 
@@ -23,4 +23,4 @@ double HazardRating(double depth, double speed, LandUse land);
 int HazardClass(double rating, double depth);
 const char* HazardClassName(int hazard_class);
 
-}  // namespace floodwarn::solver
+}  // namespace floodwarn::impacts

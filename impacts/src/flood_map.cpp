@@ -1,5 +1,5 @@
 // Flood map rendering with cairo (image surface, toy text API, PNG writer).
-#include "floodwarn/grids/flood_map.hpp"
+#include "floodwarn/impacts/flood_map.hpp"
 
 #include <cairo.h>
 #include <fmt/format.h>
@@ -13,7 +13,11 @@
 #include <string>
 #include <vector>
 
-namespace floodwarn::grids {
+namespace floodwarn::impacts {
+
+using grids::GeoTransform;
+using grids::RasterD;
+
 namespace {
 
 constexpr const char* kFont = "DejaVu Sans";
@@ -404,4 +408,4 @@ void RenderFloodMap(const std::string& path_png, const RasterD& dem, const Raste
         fmt::format("cannot rename {} to {}: {}", tmp, path_png, ec.message()));
 }
 
-}  // namespace floodwarn::grids
+}  // namespace floodwarn::impacts

@@ -1,6 +1,6 @@
-#include "floodwarn/solver/hazard.hpp"
+#include "floodwarn/impacts/hazard.hpp"
 
-namespace floodwarn::solver {
+namespace floodwarn::impacts {
 
 double DebrisFactor(double depth, double speed, LandUse land) {
   if (!(depth > 0)) return 0.0;
@@ -48,4 +48,4 @@ const char* HazardClassName(int c) {
   return "unknown";
 }
 
-}  // namespace floodwarn::solver
+}  // namespace floodwarn::impacts

@@ -2,7 +2,7 @@
 // blocks and a railway with an underpass. Every random choice comes from a
 // hash of fixed integers (splitmix64), never from a stateful generator or a
 // standard distribution, so the output is the same on every platform.
-#include "floodwarn/solver/demo_town.hpp"
+#include "floodwarn/demo/demo_town.hpp"
 
 #include <fmt/format.h>
 
@@ -17,7 +17,7 @@
 
 #include "floodwarn/grids/raster.hpp"
 
-namespace floodwarn::solver {
+namespace floodwarn::demo {
 namespace {
 
 namespace fs = std::filesystem;
@@ -460,6 +460,7 @@ DemoTown DescribeDemoTown(const std::string& dir) {
   DemoTown t;
   t.dir = dir;
   t.config_path = (fs::path(dir) / "demo_town.toml").string();
+  t.initial_depth_path = (fs::path(dir) / "initial_depth.asc").string();
   t.name = "Auenbach";
   t.event = "cloudburst 60 mm in 1 h + river flood (peak 80 m3/s)";
   t.cols = kCols;
@@ -517,4 +518,4 @@ bool DemoTownIsComplete(const std::string& dir) {
   return first == kVersionLine;
 }
 
-}  // namespace floodwarn::solver
+}  // namespace floodwarn::demo
