@@ -1,5 +1,7 @@
-// Raster I/O and resampling through GDAL (see gdal_io.hpp).
+// Raster I/O and resampling through GDAL (see gdal_io.hpp), and zone polygons
+// through OGR (zones.hpp).
 #include "floodwarn/grids/gdal_io.hpp"
+#include "floodwarn/grids/zones.hpp"
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
@@ -7,12 +9,16 @@
 #include <cpl_vsi.h>
 #include <fmt/format.h>
 #include <gdal.h>
+#include <gdal_alg.h>
 #include <gdal_priv.h>
 #include <gdalwarper.h>
+#include <ogr_geometry.h>
 #include <ogr_spatialref.h>
+#include <ogrsf_frmts.h>
 
 #include <cerrno>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <limits>
@@ -422,6 +428,136 @@ bool SameCrs(const std::string& wkt_a, const std::string& wkt_b) {
   const OGRSpatialReference a = ParseCrs(wkt_a, "SameCrs: first CRS");
   const OGRSpatialReference b = ParseCrs(wkt_b, "SameCrs: second CRS");
   return a.IsSame(&b) != 0;
+}
+
+// ---------------------------------------------------------------------------
+// Zones (zones.hpp): OGR polygons rasterised onto the model grid.
+
+std::vector<Zone> ReadZones(const std::string& path, const std::string& id_field,
+                            const GeoTransform& geo, int cols, int rows,
+                            const std::string& grid_crs_wkt, const std::string& layer_name) {
+  EnsureGdalRegistered();
+  QuietGdalErrors quiet;
+  GDALDatasetUniquePtr ds(
+      GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR));
+  if (!ds)
+    throw RasterError(fmt::format(
+        "{}: cannot open as a vector file of zone polygons (expected GeoJSON, GeoPackage, "
+        "Shapefile or another format GDAL/OGR reads){}",
+        path, GdalMessage()));
+  OGRLayer* layer = layer_name.empty() ? (ds->GetLayerCount() > 0 ? ds->GetLayer(0) : nullptr)
+                                       : ds->GetLayerByName(layer_name.c_str());
+  if (layer == nullptr)
+    throw RasterError(layer_name.empty()
+                          ? fmt::format("{}: holds no layer (expected zone polygons)", path)
+                          : fmt::format("{}: has no layer '{}'", path, layer_name));
+  if (layer->GetLayerDefn()->GetFieldIndex(id_field.c_str()) < 0)
+    throw RasterError(
+        fmt::format("{}: the zones have no field '{}' (the zone id)", path, id_field));
+
+  // Reproject when both CRSs are known and differ.
+  std::unique_ptr<OGRCoordinateTransformation> to_grid;
+  const OGRSpatialReference* file_srs = layer->GetSpatialRef();
+  if (file_srs != nullptr && !grid_crs_wkt.empty()) {
+    OGRSpatialReference src = *file_srs;
+    src.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    const OGRSpatialReference dst = ParseCrs(grid_crs_wkt, path + ": the grid's CRS");
+    if (!src.IsSame(&dst)) {
+      to_grid.reset(OGRCreateCoordinateTransformation(&src, &dst));
+      if (!to_grid)
+        throw RasterError(fmt::format("{}: cannot transform the zones' CRS to the grid's{}", path,
+                                      GdalMessage()));
+    }
+  }
+
+  // Rasterise each zone's polygons into a byte mask (GDAL's rule without
+  // ALL_TOUCHED: a cell is in when its centre is inside), then list the cells.
+  std::vector<Zone> zones;
+  std::vector<std::vector<std::unique_ptr<OGRGeometry>>> shapes;
+  layer->ResetReading();
+  for (auto& feature : *layer) {
+    const std::string id = feature->GetFieldAsString(id_field.c_str());
+    if (id.empty())
+      throw RasterError(fmt::format("{}: feature {} has an empty '{}' (every zone needs an id)",
+                                    path, feature->GetFID(), id_field));
+    const OGRGeometry* g = feature->GetGeometryRef();
+    if (g == nullptr || (wkbFlatten(g->getGeometryType()) != wkbPolygon &&
+                         wkbFlatten(g->getGeometryType()) != wkbMultiPolygon))
+      throw RasterError(
+          fmt::format("{}: zone '{}' (feature {}) is not a polygon", path, id, feature->GetFID()));
+    std::unique_ptr<OGRGeometry> copy(g->clone());
+    if (to_grid && copy->transform(to_grid.get()) != OGRERR_NONE)
+      throw RasterError(fmt::format("{}: zone '{}' cannot be reprojected onto the grid{}", path, id,
+                                    GdalMessage()));
+    std::size_t k = 0;
+    while (k < zones.size() && zones[k].id != id) ++k;
+    if (k == zones.size()) {
+      zones.push_back(Zone{id, {}});
+      shapes.emplace_back();
+    }
+    shapes[k].push_back(std::move(copy));
+  }
+  if (zones.empty()) throw RasterError(fmt::format("{}: holds no zone polygon", path));
+
+  GDALDriver* mem = GetGDALDriverManager()->GetDriverByName("MEM");
+  if (mem == nullptr) throw RasterError("ReadZones: GDAL has no MEM driver");
+  const double transform[6] = {geo.x_west, geo.cell_width, 0.0, geo.y_north, 0.0, -geo.cell_height};
+  for (std::size_t k = 0; k < zones.size(); ++k) {
+    GDALDatasetUniquePtr mask(mem->Create("", cols, rows, 1, GDT_Byte, nullptr));
+    if (!mask) throw RasterError(fmt::format("ReadZones: cannot create a mask{}", GdalMessage()));
+    mask->SetGeoTransform(const_cast<double*>(transform));
+    int band = 1;
+    std::vector<OGRGeometryH> handles;
+    for (const auto& g : shapes[k]) handles.push_back(OGRGeometry::ToHandle(g.get()));
+    std::vector<double> burn(handles.size(), 1.0);  // one value per geometry and band
+    if (GDALRasterizeGeometries(mask.get(), 1, &band, static_cast<int>(handles.size()),
+                                handles.data(), nullptr, nullptr, burn.data(), nullptr, nullptr,
+                                nullptr) != CE_None)
+      throw RasterError(
+          fmt::format("{}: rasterising zone '{}' failed{}", path, zones[k].id, GdalMessage()));
+    std::vector<std::uint8_t> cells(static_cast<std::size_t>(cols) * rows);
+    if (mask->GetRasterBand(1)->RasterIO(GF_Read, 0, 0, cols, rows, cells.data(), cols, rows,
+                                         GDT_Byte, 0, 0, nullptr) != CE_None)
+      throw RasterError(fmt::format("ReadZones: reading the mask back failed{}", GdalMessage()));
+    for (std::size_t c = 0; c < cells.size(); ++c)
+      if (cells[c] != 0) zones[k].cells.push_back(c);
+    if (zones[k].cells.empty())
+      throw RasterError(fmt::format(
+          "{}: zone '{}' covers no cell centre of the model grid (outside the model, or smaller "
+          "than a cell of {} m)",
+          path, zones[k].id, geo.cell_width));
+  }
+  return zones;
+}
+
+std::vector<Zone> ZonesFromRaster(const RasterD& ids, const GeoTransform& geo, int cols, int rows,
+                                  const std::string& what) {
+  if (ids.cols() != cols || ids.rows() != rows || !ids.geo().SameGrid(geo))
+    throw RasterError(fmt::format(
+        "{}: the zone raster ({} x {} cells) is not on the model grid ({} x {} cells at the "
+        "DEM's corner and cell size)",
+        what, ids.cols(), ids.rows(), cols, rows));
+  std::vector<Zone> zones;
+  std::vector<long> zone_number;
+  for (int row = 0; row < rows; ++row) {
+    for (int col = 0; col < cols; ++col) {
+      if (ids.IsNodata(col, row)) continue;
+      const double v = ids(col, row);
+      if (!std::isfinite(v) || v == 0.0) continue;
+      if (v != std::floor(v) || v < 0)
+        throw RasterError(fmt::format(
+            "{}: zone id {} at column {}, row {} is not a positive integer", what, v, col, row));
+      const long n = static_cast<long>(v);
+      std::size_t k = 0;
+      while (k < zone_number.size() && zone_number[k] != n) ++k;
+      if (k == zone_number.size()) {
+        zone_number.push_back(n);
+        zones.push_back(Zone{std::to_string(n), {}});
+      }
+      zones[k].cells.push_back(static_cast<std::size_t>(row) * cols + col);
+    }
+  }
+  return zones;
 }
 
 }  // namespace floodwarn::grids
