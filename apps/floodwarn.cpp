@@ -23,12 +23,13 @@
 #include "floodwarn/grids/raster.hpp"
 #include "floodwarn/impacts/flood_map.hpp"
 #include "floodwarn/impacts/summary.hpp"
+#include "floodwarn/scenario/scenario.hpp"
 #include "floodwarn/solver/runtime.hpp"
-#include "floodwarn/solver/scenario.hpp"
 
 namespace {
 
 namespace sv = floodwarn::solver;
+namespace sc = floodwarn::scenario;
 namespace demo = floodwarn::demo;
 namespace impacts = floodwarn::impacts;
 
@@ -45,7 +46,7 @@ class ProgressReporter {
  public:
   explicit ProgressReporter(bool tty) : tty_(tty) {}
 
-  void operator()(const sv::RunProgress& p) {
+  void operator()(const sc::RunProgress& p) {
     const double frac = p.end_time > 0 ? std::min(1.0, p.sim_time / p.end_time) : 1.0;
     const double speedup = p.wall_s > 0 ? p.sim_time / p.wall_s : 0.0;
     const double eta = frac > 0 ? p.wall_s * (1.0 - frac) / frac : -1.0;
@@ -76,8 +77,18 @@ class ProgressReporter {
   int last_decile_ = 0;
 };
 
+// Series files of other formats in scenarios: ZRXP (ingest/) where the
+// services are built.
+sc::SeriesReaders Readers() {
+#ifdef FLOODWARN_WITH_SERVICES
+  return floodwarn::apps::SeriesReaders();
+#else
+  return {};
+#endif
+}
+
 // What a failed run prints (the run's status in words, then its message).
-void PrintRunFailure(const std::string& config_path, const sv::RunResult& result) {
+void PrintRunFailure(const std::string& config_path, const sc::RunResult& result) {
   fmt::print(
       stderr, "error: {} in {}: {}\n",
       result.status == "conservation_violation" ? "conservation check failed" : "solver blow-up",
@@ -86,16 +97,16 @@ void PrintRunFailure(const std::string& config_path, const sv::RunResult& result
 
 int Simulate(const std::string& config_path, int threads, bool quiet, const std::string& output_dir,
              const std::string& restart, const std::string& check_conservation) {
-  sv::ScenarioConfig cfg = sv::LoadScenario(config_path);
+  sc::ScenarioConfig cfg = sc::LoadScenario(config_path, Readers());
   if (!output_dir.empty()) cfg.output_dir = output_dir;
   if (check_conservation == "stop") cfg.options.check_conservation = sv::ConservationCheck::kStop;
   if (check_conservation == "warn") cfg.options.check_conservation = sv::ConservationCheck::kWarn;
   if (check_conservation == "off") cfg.options.check_conservation = sv::ConservationCheck::kOff;
   cfg.restart_from = restart;
   const sv::Runtime runtime({threads, quiet});
-  sv::RunObserver observer;
+  sc::RunObserver observer;
   if (!quiet) observer.on_progress = ProgressReporter(isatty(STDERR_FILENO) != 0);
-  const sv::RunResult result = sv::RunScenario(cfg, observer);
+  const sc::RunResult result = sc::RunScenario(cfg, observer);
   if (!result.ok) {
     PrintRunFailure(config_path, result);
     return 2;
@@ -126,7 +137,7 @@ int Demo(const std::string& dir_arg, int threads, bool quiet) {
     if (!quiet) fmt::print("Generating the demo town in {} ...\n", dir);
     town = demo::GenerateDemoTown(dir);
   }
-  const sv::ScenarioConfig cfg = sv::LoadScenario(town.config_path);
+  const sc::ScenarioConfig cfg = sc::LoadScenario(town.config_path, Readers());
   if (!quiet) {
     fmt::print("{} (a fictitious town, {} x {} cells of {:g} m): {}\n", town.name, town.cols,
                town.rows, town.cell_size, town.event);
@@ -134,12 +145,12 @@ int Demo(const std::string& dir_arg, int threads, bool quiet) {
     std::fflush(stdout);
   }
 
-  sv::RunResult result;
+  sc::RunResult result;
   {
     const sv::Runtime runtime({threads, quiet});
-    sv::RunObserver observer;
+    sc::RunObserver observer;
     if (!quiet) observer.on_progress = ProgressReporter(isatty(STDERR_FILENO) != 0);
-    result = sv::RunScenario(cfg, observer);
+    result = sc::RunScenario(cfg, observer);
   }
   if (!result.ok) {
     PrintRunFailure(town.config_path, result);
@@ -235,7 +246,6 @@ int main(int argc, char** argv) {
 
   floodwarn::apps::Commands commands;
 #ifdef FLOODWARN_WITH_SERVICES
-  floodwarn::apps::RegisterSeriesReaders();  // ZRXP hydrographs in scenarios
   floodwarn::apps::AddAlertingCommands(app, commands);
   floodwarn::apps::AddIngestFileCommands(app, commands);
   floodwarn::apps::AddIngestLiveCommands(app, commands);

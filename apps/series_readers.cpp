@@ -12,7 +12,7 @@
 #include <string>
 
 #include "floodwarn/ingest/zrxp.hpp"
-#include "floodwarn/solver/scenario.hpp"
+#include "floodwarn/scenario/scenario.hpp"
 
 namespace floodwarn::apps {
 namespace {
@@ -20,7 +20,7 @@ namespace {
 // "FILE.zrx" or "FILE.zrx#SANR": the block of that station number (or the only
 // block). Rows in time order; a missing value (RINVAL) or a decode error is an
 // error naming the file and line: a scenario hydrograph must not have silent gaps.
-solver::SeriesFile ReadZrxpSeries(const std::string& path, const std::string& selector) {
+scenario::SeriesFile ReadZrxpSeries(const std::string& path, const std::string& selector) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(fmt::format("{}: cannot open", path));
   const std::string bytes((std::istreambuf_iterator<char>(in)), {});
@@ -50,7 +50,7 @@ solver::SeriesFile ReadZrxpSeries(const std::string& path, const std::string& se
   if (!block->tz_valid)
     throw std::runtime_error(
         fmt::format("{}:{}: unknown time zone in the block header", path, block->first_line));
-  solver::SeriesFile out;
+  scenario::SeriesFile out;
   out.unit = block->unit;
   for (const auto& row : block->rows) {
     if (row.forecast) continue;  // forecast layouts: observations only
@@ -64,9 +64,8 @@ solver::SeriesFile ReadZrxpSeries(const std::string& path, const std::string& se
 
 }  // namespace
 
-void RegisterSeriesReaders() {
-  solver::RegisterSeriesFileReader("zrx", ReadZrxpSeries);
-  solver::RegisterSeriesFileReader("zrxp", ReadZrxpSeries);
+scenario::SeriesReaders SeriesReaders() {
+  return {{"zrx", ReadZrxpSeries}, {"zrxp", ReadZrxpSeries}};
 }
 
 }  // namespace floodwarn::apps

@@ -1,8 +1,11 @@
-// Registers the series file readers of ingest/ (ZRXP) with the scenario loader.
+// The series file readers of ingest/ (ZRXP) for the scenario loader.
 #pragma once
+
+#include "floodwarn/scenario/scenario.hpp"
 
 namespace floodwarn::apps {
 
-void RegisterSeriesReaders();
+// "zrx" and "zrxp": ZRXP hydrographs in scenarios (docs/CONFIG.md).
+scenario::SeriesReaders SeriesReaders();
 
 }  // namespace floodwarn::apps

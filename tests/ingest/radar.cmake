@@ -1,15 +1,15 @@
 # Tests of ingest component "radar" (and of CLI commands added late: ZRXP
 # hydrographs, stations). RADOLAN series -> CF-NetCDF rain on a DEM
 # grid, checked with gdalinfo/ncdump, an independent reprojection (OGR + the
-# DWD formulas), a scenario run (floodwarn::solver) and netCDF-C read-back.
+# DWD formulas), a scenario run (floodwarn::scenario) and netCDF-C read-back.
 floodwarn_add_test(test_ingest_radar_series unit ${CMAKE_CURRENT_SOURCE_DIR}/test_radar_series.cpp
-  LIBS floodwarn_ingest_radar floodwarn::solver GDAL::GDAL PkgConfig::NETCDF)
+  LIBS floodwarn_ingest_radar floodwarn::scenario floodwarn::solver GDAL::GDAL PkgConfig::NETCDF)
 
 # `floodwarn radar convert` as the real executable; its [rain] table pasted
 # into a scenario.
 floodwarn_add_test(test_ingest_radar_cli integration
   ${CMAKE_CURRENT_SOURCE_DIR}/test_radar_series_cli.cpp
-  LIBS floodwarn_ingest_radar floodwarn::solver)
+  LIBS floodwarn_ingest_radar floodwarn::scenario floodwarn::solver)
 target_compile_definitions(test_ingest_radar_cli PRIVATE FLOODWARN_EXE="$<TARGET_FILE:floodwarn>")
 add_dependencies(test_ingest_radar_cli floodwarn)
 

@@ -24,8 +24,8 @@
 #include "floodwarn/ingest/csv.hpp"
 #include "floodwarn/ingest/radar_series.hpp"
 #include "floodwarn/ingest/radolan.hpp"
+#include "floodwarn/scenario/scenario.hpp"
 #include "floodwarn/solver/real.hpp"
-#include "floodwarn/solver/scenario.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -317,8 +317,8 @@ TEST_F(RadarSeries, ScenarioTakesInTheConvertedRain) {
                                      << "[time]\nend = 7200.0\noutput_interval = 3600.0\n"
                                      << "[output]\ndir = \"out\"\n"
                                      << res.RainToml("rain.nc");
-  floodwarn::solver::ScenarioConfig cfg = floodwarn::solver::LoadScenario(dir_ + "/case.toml");
-  const floodwarn::solver::RunResult run = floodwarn::solver::RunScenario(cfg);
+  floodwarn::scenario::ScenarioConfig cfg = floodwarn::scenario::LoadScenario(dir_ + "/case.toml");
+  const floodwarn::scenario::RunResult run = floodwarn::scenario::RunScenario(cfg);
   ASSERT_TRUE(run.ok) << run.error;
 
   const NcSeries s = ReadNc(out, fi::kRadarVariable);

@@ -14,7 +14,7 @@
 
 #include "floodwarn/grids/gdal_io.hpp"
 #include "floodwarn/ingest/radolan.hpp"
-#include "floodwarn/solver/scenario.hpp"
+#include "floodwarn/scenario/scenario.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -83,7 +83,8 @@ TEST(RadarCli, ConvertPrintsAWorkingRainTable) {
   std::ofstream(dir + "/case.toml") << "[domain]\ndem = \"dem.asc\"\nmanning = 0.05\n"
                                     << "[time]\nend = 7200.0\n"
                                     << table;
-  const floodwarn::solver::ScenarioConfig cfg = floodwarn::solver::LoadScenario(dir + "/case.toml");
+  const floodwarn::scenario::ScenarioConfig cfg =
+      floodwarn::scenario::LoadScenario(dir + "/case.toml");
   EXPECT_EQ(cfg.rain_frame_times, (std::vector<double>{3600.0, 7200.0}));
   EXPECT_TRUE(cfg.rain_frames_stepwise);  // accumulations, held over their intervals
 

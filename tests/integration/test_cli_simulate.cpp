@@ -13,7 +13,7 @@
 
 #include "floodwarn/grids/gdal_io.hpp"
 #include "floodwarn/grids/raster.hpp"
-#include "floodwarn/solver/scenario.hpp"
+#include "floodwarn/scenario/scenario.hpp"
 #include "test_support.hpp"
 
 namespace floodwarn {
@@ -60,7 +60,7 @@ TEST(CliSimulate, EveryBundledConfigRunsAndWritesConsistentOutputs) {
                      " --quiet --threads 1 --check-conservation stop --output-dir " + Quote(out));
     ASSERT_EQ(run.exit_code, 0) << run.output;
 
-    const solver::ScenarioConfig cfg = solver::LoadScenario(config);
+    const scenario::ScenarioConfig cfg = scenario::LoadScenario(config);
     const grids::RasterD dem = grids::ReadAsciiGrid(cfg.dem_path);
 
     // Snapshots: every output time, three fields, on the DEM's grid.
@@ -70,7 +70,7 @@ TEST(CliSimulate, EveryBundledConfigRunsAndWritesConsistentOutputs) {
     EXPECT_TRUE(max_depth.geo().SameGrid(dem.geo()));
     double max_seen = 0.0;
     for (const double t : cfg.output_times) {
-      const std::string label = solver::TimeLabel(t);
+      const std::string label = scenario::TimeLabel(t);
       const grids::RasterD h = grids::ReadAsciiGrid(out + "/depth_" + label + "s.asc");
       const grids::RasterD u = grids::ReadAsciiGrid(out + "/u_" + label + "s.asc");
       const grids::RasterD v = grids::ReadAsciiGrid(out + "/v_" + label + "s.asc");

@@ -11,7 +11,7 @@
 
 #include "floodwarn/demo/demo_town.hpp"
 #include "floodwarn/grids/raster.hpp"
-#include "floodwarn/solver/scenario.hpp"
+#include "floodwarn/scenario/scenario.hpp"
 #include "test_support.hpp"
 
 namespace floodwarn {
@@ -124,7 +124,7 @@ TEST_F(DemoTownTest, TerrainMakesSense) {
 }
 
 TEST_F(DemoTownTest, ConfigLoadsWithPointsInActiveCells) {
-  const solver::ScenarioConfig cfg = solver::LoadScenario(town_->config_path);
+  const scenario::ScenarioConfig cfg = scenario::LoadScenario(town_->config_path);
   EXPECT_EQ(cfg.domain.nx, town_->cols);
   EXPECT_DOUBLE_EQ(cfg.end, town_->end_s);
   ASSERT_EQ(cfg.points.size(), town_->points.size());
@@ -145,8 +145,8 @@ TEST_F(DemoTownTest, ConfigLoadsWithPointsInActiveCells) {
 }
 
 // A short run: 60 s of the event.
-solver::ScenarioConfig ShortRun(const std::string& config, const std::string& out) {
-  solver::ScenarioConfig cfg = solver::LoadScenario(config);
+scenario::ScenarioConfig ShortRun(const std::string& config, const std::string& out) {
+  scenario::ScenarioConfig cfg = scenario::LoadScenario(config);
   cfg.end = 60.0;
   cfg.output_times = {60.0};
   cfg.point_times = {0.0, 30.0, 60.0};
@@ -159,8 +159,8 @@ TEST_F(DemoTownTest, ShortRunConservesMassAndTakesTheRiverIn) {
   const std::string tmp = testing::MakeTempDir("floodwarn_demo_run");
   {
     SCOPED_TRACE("as configured");
-    const solver::ScenarioConfig cfg = ShortRun(town_->config_path, tmp + "/a");
-    const solver::RunResult r = solver::RunScenario(cfg);
+    const scenario::ScenarioConfig cfg = ShortRun(town_->config_path, tmp + "/a");
+    const scenario::RunResult r = scenario::RunScenario(cfg);
     ASSERT_TRUE(r.ok) << r.error;
     EXPECT_LT(r.mass_balance.RelativeError(), 1e-10);
     EXPECT_GT(r.mass_balance.rain_in, 0.0);
@@ -171,10 +171,10 @@ TEST_F(DemoTownTest, ShortRunConservesMassAndTakesTheRiverIn) {
     // matches the hydrograph's volume (the face passes what the ghost cell
     // carries; a few per cent while the inflow cells adjust).
     SCOPED_TRACE("inflow only");
-    solver::ScenarioConfig cfg = ShortRun(town_->config_path, tmp + "/b");
+    scenario::ScenarioConfig cfg = ShortRun(town_->config_path, tmp + "/b");
     cfg.boundaries.erase(cfg.boundaries.begin() + 1);
     const double expected_in = cfg.boundaries[0].series.Integral(0.0, 60.0);
-    const solver::RunResult r = solver::RunScenario(cfg);
+    const scenario::RunResult r = scenario::RunScenario(cfg);
     ASSERT_TRUE(r.ok) << r.error;
     EXPECT_LT(r.mass_balance.RelativeError(), 1e-10);
     EXPECT_NEAR(-r.mass_balance.boundary_net_out, expected_in, 0.1 * expected_in);

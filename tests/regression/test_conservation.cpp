@@ -18,13 +18,14 @@
 #include <vector>
 
 #include "checked.hpp"
-#include "floodwarn/solver/scenario.hpp"
+#include "floodwarn/scenario/scenario.hpp"
 #include "floodwarn/solver/solver.hpp"
 #include "test_support.hpp"
 
 namespace {
 
 namespace fs = floodwarn::solver;
+namespace sc = floodwarn::scenario;
 
 constexpr bool kDouble = std::is_same_v<fs::Real, double>;
 // The solver's documented ledger tolerance (docs/SOLVER.md, "Mass balance").
@@ -158,7 +159,7 @@ TEST(Conservation, CheckNamesTheCellOfATooLongStep) {
 // violation. Before the fix: -130 m3 at 4000 s, -6.9 m3 at 2464.7 s.
 TEST(Conservation, ValleyDamBreakClosesItsMassBalance) {
   FLOODWARN_REQUIRE_SHARED(config, "validation/valley_dam_break_20m/scenario.toml");
-  fs::ScenarioConfig cfg = fs::LoadScenario(config);
+  sc::ScenarioConfig cfg = sc::LoadScenario(config);
   // The point samples every 40 s are landing times of the steps: keep those
   // before the new end (2600 s is one), so the step sequence is unchanged.
   cfg.end = 2600.0;
@@ -169,7 +170,7 @@ TEST(Conservation, ValleyDamBreakClosesItsMassBalance) {
   ASSERT_EQ(cfg.point_times.back(), cfg.end);
   cfg.output_dir = floodwarn::testing::MakeTempDir("floodwarn_valley") + "/out";
   cfg.options.check_conservation = fs::ConservationCheck::kStop;
-  const fs::RunResult r = fs::RunScenario(cfg);
+  const sc::RunResult r = sc::RunScenario(cfg);
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.status, "ok");
   EXPECT_EQ(r.conservation.violations, 0) << r.conservation.first_violation;

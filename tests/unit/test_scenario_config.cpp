@@ -14,10 +14,10 @@
 
 #include "floodwarn/grids/cf_netcdf.hpp"
 #include "floodwarn/grids/gdal_io.hpp"
-#include "floodwarn/solver/scenario.hpp"
+#include "floodwarn/scenario/scenario.hpp"
 #include "test_support.hpp"
 
-namespace floodwarn::solver {
+namespace floodwarn::scenario {
 namespace {
 
 void WriteText(const std::string& path, const std::string& text) {
@@ -305,9 +305,9 @@ TEST_F(ScenarioConfigTest, SyntaxErrorNamesFileAndLine) {
 }
 
 }  // namespace
-}  // namespace floodwarn::solver
+}  // namespace floodwarn::scenario
 
-namespace floodwarn::solver {
+namespace floodwarn::scenario {
 namespace {
 
 // Real terrain formats through GDAL: a GeoTIFF DEM in EPSG:25832 carries its
@@ -574,9 +574,9 @@ TEST_F(ScenarioConfigTest, BuildingErrorsNameTheKey) {
 }
 
 }  // namespace
-}  // namespace floodwarn::solver
+}  // namespace floodwarn::scenario
 
-namespace floodwarn::solver {
+namespace floodwarn::scenario {
 namespace {
 
 // A buildings mask GeoTIFF on 20 m cells (the DEM has 10 m): each DEM cell
@@ -734,7 +734,7 @@ digits = 17
       if (c > 2) v2 += h(c, r) * area;
     }
   }
-  const double tol = std::is_same<Real, double>::value ? 1e-10 : 1e-5;
+  const double tol = std::is_same<solver::Real, double>::value ? 1e-10 : 1e-5;
   EXPECT_NEAR(v1, want1, tol * want1);
   EXPECT_NEAR(v2, want2, tol * want2);
   EXPECT_NEAR(res.mass_balance.rain_in, want1 + want2, tol * (want1 + want2));
@@ -904,7 +904,7 @@ dir = "out"
   ASSERT_TRUE(res.ok) << res.error;
   // Sum over cells of the accumulations (mm) times the cell area.
   const double want = (3 * (1 + 2 + 3 + 4 + 5) + 5 * (0 + 2 + 4)) * 100.0 / 1000.0;
-  const double tol = std::is_same<Real, double>::value ? 1e-10 : 1e-5;
+  const double tol = std::is_same<solver::Real, double>::value ? 1e-10 : 1e-5;
   EXPECT_NEAR(res.mass_balance.rain_in, want, tol * want);
 }
 
@@ -932,9 +932,9 @@ TEST_F(ScenarioConfigTest, RainGridErrorsNameTheKey) {
 }
 
 }  // namespace
-}  // namespace floodwarn::solver
+}  // namespace floodwarn::scenario
 
-namespace floodwarn::solver {
+namespace floodwarn::scenario {
 namespace {
 
 using testing::ReadText;
@@ -1079,4 +1079,4 @@ TEST(ScenarioRestart, CheckpointOfOtherInfiltrationIsRefused) {
 }
 
 }  // namespace
-}  // namespace floodwarn::solver
+}  // namespace floodwarn::scenario

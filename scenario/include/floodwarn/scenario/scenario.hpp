@@ -1,11 +1,14 @@
 // A scenario run ("floodwarn simulate CONFIG.toml"): a TOML file parsed once
 // into validated structs (LoadScenario), then run end to end (RunScenario),
 // writing ESRI ASCII snapshots, the max-depth map, point series and a JSON
-// summary. Every key is documented in docs/CONFIG.md.
+// summary. Every key is documented in docs/CONFIG.md. The library
+// floodwarn::scenario; the solver itself (floodwarn::solver) knows nothing of
+// files.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -14,7 +17,21 @@
 #include "floodwarn/solver/solver.hpp"
 #include "floodwarn/solver/time_series.hpp"
 
-namespace floodwarn::solver {
+namespace floodwarn::scenario {
+
+// The solver's types a scenario is made of.
+using solver::BoundaryKind;
+using solver::BoundarySegment;
+using solver::ConservationCheck;
+using solver::ConservationReport;
+using solver::Domain;
+using solver::Edge;
+using solver::Infiltration;
+using solver::InfiltrationModel;
+using solver::MassBalance;
+using solver::Options;
+using solver::PointInflow;
+using solver::TimeSeries;
 
 // A bad scenario: the message names the config file, the key (dotted path such
 // as `boundary[1].kind`), the line where known and what was expected.
@@ -116,9 +133,27 @@ struct ScenarioConfig {
   std::vector<double> point_times;  // expanded: 0, dt, 2dt, ..., end
 };
 
+// Series files in formats the scenario does not read itself (the floodwarn
+// CLI passes ZRXP from ingest/, which the scenario may not depend on). A
+// series key naming "FILE.ext" or "FILE.ext#SELECTOR" (e.g. a ZRXP station
+// number) goes to the reader given for "ext" (lower case, without the dot).
+struct SeriesFile {
+  std::vector<double> epoch_s;     // absolute times, seconds since 1970-01-01 UTC, increasing
+  std::vector<double> values;      // in `unit`
+  std::string unit;                // as the file gives it ("" = not given)
+  std::vector<std::size_t> lines;  // the file line of each value (for messages), may be empty
+};
+// Throws std::runtime_error with a message naming the file (and line) on any
+// problem; a missing value must be an error, never a gap.
+using SeriesFileReader =
+    std::function<SeriesFile(const std::string& path, const std::string& selector)>;
+// Readers by file extension (lower case, without the dot), e.g. "zrx".
+using SeriesReaders = std::map<std::string, SeriesFileReader>;
+
 // Parses and validates a scenario. Relative paths in it are relative to the
-// config file's folder. Throws ConfigError.
-ScenarioConfig LoadScenario(const std::string& path);
+// config file's folder; series files with an extension in `readers` are read
+// by that reader. Throws ConfigError.
+ScenarioConfig LoadScenario(const std::string& path, const SeriesReaders& readers = {});
 
 // Progress of a run, reported to the observer.
 struct RunProgress {
@@ -164,22 +199,6 @@ struct RunResult {
 // uninterrupted run. Throws ConfigError for an unusable checkpoint.
 RunResult RunScenario(const ScenarioConfig& config, const RunObserver& observer = {});
 
-// Series files in formats the solver does not read itself (the floodwarn CLI
-// registers ZRXP from ingest/, which the solver may not depend on). A series
-// key naming "FILE.ext" or "FILE.ext#SELECTOR" (e.g. a ZRXP station number)
-// goes to the reader registered for "ext" (lower case, without the dot).
-struct SeriesFile {
-  std::vector<double> epoch_s;     // absolute times, seconds since 1970-01-01 UTC, increasing
-  std::vector<double> values;      // in `unit`
-  std::string unit;                // as the file gives it ("" = not given)
-  std::vector<std::size_t> lines;  // the file line of each value (for messages), may be empty
-};
-// Throws std::runtime_error with a message naming the file (and line) on any
-// problem; a missing value must be an error, never a gap.
-using SeriesFileReader =
-    std::function<SeriesFile(const std::string& path, const std::string& selector)>;
-void RegisterSeriesFileReader(const std::string& extension, SeriesFileReader reader);
-
 // A fingerprint of the domain (grid, bed, mask, Manning n, infiltration) that checkpoints
 // carry, so that a checkpoint from another domain is refused.
 std::string DomainFingerprint(const Domain& domain, const Infiltration& infiltration = {});
@@ -187,4 +206,4 @@ std::string DomainFingerprint(const Domain& domain, const Infiltration& infiltra
 // The time label used in snapshot file names: "60" for 60 s, "12.5" for 12.5 s.
 std::string TimeLabel(double t);
 
-}  // namespace floodwarn::solver
+}  // namespace floodwarn::scenario
