@@ -83,41 +83,41 @@ grids::CheckpointData ToCheckpoint(const ScenarioConfig& cfg, const SolverState&
   return c;
 }
 
-SolverState FromCheckpoint(const ScenarioConfig& cfg, const std::string& path) {
+SolverState FromCheckpoint(const ScenarioConfig& cfg, const std::string& path,
+                           const std::string& what) {
   grids::CheckpointData c;
   try {
     c = grids::ReadCheckpoint(path);
   } catch (const std::exception& e) {
-    throw ConfigError(fmt::format("--restart {}: {}", path, e.what()));
+    throw ConfigError(fmt::format("{} {}: {}", what, path, e.what()));
   }
   auto str = [&](const char* key) {
     auto it = c.strings.find(key);
     if (it == c.strings.end())
-      throw ConfigError(fmt::format("--restart {}: checkpoint has no '{}'", path, key));
+      throw ConfigError(fmt::format("{} {}: checkpoint has no '{}'", what, path, key));
     return it->second;
   };
   if (c.nx != cfg.domain.nx || c.ny != cfg.domain.ny ||
       str("domain_fingerprint") != DomainFingerprint(cfg.domain, cfg.infiltration))
     throw ConfigError(fmt::format(
-        "--restart {}: the checkpoint is from another domain ({}x{} cells, fingerprint {}) than "
+        "{} {}: the checkpoint is from another domain ({}x{} cells, fingerprint {}) than "
         "{} ({}x{} cells, fingerprint {}): grid, terrain, Manning n or infiltration differ",
-        path, c.nx, c.ny, str("domain_fingerprint"), cfg.config_path, cfg.domain.nx, cfg.domain.ny,
-        DomainFingerprint(cfg.domain, cfg.infiltration)));
+        what, path, c.nx, c.ny, str("domain_fingerprint"), cfg.config_path, cfg.domain.nx,
+        cfg.domain.ny, DomainFingerprint(cfg.domain, cfg.infiltration)));
   const std::string precision = sizeof(Real) == 8 ? "double" : "float";
   if (str("precision") != precision)
-    throw ConfigError(
-        fmt::format("--restart {}: checkpoint written by a {} build, this is a {} build", path,
-                    str("precision"), precision));
+    throw ConfigError(fmt::format("{} {}: checkpoint written by a {} build, this is a {} build",
+                                  what, path, str("precision"), precision));
   auto num = [&](const char* key) {
     auto it = c.scalars.find(key);
     if (it == c.scalars.end())
-      throw ConfigError(fmt::format("--restart {}: checkpoint has no '{}'", path, key));
+      throw ConfigError(fmt::format("{} {}: checkpoint has no '{}'", what, path, key));
     return it->second;
   };
   auto field = [&](const char* key) {
     auto it = c.fields.find(key);
     if (it == c.fields.end())
-      throw ConfigError(fmt::format("--restart {}: checkpoint has no field '{}'", path, key));
+      throw ConfigError(fmt::format("{} {}: checkpoint has no field '{}'", what, path, key));
     return it->second;
   };
   SolverState st;
@@ -144,23 +144,29 @@ SolverState FromCheckpoint(const ScenarioConfig& cfg, const std::string& path) {
   const InfiltrationModel m = cfg.infiltration.model;
   const bool want_f = m != InfiltrationModel::kNone, want_t = m == InfiltrationModel::kHorton;
   if (has_f != want_f || has_t != want_t)
-    throw ConfigError(fmt::format(
-        "--restart {}: the checkpoint is from a run {} infiltration state ({}), but {} has {}",
-        path, has_f ? "with" : "without",
-        has_t   ? "Horton"
-        : has_f ? "Green-Ampt"
-                : "none",
-        cfg.config_path,
-        m == InfiltrationModel::kNone        ? "no [infiltration]"
-        : m == InfiltrationModel::kGreenAmpt ? "model = \"green_ampt\""
-                                             : "model = \"horton\""));
+    throw ConfigError(
+        fmt::format("{} {}: the checkpoint is from a run {} infiltration state ({}), but {} has {}",
+                    what, path, has_f ? "with" : "without",
+                    has_t   ? "Horton"
+                    : has_f ? "Green-Ampt"
+                            : "none",
+                    cfg.config_path,
+                    m == InfiltrationModel::kNone        ? "no [infiltration]"
+                    : m == InfiltrationModel::kGreenAmpt ? "model = \"green_ampt\""
+                                                         : "model = \"horton\""));
   if (has_f) st.infiltrated_depth = field("infiltrated_depth");
   if (has_t) st.infiltration_time = field("infiltration_time");
-  if (!(st.time >= 0 && st.time < cfg.end))
-    throw ConfigError(
-        fmt::format("--restart {}: checkpoint time {} s is not before time.end = {} s", path,
-                    st.time, cfg.end));
   return st;
+}
+
+void WriteModelCheckpoint(const std::string& path, const ScenarioConfig& cfg,
+                          const solver::SolverState& state) {
+  grids::WriteCheckpoint(path, ToCheckpoint(cfg, state));
+}
+
+solver::SolverState ReadModelCheckpoint(const ScenarioConfig& cfg, const std::string& path,
+                                        const std::string& what) {
+  return FromCheckpoint(cfg, path, what);
 }
 
 }  // namespace floodwarn::scenario

@@ -48,7 +48,12 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
   SetUpModel(cfg, solver);
   double restart_time = 0.0;
   if (!cfg.restart_from.empty()) {
-    solver.Import(FromCheckpoint(cfg, cfg.restart_from));
+    const solver::SolverState state = FromCheckpoint(cfg, cfg.restart_from, "--restart");
+    if (!(state.time >= 0 && state.time < cfg.end))
+      throw ConfigError(
+          fmt::format("--restart {}: checkpoint time {} s is not before time.end = {} s",
+                      cfg.restart_from, state.time, cfg.end));
+    solver.Import(state);
     restart_time = solver.time();
     spdlog::info("restart from={} t_s={} steps={}", cfg.restart_from, restart_time, solver.steps());
   }

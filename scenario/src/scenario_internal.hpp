@@ -21,6 +21,7 @@
 #include "floodwarn/grids/gdal_io.hpp"
 #include "floodwarn/grids/raster.hpp"
 #include "floodwarn/impacts/summary.hpp"
+#include "floodwarn/scenario/model.hpp"
 #include "floodwarn/scenario/scenario.hpp"
 #include "floodwarn/solver/solver.hpp"
 
@@ -120,12 +121,6 @@ std::vector<double> NumberOrRaster(const Ctx& ctx, const toml::node& n, const st
                                    grids::Resample method);
 // "column c, row r (x = .., y = ..)" of solver cell (i, j), in raster terms.
 std::string CellText(const Domain& d, int i, int j);
-// A solver field (j = 0 south) as a north-up raster; inactive cells nodata.
-grids::RasterD ToRaster(const ScenarioConfig& cfg, const std::vector<double>& field);
-// A solver field as north-up values for NetCDF: NaN outside the domain and,
-// with `depth_for_dry`, where that depth is at most the dry depth.
-std::vector<double> NorthUp(const ScenarioConfig& cfg, const std::vector<double>& field,
-                            const std::vector<double>* depth_for_dry = nullptr);
 
 // ---------------------------------------------------------------------------
 // Sections of the config.
@@ -151,35 +146,12 @@ void ParseInflows(const Ctx& ctx, const toml::array& a, ScenarioConfig& cfg);
 void ParseBoundaries(const Ctx& ctx, const toml::array& a, ScenarioConfig& cfg);
 
 // ---------------------------------------------------------------------------
-// The model from a config, and its rain frames during a run (rain_schedule.cpp).
-
-// The initial state, boundaries, inflows, uniform rain and infiltration.
-void SetUpModel(const ScenarioConfig& cfg, solver::Solver& solver);
-
-// Rain frames ([rain] zones / grid): frames k, k+1 while the run is in
-// [t_k, t_{k+1}); the first before t_0 and the last after the last time held
-// (with rain_frames_stepwise: frame k over [t_{k-1}, t_k), none from the last
-// time on). Each frame is made (read) once; only the two in use are kept.
-class RainSchedule {
- public:
-  explicit RainSchedule(const ScenarioConfig& cfg);
-  // Gives the solver the frames for time t (nothing when they are set already).
-  void Apply(solver::Solver& solver, double t);
-
- private:
-  const std::vector<double>& Frame(long k);
-  void KeepOnly(long k);  // drops every cached frame but k and k + 1
-
-  const ScenarioConfig& cfg_;
-  long current_ = -2;  // the frame index set last (-2: none yet)
-  std::map<long, std::vector<double>> cache_;
-};
-
-// ---------------------------------------------------------------------------
-// Checkpoints (checkpoint.cpp).
+// Checkpoints (checkpoint.cpp): `what` names where the file came from in
+// messages ("--restart", "forecast cycle").
 
 grids::CheckpointData ToCheckpoint(const ScenarioConfig& cfg, const SolverState& st);
-SolverState FromCheckpoint(const ScenarioConfig& cfg, const std::string& path);
+SolverState FromCheckpoint(const ScenarioConfig& cfg, const std::string& path,
+                           const std::string& what);
 
 // ---------------------------------------------------------------------------
 // Outputs (outputs.cpp).

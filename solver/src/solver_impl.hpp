@@ -130,6 +130,10 @@ struct Solver::Impl {
   double Infiltrate(double dt);  // volume infiltrated in this step (m3)
   // state_io.cpp
   std::vector<double> Unpad(const Field2D& view) const;
+  // The extremes from a state (host mirrors of h, qx, qy): max depth = h, max
+  // speed where wet, arrival t where deeper than the arrival depth.
+  template <class Mirror>
+  void ResetExtremesFrom(const Mirror& h, const Mirror& qx, const Mirror& qy, double t);
   // diagnostics.cpp
   [[noreturn]] void ReportBlowUp(Real max_speed, Real max_depth);
   void CheckConservation(double dt);

@@ -15,6 +15,33 @@
 
 namespace floodwarn::solver {
 
+// The extremes start from a state: max depth = the depth, max speed = the
+// speed where wet, arrival `t` where deeper than the arrival depth and NaN
+// elsewhere. Mirrors of h, qx, qy (padded) are passed in.
+template <class Mirror>
+void Solver::Impl::ResetExtremesFrom(const Mirror& hh, const Mirror& qxh, const Mirror& qyh,
+                                     double t) {
+  Impl& s = *this;
+  Kokkos::deep_copy(s.hmax, hh);
+  if (!s.opt.track_extremes) return;
+  auto vh = Kokkos::create_mirror_view(s.vmax);
+  auto th = Kokkos::create_mirror_view(s.arrival);
+  Kokkos::deep_copy(vh, Real(0));
+  Kokkos::deep_copy(th, std::numeric_limits<Real>::quiet_NaN());
+  for (int j = 0; j < s.ny; ++j) {
+    for (int i = 0; i < s.nx; ++i) {
+      const double hv = hh(j + 1, i + 1);
+      if (hv > s.opt.dry_depth)
+        vh(j + 1, i + 1) = static_cast<Real>(std::hypot(static_cast<double>(qxh(j + 1, i + 1)),
+                                                        static_cast<double>(qyh(j + 1, i + 1))) /
+                                             hv);
+      if (hv > s.opt.arrival_depth) th(j + 1, i + 1) = static_cast<Real>(t);
+    }
+  }
+  Kokkos::deep_copy(s.vmax, vh);
+  Kokkos::deep_copy(s.arrival, th);
+}
+
 void Solver::SetState(const HostState& st) {
   Impl& s = *impl_;
   const std::size_t n = static_cast<std::size_t>(s.nx) * s.ny;
@@ -47,32 +74,21 @@ void Solver::SetState(const HostState& st) {
   Kokkos::deep_copy(s.h, hh);
   Kokkos::deep_copy(s.qx, qxh);
   Kokkos::deep_copy(s.qy, qyh);
-  Kokkos::deep_copy(s.hmax, hh);
-  if (s.opt.track_extremes) {
-    // Speeds of the initial state, arrival 0 where already wet, NaN elsewhere.
-    auto vh = Kokkos::create_mirror_view(s.vmax);
-    auto th = Kokkos::create_mirror_view(s.arrival);
-    Kokkos::deep_copy(vh, Real(0));
-    Kokkos::deep_copy(th, std::numeric_limits<Real>::quiet_NaN());
-    for (int j = 0; j < s.ny; ++j) {
-      for (int i = 0; i < s.nx; ++i) {
-        const double hv = hh(j + 1, i + 1);
-        if (hv > s.opt.dry_depth)
-          vh(j + 1, i + 1) = static_cast<Real>(std::hypot(static_cast<double>(qxh(j + 1, i + 1)),
-                                                          static_cast<double>(qyh(j + 1, i + 1))) /
-                                               hv);
-        if (hv > s.opt.arrival_depth) th(j + 1, i + 1) = Real(0);
-      }
-    }
-    Kokkos::deep_copy(s.vmax, vh);
-    Kokkos::deep_copy(s.arrival, th);
-  }
+  s.ResetExtremesFrom(hh, qxh, qyh, 0.0);
   s.ResetInfiltrationState();
   s.metric_valid = false;
   s.conservation = ConservationReport{};
   s.mb = MassBalance{};
   s.mb.initial_volume = Volume();
   s.mb.volume = s.mb.initial_volume;
+}
+
+void Solver::ResetExtremes() {
+  Impl& s = *impl_;
+  auto hh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), s.h);
+  auto qxh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), s.qx);
+  auto qyh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), s.qy);
+  s.ResetExtremesFrom(hh, qxh, qyh, s.t);
 }
 
 void Solver::SetStillWater(double wse) {

@@ -275,6 +275,10 @@ class Solver {
   // Restores an exported state (same domain and options). Throws
   // std::invalid_argument when sizes do not match the domain.
   void Import(const SolverState& state);
+  // Starts the extremes anew from the current state (as SetState does, with
+  // the arrival time of cells already wet set to time()): the forecast loop
+  // takes the maxima over the lead time only.
+  void ResetExtremes();
   // Max depth reached in each cell since SetState (m), indexed [j * nx + i].
   std::vector<double> MaxDepth() const;
   // Max speed |(u, v)| reached in each cell since SetState (m/s); zeros
