@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <memory>
 #include <vector>
 
 namespace floodwarn::apps {
@@ -22,6 +23,8 @@ void AddAlertingCommands(CLI::App& app, Commands& out);
 void AddIngestFileCommands(CLI::App& app, Commands& out);
 // apps/cmd_ingest_live.cpp: stations
 void AddIngestLiveCommands(CLI::App& app, Commands& out);
+// apps/cmd_forecast.cpp: forecast run (one cycle of the live system)
+void AddForecastCommands(CLI::App& app, Commands& out);
 // apps/cmd_radar.cpp: radar (RADOLAN composites -> CF-NetCDF rain series on a DEM grid)
 void AddRadarCommands(CLI::App& app, Commands& out);
 

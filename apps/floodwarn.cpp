@@ -245,6 +245,7 @@ int main(int argc, char** argv) {
   demo->add_flag("--quiet,-q", quiet, "No progress display (the summary is still printed)");
 
   floodwarn::apps::Commands commands;
+  floodwarn::apps::AddForecastCommands(app, commands);
 #ifdef FLOODWARN_WITH_SERVICES
   floodwarn::apps::AddAlertingCommands(app, commands);
   floodwarn::apps::AddIngestFileCommands(app, commands);
