@@ -182,6 +182,9 @@ double Solver::Step(double dt_limit) {
                            : std::numeric_limits<double>::infinity();
   if (s.opt.max_dt > 0) dt = std::min(dt, s.opt.max_dt);
   dt = std::min(dt, dt_limit);
+  // The water the sources add in this step must respect the CFL condition
+  // too: into a dry domain the state alone sets no limit (sources.cpp).
+  dt = std::min(dt, s.SourceDtBound(dt));
   if (!(dt > 0) || !std::isfinite(dt))
     throw std::invalid_argument(fmt::format(
         "Step: no finite time step (dt_limit = {}, max_dt = {}); give a max_dt or a limit",

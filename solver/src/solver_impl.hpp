@@ -78,6 +78,7 @@ struct Solver::Impl {
   Field2D rain_b;
   double rain_t_a = 0, rain_t_b = 0;
   double rain_vol_a = 0, rain_vol_b = 0;  // sum(Real(rate) * area) over active cells, m3/s
+  double rain_max_a = 0, rain_max_b = 0;  // largest cell rate of each frame, m/s
   double active_area = 0;
 
   double t = 0;
@@ -125,6 +126,12 @@ struct Solver::Impl {
   };
   RainStep RainOfStep(double dt) const;
   double RainVolume(const RainStep& rain, double dt) const;
+  // The longest step for which the depth the sources add (point inflows,
+  // inflow boundaries, rain) stays within the CFL condition, taking their
+  // rates at the start and at the end of a step of `dt`: a cell that gains
+  // depth at a rate r (m/s) holds h = r dt and waves sqrt(g h), so
+  // dt <= (cfl / (sqrt(g r) (1/dx + 1/dy)))^(2/3). Infinity without sources.
+  double SourceDtBound(double dt) const;
   // infiltration.cpp
   void ResetInfiltrationState();
   double Infiltrate(double dt);  // volume infiltrated in this step (m3)

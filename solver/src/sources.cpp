@@ -100,6 +100,12 @@ double FillRainField(const Domain& dom, const std::vector<double>& rate, const c
   return vol_rate;
 }
 
+double MaxRate(const std::vector<double>& rate) {
+  double m = 0.0;
+  for (const double r : rate) m = std::max(m, r);
+  return m;
+}
+
 // Weight of frame B averaged over [t0, t1] for w(t) = clamp((t - ta) / (tb - ta), 0, 1);
 // tb <= ta means frame A only.
 double RainWeightB(double ta, double tb, double t0, double t1) {
@@ -115,6 +121,7 @@ void Solver::SetRainField(const std::vector<double>& rate) {
   s.rain_vol_a = FillRainField(s.dom, rate, "SetRainField", s.rain);
   s.rain_b = s.rain;
   s.rain_vol_b = s.rain_vol_a;
+  s.rain_max_a = s.rain_max_b = MaxRate(rate);
   s.rain_t_a = s.rain_t_b = 0;
   s.rain_is_field = true;
 }
@@ -131,6 +138,8 @@ void Solver::SetRainFrames(const std::vector<double>& rate_a, double t_a,
   const double vb = FillRainField(s.dom, rate_b, "SetRainFrames (frame b)", s.rain_b);
   s.rain_vol_a = va;
   s.rain_vol_b = vb;
+  s.rain_max_a = MaxRate(rate_a);
+  s.rain_max_b = MaxRate(rate_b);
   s.rain_t_a = t_a;
   s.rain_t_b = t_b;
   s.rain_is_field = true;
@@ -199,6 +208,30 @@ Solver::Impl::RainStep Solver::Impl::RainOfStep(double dt) const {
   r.weight_a = static_cast<Real>(1.0 - wb);
   r.weight_b = static_cast<Real>(wb);
   return r;
+}
+
+double Solver::Impl::SourceDtBound(double dt) const {
+  const double g = opt.gravity, k = 1.0 / dom.dx + 1.0 / dom.dy;
+  double bound = std::numeric_limits<double>::infinity();
+  auto limit = [&](double depth_rate) {
+    if (depth_rate > 0)
+      bound = std::min(bound, std::pow(opt.cfl / (std::sqrt(g * depth_rate) * k), 2.0 / 3.0));
+  };
+  const double t1 = std::isfinite(dt) ? t + dt : t;
+  auto rate = [&](const TimeSeries& s) { return std::max(s.At(t), s.At(t1)); };
+  const double area = dom.dx * dom.dy;
+  for (std::size_t q = 0; q < source_series.size(); ++q) limit(rate(source_series[q]) / area);
+  for (std::size_t q = 0; q < seg_series.size(); ++q) {
+    if (seg_inflow_width[q] <= 0) continue;  // a level segment
+    // Unit discharge into the edge cell, over its depth (the cell's width
+    // across the edge is the smaller spacing at worst).
+    limit(rate(seg_series[q]) / seg_inflow_width[q] / std::min(dom.dx, dom.dy));
+  }
+  if (rain_is_field)
+    limit(std::max(rain_max_a, rain_max_b));
+  else if (!rain_series.empty())
+    limit(rate(rain_series));
+  return bound;
 }
 
 double Solver::Impl::RainVolume(const RainStep& r, double dt) const {

@@ -18,8 +18,8 @@ TimeSeries::TimeSeries(std::vector<double> times, std::vector<double> values, st
       throw std::invalid_argument(what + ": entry " + std::to_string(k) + " is not finite");
     if (k > 0 && !(t_[k] > t_[k - 1]))
       throw std::invalid_argument(what + ": times must increase strictly (entry " +
-                                  std::to_string(k) + ": " + std::to_string(t_[k]) +
-                                  " after " + std::to_string(t_[k - 1]) + ")");
+                                  std::to_string(k) + ": " + std::to_string(t_[k]) + " after " +
+                                  std::to_string(t_[k - 1]) + ")");
   }
 }
 
