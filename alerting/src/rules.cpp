@@ -11,26 +11,26 @@
 #include <set>
 #include <sstream>
 
-#include "floodwarn/common/toml_fields.hpp"
+#include "floodwarn/common/toml_reader.hpp"
 
 namespace floodwarn::alerting {
 namespace {
 
 // ---------------------------------------------------------------------------
 // Error context: every message names the rules file, the line and the key
-// (the field readers are shared with the other configs: toml_fields.hpp).
+// (the field readers are shared with the other configs: toml_reader.hpp).
 
-using Ctx = toml_fields::FileContext<RulesConfigError>;
-using toml_fields::AsNumber;
-using toml_fields::CheckKeys;
-using toml_fields::GetBool;
-using toml_fields::GetNumber;
-using toml_fields::GetString;
-using toml_fields::GetTableArray;
-using toml_fields::Join;
-using toml_fields::RequireNumber;
-using toml_fields::RequireString;
-using toml_fields::TypeName;
+using Ctx = common::TomlContext<RulesConfigError>;
+using common::AsNumber;
+using common::CheckKeys;
+using common::GetBool;
+using common::GetNumber;
+using common::GetString;
+using common::GetTableArray;
+using common::Join;
+using common::RequireNumber;
+using common::RequireString;
+using common::TypeName;
 
 std::string Index(const std::string& prefix, std::size_t i) {
   return fmt::format("{}[{}]", prefix, i);

@@ -16,7 +16,7 @@
 #include <sstream>
 
 #include "civil_time.hpp"
-#include "floodwarn/common/toml_fields.hpp"
+#include "floodwarn/common/toml_reader.hpp"
 
 namespace floodwarn::ingest {
 namespace {
@@ -41,14 +41,14 @@ class Ctx {
   std::string station_;
 };
 
-using toml_fields::CheckKeys;
-using toml_fields::GetNumber;
-using toml_fields::GetString;
-using toml_fields::GetTable;
-using toml_fields::GetTableArray;
-using toml_fields::Join;
-using toml_fields::RequireNumber;
-using toml_fields::RequireString;
+using common::CheckKeys;
+using common::GetNumber;
+using common::GetString;
+using common::GetTable;
+using common::GetTableArray;
+using common::Join;
+using common::RequireNumber;
+using common::RequireString;
 
 std::optional<int> GetInt(const Ctx& ctx, const toml::table& t, const std::string& prefix,
                           const char* key) {

@@ -28,7 +28,7 @@
 #include <sstream>
 #include <utility>
 
-#include "floodwarn/common/toml_fields.hpp"
+#include "floodwarn/common/toml_reader.hpp"
 
 namespace floodwarn::solver {
 namespace {
@@ -38,10 +38,10 @@ namespace fs = std::filesystem;
 // ---------------------------------------------------------------------------
 // Error context: every message names the config file, the key and the line.
 
-class Ctx : public toml_fields::FileContext<ConfigError> {
+class Ctx : public common::TomlContext<ConfigError> {
  public:
   explicit Ctx(std::string file)
-      : FileContext(std::move(file)), dir_(fs::path(this->file()).parent_path()) {}
+      : TomlContext(std::move(file)), dir_(fs::path(this->file()).parent_path()) {}
 
   // A path from the config, relative to the config file's folder.
   std::string Resolve(const std::string& p) const {
@@ -59,15 +59,15 @@ class Ctx : public toml_fields::FileContext<ConfigError> {
   mutable std::optional<double> start_epoch_;
 };
 
-using toml_fields::AsNumber;
-using toml_fields::CheckKeys;
-using toml_fields::GetNumber;
-using toml_fields::GetString;
-using toml_fields::GetTable;
-using toml_fields::GetTableArray;
-using toml_fields::Join;
-using toml_fields::RequireNumber;
-using toml_fields::TypeName;
+using common::AsNumber;
+using common::CheckKeys;
+using common::GetNumber;
+using common::GetString;
+using common::GetTable;
+using common::GetTableArray;
+using common::Join;
+using common::RequireNumber;
+using common::TypeName;
 
 std::vector<double> AsNumberArray(const Ctx& ctx, const toml::node& n, const std::string& key) {
   const toml::array* a = n.as_array();
