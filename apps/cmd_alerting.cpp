@@ -22,6 +22,7 @@
 #include "floodwarn/alerting/rules.hpp"
 #include "floodwarn/alerting/service.hpp"
 #include "floodwarn/alerting/store.hpp"
+#include "floodwarn/common/iso8601.hpp"
 #include "serve_wiring.hpp"
 
 namespace floodwarn::apps {
@@ -69,13 +70,9 @@ fa::ClientOptions ToClientOptions(const ClientFlags& f) {
 }
 
 std::string FormatUtc(fa::TimePoint t) {
-  auto ms = t.time_since_epoch().count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:03d}Z", buf, static_cast<int>(ms % 1000));
+  floodwarn::common::Iso8601Format f;
+  f.fraction = floodwarn::common::Iso8601Format::Fraction::kMillis;
+  return floodwarn::common::FormatIso8601(t, f);
 }
 
 std::string Headline(const fa::Alert& a) {

@@ -11,14 +11,29 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "floodwarn/common/iso8601.hpp"
 #include "floodwarn/grids/raster.hpp"
 
 namespace floodwarn::grids::detail {
+
+// "YYYY-MM-DDThh:mm:ss[Z]" or "YYYY-MM-DD hh:mm:ss" (UTC) -> "YYYY-MM-DD
+// hh:mm:ss", the reference time of CF "seconds since" units; nullopt when
+// malformed (an offset, a date that does not exist, ...).
+inline std::optional<std::string> CfReferenceTime(const std::string& text) {
+  const auto t = common::ParseIso8601(text, common::Iso8601Options::UtcOrNaive());
+  if (!t) return std::nullopt;
+  common::Iso8601Format f;
+  f.separator = ' ';
+  f.fraction = common::Iso8601Format::Fraction::kNone;
+  f.zone = common::Iso8601Format::Zone::kNone;
+  return common::FormatIso8601(*t, f);
+}
 
 struct NcFile {
   // `what` names the kind of output in messages, e.g. "CF-NetCDF output".

@@ -15,7 +15,7 @@
 #include <set>
 #include <sstream>
 
-#include "civil_time.hpp"
+#include "floodwarn/common/time.hpp"
 #include "floodwarn/common/toml_reader.hpp"
 
 namespace floodwarn::ingest {
@@ -71,7 +71,7 @@ std::optional<TimePoint> GetTime(const Ctx& ctx, const toml::table& t, const std
     const toml::date_time& v = dt->get();
     if (!v.offset)
       ctx.Fail(k, n, "expected a date-time with a UTC offset (e.g. 2024-01-01T00:00:00Z)");
-    auto tp = detail::CivilToTime(v.date.year, v.date.month, v.date.day, v.time.hour, v.time.minute,
+    auto tp = common::CivilToTime(v.date.year, v.date.month, v.date.day, v.time.hour, v.time.minute,
                                   v.time.second, static_cast<int>(v.time.nanosecond / 1000000),
                                   v.offset->minutes);
     if (!tp) ctx.Fail(k, n, "invalid date-time");
@@ -79,7 +79,7 @@ std::optional<TimePoint> GetTime(const Ctx& ctx, const toml::table& t, const std
   }
   if (const auto* d = n->as_date()) {
     const toml::date& v = d->get();
-    auto tp = detail::CivilToTime(v.year, v.month, v.day, 0, 0, 0, 0, 0);
+    auto tp = common::CivilToTime(v.year, v.month, v.day, 0, 0, 0, 0, 0);
     if (!tp) ctx.Fail(k, n, "invalid date");
     return tp;
   }
