@@ -26,6 +26,11 @@ void SyncDirectoryOf(const std::string& path) {
 
 }  // namespace
 
+FileError::FileError(std::string path, std::string detail)
+    : std::runtime_error(path + ": " + detail),
+      path_(std::move(path)),
+      detail_(std::move(detail)) {}
+
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), temp_path_(path_ + ".tmp") {}
 
 AtomicFile::~AtomicFile() { Abort(); }
@@ -51,7 +56,7 @@ AtomicFile& AtomicFile::operator=(AtomicFile&& other) noexcept {
 
 void AtomicFile::Fail(const std::string& step, int err) {
   Abort();  // may change errno: `err` was taken before
-  throw FileError(fmt::format("{}: {}: {}", path_, step, std::strerror(err)));
+  throw FileError(path_, fmt::format("{}: {}", step, std::strerror(err)));
 }
 
 void AtomicFile::Write(std::string_view bytes) {

@@ -28,6 +28,7 @@
 #include <sstream>
 #include <utility>
 
+#include "floodwarn/common/atomic_file.hpp"
 #include "floodwarn/common/iso8601.hpp"
 #include "floodwarn/common/toml_reader.hpp"
 
@@ -1335,22 +1336,6 @@ void LogConservation(ConservationCheck mode, const RunResult& r) {
       c.max_outflow_ratio_time, c.max_outflow_ratio_i, c.max_outflow_ratio_j);
 }
 
-// Writes `text` to `path` via a temporary name and a rename.
-void WriteFileAtomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error(fmt::format("{}: cannot open for writing", tmp));
-    out << text;
-    out.flush();
-    if (!out) throw std::runtime_error(fmt::format("{}: write failed", tmp));
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec)
-    throw std::runtime_error(fmt::format("{}: cannot rename to {}: {}", tmp, path, ec.message()));
-}
-
 // A solver field (j = 0 south) as a north-up raster; inactive cells nodata.
 grids::RasterD ToRaster(const ScenarioConfig& cfg, const std::vector<double>& field) {
   const Domain& d = cfg.domain;
@@ -1870,7 +1855,7 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
       csv += '\n';
     }
     const std::string path = (out_dir / "points.csv").string();
-    WriteFileAtomic(path, csv);
+    common::WriteFileAtomic(path, csv);
     result.files.push_back(path);
   }
 
@@ -1924,7 +1909,7 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
                      ConservationJson(cfg.options.check_conservation, result.conservation));
     j += fmt::format("  \"files\": {}\n", files);
     j += "}\n";
-    WriteFileAtomic(path, j);
+    common::WriteFileAtomic(path, j);
     result.files.push_back(path);
   }
   spdlog::info(

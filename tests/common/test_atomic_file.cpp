@@ -100,6 +100,13 @@ TEST(AtomicFile, ErrorsNameTheFileAndTheReason) {
   const std::string e = ErrorOf([&] { WriteFileAtomic(missing, "x"); });
   EXPECT_EQ(e.rfind(missing + ": cannot create " + missing + ".tmp: ", 0), 0u) << e;
   EXPECT_NE(e.find("No such file or directory"), std::string::npos) << e;
+  try {
+    WriteFileAtomic(missing, "x");
+  } catch (const FileError& f) {
+    EXPECT_EQ(f.path(), missing);
+    EXPECT_EQ(f.detail().rfind("cannot create " + missing + ".tmp: No such file", 0), 0u)
+        << f.detail();
+  }
   // Renaming onto a directory fails after the data were written: the
   // temporary file goes, the directory stays.
   fs::create_directories(dir + "/target");

@@ -22,7 +22,14 @@ namespace floodwarn::common {
 // the operating system's reason.
 class FileError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  FileError(std::string path, std::string detail);
+  const std::string& path() const noexcept { return path_; }
+  // The message without the leading "PATH: " (for callers with their own prefix).
+  const std::string& detail() const noexcept { return detail_; }
+
+ private:
+  std::string path_;
+  std::string detail_;
 };
 
 class AtomicFile {
