@@ -11,7 +11,6 @@
 #include <fstream>
 #include <initializer_list>
 #include <set>
-#include <sstream>
 
 #include "floodwarn/common/toml_reader.hpp"
 #include "floodwarn/ingest/stations.hpp"

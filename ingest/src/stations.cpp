@@ -9,11 +9,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <fstream>
 #include <initializer_list>
 #include <memory>
 #include <set>
-#include <sstream>
 
 #include "floodwarn/common/time.hpp"
 #include "floodwarn/common/toml_reader.hpp"

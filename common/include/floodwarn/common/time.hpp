@@ -46,7 +46,7 @@ CivilDate CivilFromDays(std::int64_t days);
 // 0 = Sunday .. 6 = Saturday.
 unsigned WeekdayFromDays(std::int64_t days);
 
-// `t` in calendar fields, rounded down to the millisecond's day, second.
+// `t` in calendar fields (UTC); before 1970 too (rounding towards the past).
 CivilTime ToCivil(TimePoint t);
 
 // A validated local date-time (year 1..9999, real day of month, hour 0..23,
