@@ -4,4 +4,4 @@ add_library(floodwarn_alerting_engine STATIC
 )
 target_link_libraries(floodwarn_alerting_engine
   PUBLIC floodwarn_alerting_core floodwarn_alerting_cap
-  PRIVATE floodwarn_warnings floodwarn_toml_fields fmt::fmt spdlog::spdlog)
+  PRIVATE floodwarn_warnings fmt::fmt spdlog::spdlog)

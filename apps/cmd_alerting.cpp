@@ -22,6 +22,8 @@
 #include "floodwarn/alerting/rules.hpp"
 #include "floodwarn/alerting/service.hpp"
 #include "floodwarn/alerting/store.hpp"
+#include "floodwarn/common/iso8601.hpp"
+#include "floodwarn/common/toml_reader.hpp"
 #include "serve_wiring.hpp"
 
 namespace floodwarn::apps {
@@ -69,13 +71,9 @@ fa::ClientOptions ToClientOptions(const ClientFlags& f) {
 }
 
 std::string FormatUtc(fa::TimePoint t) {
-  auto ms = t.time_since_epoch().count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:03d}Z", buf, static_cast<int>(ms % 1000));
+  floodwarn::common::Iso8601Format f;
+  f.fraction = floodwarn::common::Iso8601Format::Fraction::kMillis;
+  return floodwarn::common::FormatIso8601(t, f);
 }
 
 std::string Headline(const fa::Alert& a) {
@@ -311,7 +309,11 @@ int RunServe(const std::string& config_path) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  const fa_serve::ServiceConfig cfg = fa_serve::LoadServiceConfig(config_path);
+  // The config is parsed once; each section's reader gets the parsed file:
+  // [service] and the rest here, [[channels]] and [ingest] in ServeWiring.
+  const floodwarn::common::TomlFile config =
+      floodwarn::common::ReadTomlFile(config_path, "service config");
+  const fa_serve::ServiceConfig cfg = fa_serve::ParseServiceConfig(config);
   fa_serve::RulesConfig rules = fa_serve::LoadRulesConfig(cfg.rules_file);
   fa_serve::AlertStore store(cfg.store_path, cfg.store);
   fa_serve::AlertEngine engine(std::move(rules), store, cfg.cap, WallNow);
@@ -321,7 +323,7 @@ int RunServe(const std::string& config_path) {
     metrics = std::make_unique<fa_serve::MetricsEndpoint>(cfg.metrics_listen, registry);
   // Channels ([[channels]]) and live inputs ([ingest]), before the server
   // takes traffic; a misconfiguration refuses start-up (serve_wiring.hpp).
-  ServeWiring wiring(config_path, engine, store, *registry);
+  ServeWiring wiring(config, engine, store, *registry);
   fa_serve::AlertServer server(cfg, engine, store, *registry);
 
   // The first stdout line is the contract for scripts and tests.

@@ -7,7 +7,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <ctime>
 #include <map>
 #include <memory>
 #include <optional>
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "floodwarn/common/iso8601.hpp"
 #include "floodwarn/ingest/reading_store.hpp"
 #include "floodwarn/ingest/stations.hpp"
 
@@ -30,14 +30,12 @@ struct StationsArgs {
   bool fail_on_stale = false;
 };
 
+// "2024-01-05 13:15:00Z": whole seconds, a space for the T (a console column).
 std::string Utc(fi::TimePoint t) {
-  const std::time_t s = static_cast<std::time_t>(
-      std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
-  return buf;
+  floodwarn::common::Iso8601Format f;
+  f.separator = ' ';
+  f.fraction = floodwarn::common::Iso8601Format::Fraction::kNone;
+  return floodwarn::common::FormatIso8601(t, f);
 }
 
 std::string Age(std::chrono::milliseconds age) {

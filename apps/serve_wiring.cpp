@@ -16,6 +16,7 @@
 #include "floodwarn/alerting/channels.hpp"
 #include "floodwarn/alerting/engine.hpp"
 #include "floodwarn/alerting/store.hpp"
+#include "floodwarn/common/toml_reader.hpp"
 #include "floodwarn/ingest/ingest_config.hpp"
 #include "floodwarn/ingest/ingest_pipeline.hpp"
 #include "floodwarn/ingest/mqtt_json.hpp"
@@ -91,7 +92,7 @@ struct ServeWiring::Impl {
   bool stopping = false;
   bool stopped = false;
 
-  void StartChannels(const std::string& path, fa::AlertEngine& engine, fa::AlertStore& store,
+  void StartChannels(const common::TomlFile& config, fa::AlertEngine& engine, fa::AlertStore& store,
                      prometheus::Registry& registry);
   // The MQTT sources' connection totals into the metrics (on the timer).
   void SampleSourceMetrics() {
@@ -104,9 +105,10 @@ struct ServeWiring::Impl {
                    prometheus::Registry& registry);
 };
 
-void ServeWiring::Impl::StartChannels(const std::string& path, fa::AlertEngine& engine,
+void ServeWiring::Impl::StartChannels(const common::TomlFile& config, fa::AlertEngine& engine,
                                       fa::AlertStore& store, prometheus::Registry& registry) {
-  const std::vector<fa::ChannelConfig> channels = fa::LoadChannelsConfig(path);
+  const std::string& path = config.path;
+  const std::vector<fa::ChannelConfig> channels = fa::ParseChannelsConfig(config);
   const fa::RulesConfig& rules = engine.rules();
   bool escalation = rules.engine.escalation_after.has_value();
   for (const auto& r : rules.rules) escalation = escalation || r.escalation_after.has_value();
@@ -228,14 +230,14 @@ void ServeWiring::Impl::StartIngest(const fi::IngestConfig& cfg, fa::AlertEngine
                readings->path(), mqtt.size(), pegelonline.size() + sensorthings.size());
 }
 
-ServeWiring::ServeWiring(const std::string& config_path, alerting::AlertEngine& engine,
+ServeWiring::ServeWiring(const common::TomlFile& config, alerting::AlertEngine& engine,
                          alerting::AlertStore& store, prometheus::Registry& registry)
     : impl_(std::make_unique<Impl>()) {
   // Read [ingest] first: a bad input config refuses start-up before any
   // thread runs.
-  const std::optional<fi::IngestConfig> ingest = fi::LoadIngestConfig(config_path);
+  const std::optional<fi::IngestConfig> ingest = fi::ParseIngestConfig(config);
   try {
-    impl_->StartChannels(config_path, engine, store, registry);
+    impl_->StartChannels(config, engine, store, registry);
     if (ingest) impl_->StartIngest(*ingest, engine, registry);
   } catch (...) {
     Stop();

@@ -16,17 +16,21 @@ class AlertEngine;
 class AlertStore;
 }  // namespace floodwarn::alerting
 
+namespace floodwarn::common {
+struct TomlFile;
+}  // namespace floodwarn::common
+
 namespace floodwarn::apps {
 
 class ServeWiring {
  public:
-  // Loads and checks [[channels]] (escalation channel, area ids) and [ingest]
-  // of the service config at `config_path`, starts a dispatcher per channel
+  // Reads and checks [[channels]] (escalation channel, area ids) and [ingest]
+  // of the service config (parsed once by the caller), starts a dispatcher per channel
   // (woken by the engine's commit listener), then the reading store, the
   // station registry, the ingest pipeline feeding `engine`, the MQTT sources,
   // the pollers and the stale-station timer. Throws std::runtime_error with
   // the reason when something is misconfigured: `serve` must not start then.
-  ServeWiring(const std::string& config_path, alerting::AlertEngine& engine,
+  ServeWiring(const common::TomlFile& config, alerting::AlertEngine& engine,
               alerting::AlertStore& store, prometheus::Registry& registry);
   ~ServeWiring();  // Stop()
   ServeWiring(const ServeWiring&) = delete;

@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "floodwarn/common/iso8601.hpp"
 #include "floodwarn/ingest/ingest_pipeline.hpp"
 #include "floodwarn/ingest/mqtt_json.hpp"
 #include "floodwarn/ingest/reading_store.hpp"
@@ -40,12 +41,8 @@ namespace {
 constexpr long long kT0s = 1704067200LL;
 
 std::string Iso(long long epoch_s) {
-  std::time_t t = static_cast<std::time_t>(epoch_s);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return floodwarn::common::FormatIso8601(
+      floodwarn::common::TimePoint(std::chrono::seconds(epoch_s)));
 }
 
 // Reading number `seq`: station seq % S, observed at T0 + seq s (unique),

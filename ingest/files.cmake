@@ -21,8 +21,8 @@ target_include_directories(floodwarn_ingest_files PUBLIC
   $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>)
 target_compile_features(floodwarn_ingest_files PUBLIC cxx_std_17)
 target_link_libraries(floodwarn_ingest_files
-  PUBLIC floodwarn_ingest_types floodwarn::grids
-  PRIVATE floodwarn_warnings floodwarn_toml_fields fmt::fmt spdlog::spdlog Eigen3::Eigen
+  PUBLIC floodwarn_ingest_types floodwarn::grids floodwarn::common
+  PRIVATE floodwarn_warnings fmt::fmt spdlog::spdlog Eigen3::Eigen
           GDAL::GDAL ZLIB::ZLIB)
 if(FLOODWARN_FUZZ)
   # coverage feedback for libFuzzer and AddressSanitizer in the decoders

@@ -9,7 +9,6 @@ find_package(OpenSSL REQUIRED)  # MqttSource checks its TLS files at constructio
 
 add_library(floodwarn_ingest_live STATIC
   src/reading_store.cpp
-  src/iso_time.cpp
   src/json_split.cpp
   src/mqtt_json.cpp
   src/ttn.cpp

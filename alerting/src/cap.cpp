@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 
 #include "cap_texts.hpp"
+#include "floodwarn/common/iso8601.hpp"
 
 namespace floodwarn::alerting {
 namespace {
@@ -31,53 +32,17 @@ constexpr const char* kCapNamespace = "urn:oasis:names:tc:emergency:cap:1.2";
 constexpr std::size_t kMaxHeadlineChars = 160;
 constexpr int kMaxOffsetMinutes = 14 * 60;  // UTC-12 .. UTC+14 exist; +-14 h is the range
 
-// --- calendar (proleptic Gregorian, H. Hinnant's algorithms) ----------------
-
-std::int64_t FloorDiv(std::int64_t a, std::int64_t b) {
-  std::int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
-
-std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = FloorDiv(y, 400);
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-void CivilFromDays(std::int64_t z, std::int64_t* y, unsigned* m, unsigned* d) {
-  z += 719468;
-  const std::int64_t era = FloorDiv(z, 146097);
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = static_cast<std::int64_t>(yoe) + era * 400 + (*m <= 2);
-}
-
-unsigned DaysInMonth(std::int64_t y, unsigned m) {
-  static const unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;
-  return kDays[m - 1];
-}
+// --- calendar: floodwarn::common (time.hpp) ------------------------------------
 
 // Day number (days since 1970-01-01) of the last Sunday of `month` in `year`.
 std::int64_t LastSunday(std::int64_t year, unsigned month) {
-  const std::int64_t last = DaysFromCivil(year, month, DaysInMonth(year, month));
-  const std::int64_t weekday = (last + 4) - 7 * FloorDiv(last + 4, 7);  // 1970-01-01: Thursday (4)
-  return last - weekday;
+  const std::int64_t last = common::DaysFromCivil(year, month, common::DaysInMonth(year, month));
+  return last - common::WeekdayFromDays(last);
 }
 
 bool InEuSummerTime(TimePoint t) {
-  const std::int64_t secs = FloorDiv(t.time_since_epoch().count(), 1000);
-  std::int64_t y = 0;
-  unsigned m = 0, d = 0;
-  CivilFromDays(FloorDiv(secs, 86400), &y, &m, &d);
+  const std::int64_t secs = std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();
+  const std::int64_t y = common::ToCivil(t).date.year;
   const std::int64_t start = LastSunday(y, 3) * 86400 + 3600;
   const std::int64_t end = LastSunday(y, 10) * 86400 + 3600;
   return secs >= start && secs < end;
@@ -626,44 +591,15 @@ const char* ToString(CapMsgType t) {
 }
 
 std::string FormatCapTime(TimePoint t, int utc_offset_minutes) {
-  const int off = std::clamp(utc_offset_minutes, -kMaxOffsetMinutes, kMaxOffsetMinutes);
-  const std::int64_t secs = FloorDiv(t.time_since_epoch().count(), 1000) + off * 60;
-  const std::int64_t days = FloorDiv(secs, 86400);
-  const std::int64_t sod = secs - days * 86400;
-  std::int64_t y = 0;
-  unsigned m = 0, d = 0;
-  CivilFromDays(days, &y, &m, &d);
-  const int aoff = off < 0 ? -off : off;
-  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}{}{:02d}:{:02d}", y, m, d,
-                     sod / 3600, (sod / 60) % 60, sod % 60, off < 0 ? '-' : '+', aoff / 60,
-                     aoff % 60);
+  common::Iso8601Format f;
+  f.fraction = common::Iso8601Format::Fraction::kNone;  // whole seconds, rounded down
+  f.zone = common::Iso8601Format::Zone::kOffset;
+  f.utc_offset_minutes = std::clamp(utc_offset_minutes, -kMaxOffsetMinutes, kMaxOffsetMinutes);
+  return common::FormatIso8601(t, f);
 }
 
 std::optional<TimePoint> ParseCapTime(const std::string& raw) {
-  const std::string s = Trim(raw);
-  if (s.size() != 25) return std::nullopt;
-  auto digits = [&](std::size_t pos, std::size_t n, int* v) {
-    int x = 0;
-    for (std::size_t i = pos; i < pos + n; ++i) {
-      if (s[i] < '0' || s[i] > '9') return false;
-      x = x * 10 + (s[i] - '0');
-    }
-    *v = x;
-    return true;
-  };
-  int y, mo, d, h, mi, se, oh, om;
-  if (!digits(0, 4, &y) || s[4] != '-' || !digits(5, 2, &mo) || s[7] != '-' || !digits(8, 2, &d) ||
-      s[10] != 'T' || !digits(11, 2, &h) || s[13] != ':' || !digits(14, 2, &mi) || s[16] != ':' ||
-      !digits(17, 2, &se) || (s[19] != '+' && s[19] != '-') || !digits(20, 2, &oh) ||
-      s[22] != ':' || !digits(23, 2, &om))
-    return std::nullopt;
-  if (mo < 1 || mo > 12 || d < 1 || static_cast<unsigned>(d) > DaysInMonth(y, mo) || h > 23 ||
-      mi > 59 || se > 59 || oh > 14 || om > 59 || (oh == 14 && om != 0))
-    return std::nullopt;
-  const int off = (s[19] == '-' ? -1 : 1) * (oh * 60 + om);
-  const std::int64_t secs =
-      DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - std::int64_t{off} * 60;
-  return TimePoint(std::chrono::milliseconds(secs * 1000));
+  return common::ParseIso8601(Trim(raw), common::Iso8601Options::Cap());
 }
 
 int CapUtcOffsetAt(const CapProfile& profile, TimePoint t) {

@@ -4,11 +4,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "channel_internal.hpp"
 #include "floodwarn/alerting/channels.hpp"
+#include "floodwarn/common/iso8601.hpp"
 
 namespace floodwarn::alerting {
 
@@ -18,17 +18,9 @@ using nlohmann::json;
 
 std::string IsoUtc(TimePoint t) {
   if (t.time_since_epoch().count() == 0) return "";
-  const auto ms = t.time_since_epoch().count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  long rem = static_cast<long>(ms % 1000);
-  if (rem < 0) {
-    rem += 1000;
-    --secs;
-  }
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, rem);
+  common::Iso8601Format f;
+  f.fraction = common::Iso8601Format::Fraction::kMillis;
+  return common::FormatIso8601(t, f);
 }
 
 json AreaJson(const Area& a) {

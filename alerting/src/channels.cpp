@@ -13,12 +13,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <stdexcept>
 
 #include "channel_internal.hpp"
+#include "floodwarn/common/toml_reader.hpp"
 
 namespace floodwarn::alerting {
 
@@ -64,63 +63,21 @@ std::vector<EventKind> DefaultEventKinds(ChannelType t) {
 
 namespace {
 
-class ConfigReader {
- public:
-  explicit ConfigReader(std::string source) : source_(std::move(source)) {}
+// The TOML reader every config shares (floodwarn/common/toml_reader.hpp):
+// errors are common::ConfigError "FILE:LINE: KEY: what was expected".
+using ConfigReader = common::TomlContext<common::ConfigError>;
+using common::GetBool;
+using common::GetInteger;
+using common::GetString;
+using common::GetStringArray;
 
-  [[noreturn]] void Fail(const std::string& key, const toml::node* node,
-                         const std::string& what) const {
-    if (node != nullptr && node->source().begin.line > 0) {
-      throw std::runtime_error(
-          fmt::format("{}:{}: {}: {}", source_, node->source().begin.line, key, what));
-    }
-    throw std::runtime_error(fmt::format("{}: {}: {}", source_, key, what));
-  }
-
-  std::string String(const toml::node& n, const std::string& key) const {
-    const auto* s = n.as_string();
-    if (s == nullptr) Fail(key, &n, "expected a string");
-    return s->get();
-  }
-  bool Bool(const toml::node& n, const std::string& key) const {
-    const auto* b = n.as_boolean();
-    if (b == nullptr) Fail(key, &n, "expected true or false");
-    return b->get();
-  }
-  std::int64_t Int(const toml::node& n, const std::string& key, std::int64_t lo,
-                   std::int64_t hi) const {
-    const auto* i = n.as_integer();
-    if (i == nullptr) Fail(key, &n, fmt::format("expected an integer {}..{}", lo, hi));
-    if (i->get() < lo || i->get() > hi)
-      Fail(key, &n, fmt::format("expected an integer {}..{}, got {}", lo, hi, i->get()));
-    return i->get();
-  }
-  double Number(const toml::node& n, const std::string& key, double lo, double hi) const {
-    double v = 0.0;
-    if (const auto* f = n.as_floating_point()) {
-      v = f->get();
-    } else if (const auto* i = n.as_integer()) {
-      v = static_cast<double>(i->get());
-    } else {
-      Fail(key, &n, fmt::format("expected a number {}..{}", lo, hi));
-    }
-    if (!(v >= lo && v <= hi)) Fail(key, &n, fmt::format("expected a number {}..{}", lo, hi));
-    return v;
-  }
-  Duration Seconds(const toml::node& n, const std::string& key, double lo, double hi) const {
-    return Duration(static_cast<std::int64_t>(std::llround(Number(n, key, lo, hi) * 1000.0)));
-  }
-  std::vector<std::string> Strings(const toml::node& n, const std::string& key) const {
-    const auto* a = n.as_array();
-    if (a == nullptr) Fail(key, &n, "expected an array of strings");
-    std::vector<std::string> out;
-    for (const auto& e : *a) out.push_back(String(e, key));
-    return out;
-  }
-
- private:
-  std::string source_;
-};
+// A number of seconds in [lo, hi] (the *_s keys) as a Duration.
+std::optional<Duration> Seconds(const ConfigReader& r, const toml::table& t, const std::string& p,
+                                const char* key, double lo, double hi) {
+  const auto v = common::GetNumberIn(r, t, p, key, lo, hi);
+  if (!v) return std::nullopt;
+  return Duration(static_cast<std::int64_t>(std::llround(*v * 1000.0)));
+}
 
 bool ValidName(const std::string& s) {
   if (s.empty() || s.size() > 64) return false;
@@ -152,10 +109,9 @@ ChannelConfig ParseEntry(const ConfigReader& r, const toml::table& t, std::size_
   ChannelConfig c;
 
   // Type first: it decides which keys are allowed and the defaults.
-  const toml::node* type_node = t.get("type");
-  if (type_node == nullptr)
-    r.Fail(where + ".type", &t, "missing (siren, cell_broadcast or webhook)");
-  const std::string type = r.String(*type_node, where + ".type");
+  const auto type_value = GetString(r, t, where, "type");
+  if (!type_value) r.Fail(where + ".type", &t, "missing (siren, cell_broadcast or webhook)");
+  const std::string type = *type_value;
   if (type == "siren") {
     c.type = ChannelType::kSiren;
     c.min_level = 3;
@@ -166,7 +122,7 @@ ChannelConfig ParseEntry(const ConfigReader& r, const toml::table& t, std::size_
     c.type = ChannelType::kWebhook;
     c.min_level = 1;
   } else {
-    r.Fail(where + ".type", type_node,
+    r.Fail(where + ".type", t.get("type"),
            fmt::format("unknown type '{}' (expected siren, cell_broadcast or webhook)", type));
   }
 
@@ -205,41 +161,43 @@ ChannelConfig ParseEntry(const ConfigReader& r, const toml::table& t, std::size_
     }
   }
 
-  if (const auto* n = t.get("name")) {
-    c.name = r.String(*n, where + ".name");
-    if (!ValidName(c.name)) r.Fail(where + ".name", n, "expected 1..64 of [A-Za-z0-9_-]");
+  if (auto name = GetString(r, t, where, "name")) {
+    c.name = *name;
+    if (!ValidName(c.name))
+      r.Fail(where + ".name", t.get("name"), "expected 1..64 of [A-Za-z0-9_-]");
   } else {
     r.Fail(where + ".name", &t, "missing");
   }
-  const std::string p = "channels." + c.name + ".";
+  const std::string p = "channels." + c.name;
 
-  if (const auto* n = t.get("url")) {
-    c.url = r.String(*n, p + "url");
+  if (auto url = GetString(r, t, p, "url")) {
+    c.url = *url;
     if (c.url.rfind("http://", 0) != 0 && c.url.rfind("https://", 0) != 0)
-      r.Fail(p + "url", n, "expected an http:// or https:// URL");
+      r.Fail(p + ".url", t.get("url"), "expected an http:// or https:// URL");
   } else {
-    r.Fail(p + "url", &t, "missing");
+    r.Fail(p + ".url", &t, "missing");
   }
-  if (const auto* n = t.get("event_kinds")) {
-    for (const auto& s : r.Strings(*n, p + "event_kinds")) {
+  if (auto kinds = GetStringArray(r, t, p, "event_kinds")) {
+    const toml::node* n = t.get("event_kinds");
+    for (const auto& s : *kinds) {
       auto k = ParseEventKind(s);
       if (!k)
-        r.Fail(p + "event_kinds", n,
+        r.Fail(p + ".event_kinds", n,
                fmt::format("unknown event kind '{}' (raised, updated, resolved, acknowledged, "
                            "escalated, suppressed, unsuppressed, silence_changed, pending)",
                            s));
       if (c.type != ChannelType::kWebhook && *k != EventKind::kRaised &&
           *k != EventKind::kUpdated && *k != EventKind::kResolved)
-        r.Fail(p + "event_kinds", n,
+        r.Fail(p + ".event_kinds", n,
                fmt::format("a {} channel acts on raised, updated and resolved only, not '{}'", type,
                            s));
       c.event_kinds.push_back(*k);
     }
   }
-  if (const auto* n = t.get("min_level")) c.min_level = r.Int(*n, p + "min_level", 0, 4);
-  if (const auto* n = t.get("areas")) c.areas = r.Strings(*n, p + "areas");
-  if (const auto* n = t.get("modes")) {
-    for (const auto& s : r.Strings(*n, p + "modes")) {
+  if (auto v = GetInteger(r, t, p, "min_level", 0, 4)) c.min_level = static_cast<int>(*v);
+  if (auto v = GetStringArray(r, t, p, "areas")) c.areas = std::move(*v);
+  if (auto modes = GetStringArray(r, t, p, "modes")) {
+    for (const auto& s : *modes) {
       if (s == "actual")
         c.modes.push_back(Mode::kActual);
       else if (s == "exercise")
@@ -247,105 +205,92 @@ ChannelConfig ParseEntry(const ConfigReader& r, const toml::table& t, std::size_
       else if (s == "test")
         c.modes.push_back(Mode::kTest);
       else
-        r.Fail(p + "modes", n, fmt::format("unknown mode '{}' (actual, exercise, test)", s));
+        r.Fail(p + ".modes", t.get("modes"),
+               fmt::format("unknown mode '{}' (actual, exercise, test)", s));
     }
   }
-  if (const auto* n = t.get("escalation_only")) {
-    c.escalation_only = r.Bool(*n, p + "escalation_only");
+  if (auto v = GetBool(r, t, p, "escalation_only")) {
+    const toml::node* n = t.get("escalation_only");
+    c.escalation_only = *v;
     if (c.escalation_only && c.type != ChannelType::kWebhook)
-      r.Fail(p + "escalation_only", n,
+      r.Fail(p + ".escalation_only", n,
              "only a webhook channel (format json) can be an escalation channel");
     if (c.escalation_only && t.get("event_kinds") != nullptr)
-      r.Fail(p + "escalation_only", n,
+      r.Fail(p + ".escalation_only", n,
              "an escalation channel receives escalated events only; drop event_kinds");
   }
-  if (const auto* n = t.get("start_from")) {
-    const auto s = r.String(*n, p + "start_from");
-    if (s == "now")
+  if (auto s = GetString(r, t, p, "start_from")) {
+    if (*s == "now")
       c.start_from = StartFrom::kNow;
-    else if (s == "beginning")
+    else if (*s == "beginning")
       c.start_from = StartFrom::kBeginning;
     else
-      r.Fail(p + "start_from", n, "expected \"now\" or \"beginning\"");
+      r.Fail(p + ".start_from", t.get("start_from"), "expected \"now\" or \"beginning\"");
   }
-  if (const auto* n = t.get("ca_file")) c.ca_file = r.String(*n, p + "ca_file");
-  if (const auto* n = t.get("auth_header_env")) {
-    c.auth_header_env = r.String(*n, p + "auth_header_env");
+  if (auto v = GetString(r, t, p, "ca_file")) c.ca_file = *v;
+  if (auto v = GetString(r, t, p, "auth_header_env")) {
+    c.auth_header_env = *v;
     if (std::getenv(c.auth_header_env.c_str()) == nullptr)
-      r.Fail(p + "auth_header_env", n,
+      r.Fail(p + ".auth_header_env", t.get("auth_header_env"),
              fmt::format("environment variable '{}' is not set", c.auth_header_env));
   }
-  if (const auto* n = t.get("connect_timeout_s"))
-    c.retry.connect_timeout = r.Seconds(*n, p + "connect_timeout_s", 0.01, 600);
-  if (const auto* n = t.get("request_timeout_s"))
-    c.retry.request_timeout = r.Seconds(*n, p + "request_timeout_s", 0.01, 600);
-  if (const auto* n = t.get("initial_backoff_s"))
-    c.retry.initial_backoff = r.Seconds(*n, p + "initial_backoff_s", 0.001, 3600);
-  if (const auto* n = t.get("max_backoff_s"))
-    c.retry.max_backoff = r.Seconds(*n, p + "max_backoff_s", 0.001, 3600);
+  if (auto d = Seconds(r, t, p, "connect_timeout_s", 0.01, 600)) c.retry.connect_timeout = *d;
+  if (auto d = Seconds(r, t, p, "request_timeout_s", 0.01, 600)) c.retry.request_timeout = *d;
+  if (auto d = Seconds(r, t, p, "initial_backoff_s", 0.001, 3600)) c.retry.initial_backoff = *d;
+  if (auto d = Seconds(r, t, p, "max_backoff_s", 0.001, 3600)) c.retry.max_backoff = *d;
   if (c.retry.max_backoff < c.retry.initial_backoff)
-    r.Fail(p + "max_backoff_s", t.get("max_backoff_s"), "must be >= initial_backoff_s");
-  if (const auto* n = t.get("backoff_multiplier"))
-    c.retry.multiplier = r.Number(*n, p + "backoff_multiplier", 1.0, 10.0);
-  if (const auto* n = t.get("jitter")) c.retry.jitter = r.Number(*n, p + "jitter", 0.0, 0.9);
+    r.Fail(p + ".max_backoff_s", t.get("max_backoff_s"), "must be >= initial_backoff_s");
+  if (auto v = common::GetNumberIn(r, t, p, "backoff_multiplier", 1.0, 10.0))
+    c.retry.multiplier = *v;
+  if (auto v = common::GetNumberIn(r, t, p, "jitter", 0.0, 0.9)) c.retry.jitter = *v;
 
   if (const auto* n = t.get("siren_groups")) {
     const auto* g = n->as_table();
-    if (g == nullptr) r.Fail(p + "siren_groups", n, "expected a table: area id = [\"group\", ...]");
+    if (g == nullptr)
+      r.Fail(p + ".siren_groups", n, "expected a table: area id = [\"group\", ...]");
     for (const auto& [area, groups] : *g) {
-      auto list = r.Strings(groups, p + "siren_groups." + std::string(area.str()));
+      const std::string a(area.str());
+      auto list = *GetStringArray(r, *g, p + ".siren_groups", a.c_str());
       if (list.empty())
-        r.Fail(p + "siren_groups." + std::string(area.str()), &groups,
-               "expected at least one siren group");
-      c.siren_groups[std::string(area.str())] = std::move(list);
+        r.Fail(p + ".siren_groups." + a, &groups, "expected at least one siren group");
+      c.siren_groups[a] = std::move(list);
     }
   }
   if (c.type == ChannelType::kSiren && c.siren_groups.empty())
-    r.Fail(p + "siren_groups", &t, "missing: a siren channel needs area id = [groups]");
-  if (const auto* n = t.get("exercise_siren")) {
-    const auto s = r.String(*n, p + "exercise_siren");
-    if (s == "marker")
+    r.Fail(p + ".siren_groups", &t, "missing: a siren channel needs area id = [groups]");
+  if (auto s = GetString(r, t, p, "exercise_siren")) {
+    if (*s == "marker")
       c.exercise_siren = ExerciseSiren::kMarker;
-    else if (s == "real")
+    else if (*s == "real")
       c.exercise_siren = ExerciseSiren::kReal;
-    else if (s == "none")
+    else if (*s == "none")
       c.exercise_siren = ExerciseSiren::kNone;
     else
-      r.Fail(p + "exercise_siren", n, "expected \"marker\", \"real\" or \"none\"");
+      r.Fail(p + ".exercise_siren", t.get("exercise_siren"),
+             "expected \"marker\", \"real\" or \"none\"");
   }
-  if (const auto* n = t.get("max_pages")) c.max_pages = r.Int(*n, p + "max_pages", 1, 15);
-  if (const auto* n = t.get("format")) {
-    const auto s = r.String(*n, p + "format");
-    if (s == "json")
+  if (auto v = GetInteger(r, t, p, "max_pages", 1, 15)) c.max_pages = static_cast<int>(*v);
+  if (auto s = GetString(r, t, p, "format")) {
+    const toml::node* n = t.get("format");
+    if (*s == "json")
       c.format = WebhookFormat::kJson;
-    else if (s == "cap")
+    else if (*s == "cap")
       c.format = WebhookFormat::kCap;
     else
-      r.Fail(p + "format", n, "expected \"json\" or \"cap\"");
+      r.Fail(p + ".format", n, "expected \"json\" or \"cap\"");
     if (c.escalation_only && c.format == WebhookFormat::kCap)
-      r.Fail(p + "format", n, "an escalation channel posts json (escalations carry no CAP)");
+      r.Fail(p + ".format", n, "an escalation channel posts json (escalations carry no CAP)");
   }
   return c;
 }
 
 }  // namespace
 
-std::vector<ChannelConfig> ParseChannelsConfig(std::string_view toml_text,
-                                               const std::string& source) {
-  toml::table root;
-  try {
-    root = toml::parse(toml_text, source);
-  } catch (const toml::parse_error& e) {
-    throw std::runtime_error(
-        fmt::format("{}:{}: {}", source, e.source().begin.line, std::string(e.description())));
-  }
-  ConfigReader r(source);
+std::vector<ChannelConfig> ParseChannelsConfig(const common::TomlFile& file) {
+  const ConfigReader r(file);
   std::vector<ChannelConfig> out;
-  const toml::node* node = root.get("channels");
-  if (node == nullptr) return out;
-  const auto* arr = node->as_array();
-  if (arr == nullptr || !arr->is_array_of_tables())
-    r.Fail("channels", node, "expected an array of tables ([[channels]])");
+  const toml::array* arr = common::GetTableArray(r, file.root, "", "channels");
+  if (arr == nullptr) return out;
   std::size_t i = 0;
   for (const auto& e : *arr) {
     auto c = ParseEntry(r, *e.as_table(), i);
@@ -358,12 +303,13 @@ std::vector<ChannelConfig> ParseChannelsConfig(std::string_view toml_text,
   return out;
 }
 
+std::vector<ChannelConfig> ParseChannelsConfig(std::string_view toml_text,
+                                               const std::string& source) {
+  return ParseChannelsConfig(common::ParseTomlText(toml_text, source));
+}
+
 std::vector<ChannelConfig> LoadChannelsConfig(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("{}: cannot open the service config", path));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return ParseChannelsConfig(text.str(), path);
+  return ParseChannelsConfig(common::ReadTomlFile(path, "service config"));
 }
 
 std::string CheckEscalationChannel(const std::vector<ChannelConfig>& channels,

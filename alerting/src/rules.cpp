@@ -6,31 +6,29 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 
-#include "floodwarn/common/toml_fields.hpp"
+#include "floodwarn/common/toml_reader.hpp"
 
 namespace floodwarn::alerting {
 namespace {
 
 // ---------------------------------------------------------------------------
 // Error context: every message names the rules file, the line and the key
-// (the field readers are shared with the other configs: toml_fields.hpp).
+// (the field readers are shared with the other configs: toml_reader.hpp).
 
-using Ctx = toml_fields::FileContext<RulesConfigError>;
-using toml_fields::AsNumber;
-using toml_fields::CheckKeys;
-using toml_fields::GetBool;
-using toml_fields::GetNumber;
-using toml_fields::GetString;
-using toml_fields::GetTableArray;
-using toml_fields::Join;
-using toml_fields::RequireNumber;
-using toml_fields::RequireString;
-using toml_fields::TypeName;
+using Ctx = common::TomlContext<RulesConfigError>;
+using common::AsNumber;
+using common::CheckKeys;
+using common::GetBool;
+using common::GetNumber;
+using common::GetString;
+using common::GetTableArray;
+using common::Join;
+using common::RequireNumber;
+using common::RequireString;
+using common::TypeName;
 
 std::string Index(const std::string& prefix, std::size_t i) {
   return fmt::format("{}[{}]", prefix, i);
@@ -46,24 +44,11 @@ std::optional<Level> GetLevel(const Ctx& ctx, const toml::table& t, const std::s
   return static_cast<Level>(*v);
 }
 
-// A duration: a string "90s", "15m", "1h30m", "2d".
+// A duration in the one grammar of every config (docs/DURATIONS.md), > 0
+// unless `allow_zero`.
 std::optional<Duration> GetDuration(const Ctx& ctx, const toml::table& t, const std::string& prefix,
                                     const char* key, bool allow_zero = true) {
-  const toml::node* n = t.get(key);
-  if (n == nullptr) return std::nullopt;
-  if (!n->is_string())
-    ctx.Fail(Join(prefix, key), n,
-             fmt::format("expected a duration string such as \"15m\" or \"1h30m\", got {}",
-                         TypeName(*n)));
-  auto d = ParseDuration(*n->value<std::string>());
-  if (!d)
-    ctx.Fail(Join(prefix, key), n,
-             fmt::format("expected a duration such as \"90s\", \"15m\", \"1h30m\" or \"2d\", got "
-                         "\"{}\"",
-                         *n->value<std::string>()));
-  if (!allow_zero && d->count() <= 0)
-    ctx.Fail(Join(prefix, key), n, "expected a positive duration");
-  return d;
+  return common::GetDuration(ctx, t, prefix, key, Duration(allow_zero ? 0 : 1));
 }
 
 std::vector<std::string> GetStringList(const Ctx& ctx, const toml::table& t,
@@ -483,80 +468,13 @@ const RuleConfig* RulesConfig::FindRule(const std::string& id) const {
   return nullptr;
 }
 
-std::optional<Duration> ParseDuration(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  std::int64_t total_ms = 0;
-  std::size_t i = 0;
-  int parts = 0;
-  while (i < text.size()) {
-    std::size_t j = i;
-    while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) ++j;
-    if (j == i || j - i > 9 || j >= text.size()) return std::nullopt;
-    const std::int64_t n = std::stoll(text.substr(i, j - i));
-    std::int64_t unit_ms = 0;
-    std::size_t k = j + 1;
-    if (text.compare(j, 2, "ms") == 0) {
-      unit_ms = 1;
-      k = j + 2;
-    } else {
-      switch (text[j]) {
-        case 's':
-          unit_ms = 1000;
-          break;
-        case 'm':
-          unit_ms = 60'000;
-          break;
-        case 'h':
-          unit_ms = 3'600'000;
-          break;
-        case 'd':
-          unit_ms = 86'400'000;
-          break;
-        default:
-          return std::nullopt;
-      }
-    }
-    total_ms += n * unit_ms;
-    i = k;
-    ++parts;
-  }
-  if (parts == 0) return std::nullopt;
-  return Duration(total_ms);
-}
+namespace {
 
-std::string FormatDuration(Duration d) {
-  std::int64_t ms = d.count();
-  if (ms == 0) return "0s";
-  std::string out;
-  if (ms < 0) {
-    out = "-";
-    ms = -ms;
-  }
-  const std::int64_t days = ms / 86'400'000;
-  ms %= 86'400'000;
-  const std::int64_t h = ms / 3'600'000;
-  ms %= 3'600'000;
-  const std::int64_t m = ms / 60'000;
-  ms %= 60'000;
-  const std::int64_t s = ms / 1000;
-  ms %= 1000;
-  if (days) out += fmt::format("{}d", days);
-  if (h) out += fmt::format("{}h", h);
-  if (m) out += fmt::format("{}m", m);
-  if (s) out += fmt::format("{}s", s);
-  if (ms) out += fmt::format("{}ms", ms);
-  return out;
-}
-
-RulesConfig ParseRulesConfig(const std::string& text, const std::string& name) {
-  const Ctx ctx(name);
-  toml::table root;
-  try {
-    root = toml::parse(text, name);
-  } catch (const toml::parse_error& e) {
-    throw RulesConfigError(
-        fmt::format("{}:{}: TOML syntax error: {}", name, e.source().begin.line, e.description()));
-  }
+// The rules file parsed once (ParseRulesConfig, LoadRulesConfig).
+RulesConfig ParseRulesFile(const common::TomlFile& file) {
+  const std::string& name = file.path;
+  const Ctx ctx(file);
+  const toml::table& root = file.root;
   CheckKeys(ctx, root, "", {"engine", "areas", "stations", "rules"});
   RulesConfig cfg;
   cfg.source = name;
@@ -598,12 +516,14 @@ RulesConfig ParseRulesConfig(const std::string& text, const std::string& name) {
   return cfg;
 }
 
+}  // namespace
+
+RulesConfig ParseRulesConfig(const std::string& text, const std::string& name) {
+  return ParseRulesFile(common::ParseTomlText<RulesConfigError>(text, name));
+}
+
 RulesConfig LoadRulesConfig(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw RulesConfigError(fmt::format("{}: cannot open the rules file", path));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ParseRulesConfig(ss.str(), path);
+  return ParseRulesFile(common::ReadTomlFile<RulesConfigError>(path, "rules file"));
 }
 
 // ---------------------------------------------------------------------------

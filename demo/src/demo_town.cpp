@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "floodwarn/common/atomic_file.hpp"
 #include "floodwarn/grids/raster.hpp"
 
 namespace floodwarn::demo {
@@ -377,19 +378,6 @@ std::string Csv(const std::vector<double>& v) {
   return s;
 }
 
-void WriteTextFile(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw std::runtime_error(fmt::format("cannot write {}", tmp.string()));
-    out << text;
-    if (!out) throw std::runtime_error(fmt::format("error writing {}", tmp.string()));
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw std::runtime_error(fmt::format("cannot rename {}: {}", tmp.string(), ec.message()));
-}
-
 // Rain: 60 mm in 1 h (DWD "extreme heavy rain" class, > 40 mm/h): ramps up
 // over 10 min to 80 mm/h, holds 30 min, falls to 0 over 20 min.
 const std::vector<double> kRainTimes = {0.0, 600.0, 2400.0, 3600.0};
@@ -503,7 +491,7 @@ DemoTown GenerateDemoTown(const std::string& dir) {
   grids::WriteAsciiGrid((d / "dem.asc").string(), dem, 7);
   grids::WriteAsciiGrid((d / "manning.asc").string(), manning, 5);
   grids::WriteAsciiGrid((d / "initial_depth.asc").string(), depth, 5);
-  WriteTextFile(town.config_path, ConfigText(town));
+  common::WriteFileAtomic(town.config_path, ConfigText(town));
   return town;
 }
 

@@ -10,6 +10,7 @@
 #include <map>
 #include <sstream>
 
+#include "floodwarn/common/atomic_file.hpp"
 #include "floodwarn/grids/raster.hpp"
 
 namespace floodwarn::grids {
@@ -150,10 +151,8 @@ RasterD ReadAsciiGrid(const std::string& path) {
 }
 
 void WriteAsciiGrid(const std::string& path, const RasterD& r, int digits) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::FILE* f = std::fopen(tmp.c_str(), "w");
-    if (!f) throw RasterError(fmt::format("{}: cannot open for writing", tmp));
+  try {
+    common::AtomicFile f(path);
     const auto& gt = r.geo();
     std::string out;
     out += fmt::format("ncols        {}\nnrows        {}\n", r.cols(), r.rows());
@@ -181,18 +180,15 @@ void WriteAsciiGrid(const std::string& path, const RasterD& r, int digits) {
       }
       out += '\n';
       if (out.size() > (1 << 20)) {
-        if (std::fwrite(out.data(), 1, out.size(), f) != out.size()) {
-          std::fclose(f);
-          throw RasterError(fmt::format("{}: write failed", tmp));
-        }
+        f.Write(out);
         out.clear();
       }
     }
-    const bool ok = std::fwrite(out.data(), 1, out.size(), f) == out.size();
-    if (std::fclose(f) != 0 || !ok) throw RasterError(fmt::format("{}: write failed", tmp));
+    f.Write(out);
+    f.Commit();
+  } catch (const common::FileError& e) {
+    throw RasterError(e.what());
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    throw RasterError(fmt::format("{}: cannot rename from {}", path, tmp));
 }
 
 }  // namespace floodwarn::grids

@@ -24,43 +24,6 @@ constexpr int kMaxChunk = 256;
 constexpr std::size_t kTimeChunk = 512;       // 1D unlimited time axes
 constexpr std::size_t kPointTimeChunk = 256;  // point_depth rows per chunk
 
-// "YYYY-MM-DDThh:mm:ss[Z]" or "YYYY-MM-DD hh:mm:ss" -> "YYYY-MM-DD hh:mm:ss",
-// or nullopt when malformed.
-std::optional<std::string> NormalizeStartTime(const std::string& s) {
-  std::string t = s;
-  if (!t.empty() && (t.back() == 'Z' || t.back() == 'z')) t.pop_back();
-  if (t.size() != 19) return std::nullopt;
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    const char c = t[i];
-    bool ok = false;
-    switch (i) {
-      case 4:
-      case 7:
-        ok = c == '-';
-        break;
-      case 10:
-        ok = c == 'T' || c == ' ';
-        break;
-      case 13:
-      case 16:
-        ok = c == ':';
-        break;
-      default:
-        ok = std::isdigit(static_cast<unsigned char>(c)) != 0;
-    }
-    if (!ok) return std::nullopt;
-  }
-  const int month = std::atoi(t.substr(5, 2).c_str());
-  const int day = std::atoi(t.substr(8, 2).c_str());
-  const int hour = std::atoi(t.substr(11, 2).c_str());
-  const int minute = std::atoi(t.substr(14, 2).c_str());
-  const int second = std::atoi(t.substr(17, 2).c_str());
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
-    return std::nullopt;
-  t[10] = ' ';
-  return t;
-}
-
 // Value of a WKT1 node's first numeric argument: `KEY["name",value`.
 std::optional<double> WktNumber(const std::string& wkt, const std::string& key,
                                 const std::string& name) {
@@ -159,7 +122,7 @@ CfNetcdfWriter::CfNetcdfWriter(std::string path, const GeoTransform& gt, int col
             fmt::format("deflate level {} must be in 0..9", deflate_level));
   std::optional<std::string> start;
   if (!info.start_time.empty()) {
-    start = NormalizeStartTime(info.start_time);
+    start = detail::CfReferenceTime(info.start_time);
     m.Require(
         start.has_value(),
         fmt::format("start_time '{}': expected UTC 'YYYY-MM-DDThh:mm:ss[Z]'", info.start_time));

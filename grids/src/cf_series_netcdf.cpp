@@ -27,31 +27,6 @@ namespace {
 constexpr std::size_t kMaxChunk = 256;
 constexpr std::size_t kTimeChunk = 512;
 
-// "YYYY-MM-DDThh:mm:ss[Z]" or "YYYY-MM-DD hh:mm:ss" -> "YYYY-MM-DD hh:mm:ss".
-std::optional<std::string> NormalizeTime(const std::string& s) {
-  std::string t = s;
-  if (!t.empty() && (t.back() == 'Z' || t.back() == 'z')) t.pop_back();
-  if (t.size() != 19) return std::nullopt;
-  static const char kPattern[] = "dddd-dd-ddTdd:dd:dd";
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    const char p = kPattern[i];
-    const char c = t[i];
-    const bool ok = p == 'd'   ? std::isdigit(static_cast<unsigned char>(c)) != 0
-                    : p == 'T' ? (c == 'T' || c == ' ')
-                               : c == p;
-    if (!ok) return std::nullopt;
-  }
-  const int month = std::atoi(t.substr(5, 2).c_str());
-  const int day = std::atoi(t.substr(8, 2).c_str());
-  const int hour = std::atoi(t.substr(11, 2).c_str());
-  const int minute = std::atoi(t.substr(14, 2).c_str());
-  const int second = std::atoi(t.substr(17, 2).c_str());
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
-    return std::nullopt;
-  t[10] = ' ';
-  return t;
-}
-
 // The CRS as WKT2 (2019) for crs_wkt, as GDAL's WKT1 for spatial_ref (what
 // older GDAL/QGIS read), and the CF grid-mapping parameters where CF has a
 // name for the projection (transverse Mercator, polar stereographic,
@@ -156,7 +131,7 @@ CfSeriesWriter::CfSeriesWriter(std::string path, const GeoTransform& gt, int col
             fmt::format("cell size {} x {} must be positive", gt.cell_width, gt.cell_height));
   m.Require(deflate_level >= 0 && deflate_level <= 9,
             fmt::format("deflate level {} must be in 0..9", deflate_level));
-  const std::optional<std::string> start = NormalizeTime(info.start_time);
+  const std::optional<std::string> start = detail::CfReferenceTime(info.start_time);
   m.Require(start.has_value(),
             fmt::format("start_time '{}': expected UTC 'YYYY-MM-DDThh:mm:ss[Z]'", info.start_time));
   // Names must be distinct and not collide with the coordinate variables.

@@ -1,10 +1,8 @@
 // Model-state checkpoints in HDF5 (C API). Layout: see checkpoint_file.hpp.
 #include "floodwarn/grids/checkpoint_file.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <hdf5.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <climits>
@@ -13,6 +11,8 @@
 #include <stdexcept>
 #include <system_error>
 #include <utility>
+
+#include "floodwarn/common/atomic_file.hpp"
 
 namespace floodwarn::grids {
 namespace {
@@ -181,18 +181,6 @@ void WriteFile(const std::string& tmp, const CheckpointData& data, const std::st
   Check(file.Close(), path, fmt::format("cannot close '{}'", tmp));
 }
 
-// Pushes the closed file's bytes to the disk, so that after a crash the rename
-// never points at a file whose data were still in the page cache.
-void SyncToDisk(const std::string& tmp, const std::string& path) {
-  const int fd = ::open(tmp.c_str(), O_RDONLY);
-  if (fd < 0 || ::fsync(fd) != 0) {
-    const std::error_code ec(errno, std::generic_category());
-    if (fd >= 0) ::close(fd);
-    Fail(path, fmt::format("cannot sync '{}': {}", tmp, ec.message()));
-  }
-  ::close(fd);
-}
-
 // ---------------------------------------------------------------- reading
 
 // Collects the names of a location's attributes / links (in name order).
@@ -333,17 +321,15 @@ Handle OpenGroup(hid_t file, const char* name, const std::string& path) {
 void WriteCheckpoint(const std::string& path, const CheckpointData& data) {
   Validate(data, path);
   const ErrorSilencer silencer;
-  const std::string tmp = path + ".tmp";
+  // HDF5 writes the temporary file; Commit() pushes its bytes to the disk
+  // before the rename (after a crash the name never points at a file whose
+  // data were still in the page cache). An error removes it.
+  common::AtomicFile file(path);
+  WriteFile(file.temp_path(), data, path);
   try {
-    WriteFile(tmp, data, path);
-    SyncToDisk(tmp, path);
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) Fail(path, fmt::format("cannot rename '{}' to it: {}", tmp, ec.message()));
-  } catch (...) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw;
+    file.Commit();
+  } catch (const common::FileError& e) {
+    Fail(path, e.detail());
   }
 }
 

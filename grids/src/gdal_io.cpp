@@ -28,6 +28,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "floodwarn/common/atomic_file.hpp"
+
 namespace floodwarn::grids {
 namespace {
 
@@ -368,15 +370,9 @@ void WriteGeoTiff(const std::string& path, const RasterD& r) {
   std::optional<OGRSpatialReference> srs;
   if (!r.crs_wkt().empty()) srs = ParseCrs(r.crs_wkt(), path + ": CRS of the raster");
 
-  const std::string tmp = path + ".tmp";
-  // Removes the temporary file unless it was renamed into place.
-  struct TmpGuard {
-    const std::string& name;
-    bool keep = false;
-    ~TmpGuard() {
-      if (!keep) VSIUnlink(name.c_str());
-    }
-  } guard{tmp};
+  // GDAL writes the temporary file; it is removed unless committed.
+  common::AtomicFile file(path);
+  const std::string& tmp = file.temp_path();
 
   // Float64 keeps every value exactly; the floating-point predictor (3) makes
   // smooth surfaces such as DEMs compress well under DEFLATE. BIGTIFF only when
@@ -415,10 +411,11 @@ void WriteGeoTiff(const std::string& path, const RasterD& r) {
   if (CPLGetLastErrorType() >= CE_Failure)
     throw RasterError(fmt::format("{}: finishing the GeoTIFF failed{}", path, GdalMessage()));
 
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    throw RasterError(
-        fmt::format("{}: cannot rename {} into place: {}", path, tmp, std::strerror(errno)));
-  guard.keep = true;
+  try {
+    file.Commit();
+  } catch (const common::FileError& e) {
+    throw RasterError(e.what());
+  }
 }
 
 bool SameCrs(const std::string& wkt_a, const std::string& wkt_b) {

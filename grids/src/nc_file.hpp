@@ -1,7 +1,8 @@
 // What the two CF writers (cf_netcdf.cpp, cf_series_netcdf.cpp) share: a
-// netCDF-4 file written under a temporary name (renamed over the real one on
-// Close, removed when the writer is dropped unfinished), and the checked
-// netCDF calls whose errors name the output and the temporary file.
+// netCDF-4 file written under a temporary name (common::AtomicFile: flushed
+// and renamed over the real one on Close, removed when the writer is dropped
+// unfinished), and the checked netCDF calls whose errors name the output and
+// the temporary file.
 // Private to the grids library.
 #pragma once
 
@@ -11,21 +12,38 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "floodwarn/common/atomic_file.hpp"
+#include "floodwarn/common/iso8601.hpp"
 #include "floodwarn/grids/raster.hpp"
 
 namespace floodwarn::grids::detail {
 
+// "YYYY-MM-DDThh:mm:ss[Z]" or "YYYY-MM-DD hh:mm:ss" (UTC) -> "YYYY-MM-DD
+// hh:mm:ss", the reference time of CF "seconds since" units; nullopt when
+// malformed (an offset, a date that does not exist, ...).
+inline std::optional<std::string> CfReferenceTime(const std::string& text) {
+  const auto t = common::ParseIso8601(text, common::Iso8601Options::UtcOrNaive());
+  if (!t) return std::nullopt;
+  common::Iso8601Format f;
+  f.separator = ' ';
+  f.fraction = common::Iso8601Format::Fraction::kNone;
+  f.zone = common::Iso8601Format::Zone::kNone;
+  return common::FormatIso8601(*t, f);
+}
+
 struct NcFile {
   // `what` names the kind of output in messages, e.g. "CF-NetCDF output".
   NcFile(std::string path_in, const char* what_in)
-      : path(std::move(path_in)), tmp_path(path + ".tmp"), what(what_in) {}
+      : path(std::move(path_in)), file(path), tmp_path(file.temp_path()), what(what_in) {}
 
   std::string path;
+  common::AtomicFile file;  // netCDF writes file.temp_path(); Finish() commits it
   std::string tmp_path;
   const char* what;
   int ncid = -1;
@@ -49,28 +67,27 @@ struct NcFile {
     std::remove(tmp_path.c_str());
     Check(nc_create(tmp_path.c_str(), NC_NETCDF4 | NC_CLOBBER, &ncid), "creating the file");
   }
-  // Closes the file and renames it over `path`; on failure nothing is left
-  // but the old `path` (if any).
+  // Closes the file, flushes it to the disk and renames it over `path`; on
+  // failure nothing is left but the old `path` (if any).
   void Finish() {
     EnsureOpen("Close");
     closed = true;  // from here on the destructor leaves the files alone
     const int status = nc_close(ncid);
     if (status != NC_NOERR) {
-      std::remove(tmp_path.c_str());
+      file.Abort();
       Fail("closing the file", status);
     }
-    if (std::rename(tmp_path.c_str(), path.c_str()) != 0) {
-      const int err = errno;
-      std::remove(tmp_path.c_str());
-      throw std::runtime_error(fmt::format("{}: {}: cannot rename {} into place: {}", path, what,
-                                           tmp_path, std::strerror(err)));
+    try {
+      file.Commit();
+    } catch (const common::FileError& e) {
+      throw std::runtime_error(fmt::format("{}: {}: {}", path, what, e.detail()));
     }
   }
   // Drops an unfinished file: the temporary file goes, the real one is
   // untouched (close errors are ignored, the file is discarded anyway).
   void Discard() {
     nc_close(ncid);
-    std::remove(tmp_path.c_str());
+    file.Abort();
   }
 
   void Text(int varid, const std::string& name, const std::string& value) {

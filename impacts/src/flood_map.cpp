@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "floodwarn/common/atomic_file.hpp"
+
 namespace floodwarn::impacts {
 
 using grids::GeoTransform;
@@ -394,18 +396,12 @@ void RenderFloodMap(const std::string& path_png, const RasterD& dem, const Raste
          {0.3, 0.3, 0.3});
 
   cairo_surface_flush(surface.get());
-  const std::string tmp = path_png + ".tmp";
-  const cairo_status_t st = cairo_surface_write_to_png(surface.get(), tmp.c_str());
-  if (st != CAIRO_STATUS_SUCCESS) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error(
-        fmt::format("cannot write the flood map {}: {}", tmp, cairo_status_to_string(st)));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path_png, ec);
-  if (ec)
-    throw std::runtime_error(
-        fmt::format("cannot rename {} to {}: {}", tmp, path_png, ec.message()));
+  common::AtomicFile file(path_png);  // removes the temporary file unless committed
+  const cairo_status_t st = cairo_surface_write_to_png(surface.get(), file.temp_path().c_str());
+  if (st != CAIRO_STATUS_SUCCESS)
+    throw std::runtime_error(fmt::format("cannot write the flood map {}: {}", file.temp_path(),
+                                         cairo_status_to_string(st)));
+  file.Commit();
 }
 
 }  // namespace floodwarn::impacts

@@ -10,7 +10,7 @@
 #include <limits>
 #include <vector>
 
-#include "civil_time.hpp"
+#include "floodwarn/common/iso8601.hpp"
 #include "unit_util.hpp"
 
 namespace floodwarn::ingest {
@@ -60,80 +60,10 @@ bool ValidStationId(std::string_view id) {
 }  // namespace
 
 std::optional<TimePoint> ParseIsoTime(std::string_view s, std::string* error) {
-  auto fail = [&](const char* what) -> std::optional<TimePoint> {
-    if (error) *error = what;
-    return std::nullopt;
-  };
-  std::size_t p = 0;
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, ms = 0;
-  if (!detail::Digits(s, p, 4, y) || p >= s.size() || s[p++] != '-' ||
-      !detail::Digits(s, p, 2, mo) || p >= s.size() || s[p++] != '-' || !detail::Digits(s, p, 2, d))
-    return fail("expected an ISO 8601 date YYYY-MM-DD");
-  if (p >= s.size() || (s[p] != 'T' && s[p] != 't' && s[p] != ' '))
-    return fail("expected 'T' and a time after the date");
-  ++p;
-  if (!detail::Digits(s, p, 2, h) || p >= s.size() || s[p++] != ':' || !detail::Digits(s, p, 2, mi))
-    return fail("expected a time HH:MM[:SS]");
-  if (p < s.size() && s[p] == ':') {
-    ++p;
-    if (!detail::Digits(s, p, 2, sec)) return fail("expected seconds SS");
-    if (p < s.size() && (s[p] == '.' || s[p] == ',')) {
-      ++p;
-      int digits = 0;
-      int frac = 0;
-      while (p < s.size() && std::isdigit(static_cast<unsigned char>(s[p]))) {
-        if (digits < 3) frac = frac * 10 + (s[p] - '0');
-        ++digits;
-        ++p;
-      }
-      if (digits == 0) return fail("expected digits after the decimal point");
-      for (int k = digits; k < 3; ++k) frac *= 10;
-      ms = frac;
-    }
-  }
-  if (p >= s.size()) return fail("expected a UTC offset (Z or +hh:mm): local times are ambiguous");
-  int offset = 0;
-  if (s[p] == 'Z' || s[p] == 'z') {
-    ++p;
-  } else if (s[p] == '+' || s[p] == '-') {
-    const int sign = s[p] == '-' ? -1 : 1;
-    ++p;
-    int oh = 0, om = 0;
-    if (!detail::Digits(s, p, 2, oh)) return fail("expected an offset +hh:mm");
-    if (p < s.size() && s[p] == ':') ++p;
-    if (p < s.size() && !detail::Digits(s, p, 2, om)) return fail("expected an offset +hh:mm");
-    if (oh > 14 || om > 59) return fail("offset out of range");
-    offset = sign * (oh * 60 + om);
-  } else {
-    return fail("expected a UTC offset (Z or +hh:mm)");
-  }
-  if (p != s.size()) return fail("unexpected characters after the time");
-  auto t = detail::CivilToTime(y, mo, d, h, mi, sec, ms, offset);
-  if (!t) return fail("invalid calendar date or time");
-  return t;
+  return common::ParseIso8601(s, common::Iso8601Options::File(), error);
 }
 
-std::string FormatIsoTime(TimePoint t) {
-  const std::int64_t ms_total = t.time_since_epoch().count();
-  std::int64_t secs = ms_total >= 0 ? ms_total / 1000 : -((-ms_total + 999) / 1000);
-  const int ms = static_cast<int>(ms_total - secs * 1000);
-  std::int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-  const std::int64_t sod = secs - days * 86400;
-  // civil_from_days (H. Hinnant)
-  days += 719468;
-  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(days - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
-  std::string out = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", y, m, d, sod / 3600,
-                                (sod / 60) % 60, sod % 60);
-  if (ms != 0) out += fmt::format(".{:03}", ms);
-  return out + "Z";
-}
+std::string FormatIsoTime(TimePoint t) { return common::FormatIso8601(t); }
 
 DecodeResult DecodeCsv(std::string_view bytes, const std::string& source,
                        const CsvOptions& options) {

@@ -11,8 +11,8 @@
 #include <fstream>
 #include <initializer_list>
 #include <set>
-#include <sstream>
 
+#include "floodwarn/common/toml_reader.hpp"
 #include "floodwarn/ingest/stations.hpp"
 
 namespace floodwarn::ingest {
@@ -21,122 +21,47 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class Reader {
- public:
-  Reader(std::string file, std::string base_dir)
-      : file_(std::move(file)), base_dir_(std::move(base_dir)) {}
+// The TOML reader every config shares (floodwarn/common/toml_reader.hpp):
+// errors are IngestConfigError "FILE:LINE: KEY: what was expected".
+using Reader = common::TomlContext<IngestConfigError>;
+using common::CheckKeys;
+using common::GetBool;
+using common::GetInteger;
+using common::GetNumber;
+using common::GetString;
+using common::RequireString;
 
-  [[noreturn]] void Fail(const std::string& key, const toml::node* node,
-                         const std::string& what) const {
-    if (node != nullptr && node->source().begin.line > 0)
-      throw IngestConfigError(
-          fmt::format("{}:{}: {}: {}", file_, node->source().begin.line, key, what));
-    throw IngestConfigError(fmt::format("{}: {}: {}", file_, key, what));
-  }
+int Line(const toml::node& n) { return static_cast<int>(n.source().begin.line); }
 
-  void CheckKeys(const toml::table& t, const std::string& prefix,
-                 std::initializer_list<std::string_view> allowed) const {
-    for (const auto& [k, v] : t) {
-      if (std::find(allowed.begin(), allowed.end(), k.str()) != allowed.end()) continue;
-      std::string list;
-      for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      Fail(Key(prefix, std::string(k.str())), &v,
-           fmt::format("unknown key (expected one of: {})", list));
-    }
-  }
+// A duration in whole seconds, > 0 (docs/DURATIONS.md: "30s", "5m", "5min",
+// "1h", "1d").
+std::optional<std::chrono::seconds> Dur(const Reader& r, const toml::table& t,
+                                        const std::string& prefix, const char* key) {
+  const auto d =
+      common::GetDuration(r, t, prefix, key, std::chrono::seconds(1), std::chrono::seconds(1));
+  if (!d) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::seconds>(*d);
+}
 
-  static std::string Key(const std::string& prefix, const std::string& key) {
-    return prefix + "." + key;
-  }
-
-  std::optional<std::string> Str(const toml::table& t, const std::string& prefix,
-                                 const std::string& key, bool required = false) const {
-    const toml::node* n = t.get(key);
-    if (n == nullptr) {
-      if (required) Fail(Key(prefix, key), &t, "required (a string)");
-      return std::nullopt;
-    }
-    if (!n->is_string()) Fail(Key(prefix, key), n, "expected a string");
-    std::string s = *n->value<std::string>();
-    if (required && s.empty()) Fail(Key(prefix, key), n, "must not be empty");
-    return s;
-  }
-
-  std::optional<std::int64_t> Int(const toml::table& t, const std::string& prefix,
-                                  const std::string& key, std::int64_t lo, std::int64_t hi) const {
-    const toml::node* n = t.get(key);
-    if (n == nullptr) return std::nullopt;
-    if (!n->is_integer()) Fail(Key(prefix, key), n, "expected an integer");
-    const std::int64_t v = *n->value<std::int64_t>();
-    if (v < lo || v > hi) Fail(Key(prefix, key), n, fmt::format("expected {}..{}", lo, hi));
-    return v;
-  }
-
-  std::optional<double> Num(const toml::table& t, const std::string& prefix,
-                            const std::string& key) const {
-    const toml::node* n = t.get(key);
-    if (n == nullptr) return std::nullopt;
-    if (!n->is_number()) Fail(Key(prefix, key), n, "expected a number");
-    return *n->value<double>();
-  }
-
-  std::optional<bool> Bool(const toml::table& t, const std::string& prefix,
-                           const std::string& key) const {
-    const toml::node* n = t.get(key);
-    if (n == nullptr) return std::nullopt;
-    if (!n->is_boolean()) Fail(Key(prefix, key), n, "expected true or false");
-    return *n->value<bool>();
-  }
-
-  std::optional<std::chrono::seconds> Dur(const toml::table& t, const std::string& prefix,
-                                          const std::string& key) const {
-    const auto s = Str(t, prefix, key);
-    if (!s) return std::nullopt;
-    const auto d = ParseDuration(*s);
-    if (!d)
-      Fail(Key(prefix, key), t.get(key),
-           fmt::format("'{}' is not a duration > 0 (e.g. \"30s\", \"5min\", \"1h\", \"1d\")", *s));
-    return d;
-  }
-
-  Quantity Quant(const toml::table& t, const std::string& prefix) const {
-    const auto s = Str(t, prefix, "quantity");
-    if (!s) return Quantity::kWaterLevel;
-    bool ok = false;
-    const Quantity q = ParseQuantity(*s, &ok);
-    if (!ok)
-      Fail(Key(prefix, "quantity"), t.get("quantity"),
+Quantity Quant(const Reader& r, const toml::table& t, const std::string& prefix) {
+  const auto s = GetString(r, t, prefix, "quantity");
+  if (!s) return Quantity::kWaterLevel;
+  bool ok = false;
+  const Quantity q = ParseQuantity(*s, &ok);
+  if (!ok)
+    r.Fail(prefix + ".quantity", t.get("quantity"),
            fmt::format("'{}': expected water_level, discharge or rainfall", *s));
-    return q;
-  }
+  return q;
+}
 
-  // Array of tables at t[key] (absent: empty).
-  std::vector<const toml::table*> Tables(const toml::table& t, const std::string& prefix,
-                                         const std::string& key) const {
-    std::vector<const toml::table*> out;
-    const toml::node* n = t.get(key);
-    if (n == nullptr) return out;
-    const toml::array* a = n->as_array();
-    if (a == nullptr) Fail(Key(prefix, key), n, "expected an array of tables");
-    for (const auto& e : *a) {
-      if (!e.is_table()) Fail(Key(prefix, key), &e, "expected a table");
-      out.push_back(e.as_table());
-    }
-    return out;
-  }
-
-  std::string Path(const std::string& p) const {
-    if (p.empty() || fs::path(p).is_absolute()) return p;
-    return (fs::path(base_dir_) / p).lexically_normal().string();
-  }
-
-  static int Line(const toml::node& n) { return static_cast<int>(n.source().begin.line); }
-  const std::string& file() const { return file_; }
-
- private:
-  std::string file_;
-  std::string base_dir_;
-};
+// Array of tables at t[key] (absent or []: empty).
+std::vector<const toml::table*> Tables(const Reader& r, const toml::table& t,
+                                       const std::string& prefix, const char* key) {
+  std::vector<const toml::table*> out;
+  if (const toml::array* a = common::GetTableArray(r, t, prefix, key, /*allow_empty=*/true))
+    for (const auto& e : *a) out.push_back(e.as_table());
+  return out;
+}
 
 std::string ReadFirstLine(const Reader& r, const std::string& key, const toml::node* node,
                           const std::string& path) {
@@ -162,21 +87,21 @@ bool IsLoopbackHost(const std::string& host) {
 
 MqttInputConfig ParseMqtt(const Reader& r, const toml::table& t, std::size_t index) {
   const std::string p = fmt::format("ingest.mqtt[{}]", index);
-  r.CheckKeys(t, p,
-              {"name", "host", "port", "topic", "topics", "format", "client_id", "username",
-               "password_file", "tls_ca_file", "tls_cert_file", "tls_key_file", "tls_version",
-               "qos", "keepalive", "commit_in_callback", "devices", "ignore_unknown_devices"});
+  CheckKeys(r, t, p,
+            {"name", "host", "port", "topic", "topics", "format", "client_id", "username",
+             "password_file", "tls_ca_file", "tls_cert_file", "tls_key_file", "tls_version", "qos",
+             "keepalive", "commit_in_callback", "devices", "ignore_unknown_devices"});
   MqttInputConfig m;
-  m.line = Reader::Line(t);
-  m.name = r.Str(t, p, "name").value_or(fmt::format("mqtt{}", index));
+  m.line = Line(t);
+  m.name = GetString(r, t, p, "name").value_or(fmt::format("mqtt{}", index));
   if (m.name.empty()) r.Fail(p + ".name", t.get("name"), "must not be empty");
   MqttSourceConfig& s = m.source;
-  s.host = r.Str(t, p, "host").value_or("127.0.0.1");
+  s.host = GetString(r, t, p, "host").value_or("127.0.0.1");
   if (s.host.empty()) r.Fail(p + ".host", t.get("host"), "must not be empty");
-  s.port = static_cast<int>(r.Int(t, p, "port", 1, 65535).value_or(1883));
+  s.port = static_cast<int>(GetInteger(r, t, p, "port", 1, 65535).value_or(1883));
   if (t.get("topic") != nullptr && t.get("topics") != nullptr)
     r.Fail(p + ".topics", t.get("topics"), "give either topic or topics, not both");
-  if (auto topic = r.Str(t, p, "topic")) s.topics.push_back(*topic);
+  if (auto topic = GetString(r, t, p, "topic")) s.topics.push_back(*topic);
   if (const toml::node* n = t.get("topics")) {
     const toml::array* a = n->as_array();
     if (a == nullptr) r.Fail(p + ".topics", n, "expected an array of strings");
@@ -188,7 +113,7 @@ MqttInputConfig ParseMqtt(const Reader& r, const toml::table& t, std::size_t ind
   if (s.topics.empty()) r.Fail(p + ".topic", &t, "required: the MQTT topic filter(s)");
   for (const auto& topic : s.topics)
     if (topic.empty()) r.Fail(p + ".topic", &t, "a topic filter must not be empty");
-  const std::string format = r.Str(t, p, "format").value_or("json");
+  const std::string format = GetString(r, t, p, "format").value_or("json");
   if (format == "json") {
     m.format = MqttPayloadFormat::kJson;
   } else if (format == "ttn") {
@@ -197,11 +122,11 @@ MqttInputConfig ParseMqtt(const Reader& r, const toml::table& t, std::size_t ind
     r.Fail(p + ".format", t.get("format"), fmt::format("'{}': expected json or ttn", format));
   }
   // Fixed client id: the broker keeps the persistent session (QoS 1 backlog).
-  s.client_id = *r.Str(t, p, "client_id", /*required=*/true);
-  s.username = r.Str(t, p, "username").value_or("");
-  if (auto pw = r.Str(t, p, "password_file")) {
+  s.client_id = RequireString(r, t, p, "client_id");
+  s.username = GetString(r, t, p, "username").value_or("");
+  if (auto pw = GetString(r, t, p, "password_file")) {
     if (s.username.empty()) r.Fail(p + ".password_file", t.get("password_file"), "needs username");
-    s.password = ReadFirstLine(r, p + ".password_file", t.get("password_file"), r.Path(*pw));
+    s.password = ReadFirstLine(r, p + ".password_file", t.get("password_file"), r.Resolve(*pw));
   }
   // TLS: paths relative to the config file, like password_file. Each file
   // is loaded here (as MqttSource will), so a wrong one names its line.
@@ -209,26 +134,26 @@ MqttInputConfig ParseMqtt(const Reader& r, const toml::table& t, std::size_t ind
                                                             {"tls_cert_file", &s.tls_cert_file},
                                                             {"tls_key_file", &s.tls_key_file}};
   for (const auto& [key, field] : tls_files) {
-    auto v = r.Str(t, p, key);
+    auto v = GetString(r, t, p, key);
     if (v && v->empty()) r.Fail(p + "." + key, t.get(key), "must not be empty");
-    if (v) *field = r.Path(*v);
+    if (v) *field = r.Resolve(*v);
   }
-  s.tls_version = r.Str(t, p, "tls_version").value_or("");
+  s.tls_version = GetString(r, t, p, "tls_version").value_or("");
   if (auto problem = CheckMqttTls(s)) {
     const toml::node* n = t.get(problem->field);
     r.Fail(p + "." + problem->field, n != nullptr ? n : &t, problem->message);
   }
-  s.qos = static_cast<int>(r.Int(t, p, "qos", 0, 2).value_or(1));
-  if (auto k = r.Dur(t, p, "keepalive")) s.keepalive_s = static_cast<int>(k->count());
-  s.commit_in_callback = r.Bool(t, p, "commit_in_callback").value_or(true);
+  s.qos = static_cast<int>(GetInteger(r, t, p, "qos", 0, 2).value_or(1));
+  if (auto k = Dur(r, t, p, "keepalive")) s.keepalive_s = static_cast<int>(k->count());
+  s.commit_in_callback = GetBool(r, t, p, "commit_in_callback").value_or(true);
   if (!s.password.empty() && s.tls_ca_file.empty() && !IsLoopbackHost(s.host))
     spdlog::warn(
         "config insecure_mqtt_login file={} line={} key={}.password_file host={} "
         "detail=\"the MQTT password goes to the broker in clear text over the network; set "
         "tls_ca_file (docs/ingest/LIVE.md, MQTT over TLS)\"",
-        r.file(), Reader::Line(*t.get("password_file")), p, s.host);
+        r.file(), Line(*t.get("password_file")), p, s.host);
 
-  const auto devices = r.Tables(t, p, "devices");
+  const auto devices = Tables(r, t, p, "devices");
   if (m.format == MqttPayloadFormat::kJson) {
     if (!devices.empty()) r.Fail(p + ".devices", t.get("devices"), "only with format = \"ttn\"");
     if (t.get("ignore_unknown_devices") != nullptr)
@@ -237,23 +162,23 @@ MqttInputConfig ParseMqtt(const Reader& r, const toml::table& t, std::size_t ind
   } else {
     if (devices.empty())
       r.Fail(p + ".devices", &t, "required with format = \"ttn\": [[ingest.mqtt.devices]]");
-    m.ttn.ignore_unknown_devices = r.Bool(t, p, "ignore_unknown_devices").value_or(false);
+    m.ttn.ignore_unknown_devices = GetBool(r, t, p, "ignore_unknown_devices").value_or(false);
     for (std::size_t i = 0; i < devices.size(); ++i) {
       const toml::table& d = *devices[i];
       const std::string dp = fmt::format("{}.devices[{}]", p, i);
-      r.CheckKeys(d, dp, {"device_id", "station", "model", "mount_height_mm", "unit"});
-      const std::string id = *r.Str(d, dp, "device_id", true);
+      CheckKeys(r, d, dp, {"device_id", "station", "model", "mount_height_mm", "unit"});
+      const std::string id = RequireString(r, d, dp, "device_id");
       TtnDevice dev;
-      dev.station_id = *r.Str(d, dp, "station", true);
-      dev.model = r.Str(d, dp, "model").value_or("ldds75");
+      dev.station_id = RequireString(r, d, dp, "station");
+      dev.model = GetString(r, d, dp, "model").value_or("ldds75");
       if (dev.model != "ldds75")
         r.Fail(dp + ".model", d.get("model"), fmt::format("'{}': expected ldds75", dev.model));
-      const auto h = r.Num(d, dp, "mount_height_mm");
+      const auto h = GetNumber(r, d, dp, "mount_height_mm");
       if (!h || *h <= 0)
         r.Fail(dp + ".mount_height_mm", d.get("mount_height_mm") ? d.get("mount_height_mm") : &d,
                "required: height of the sensor face above gauge zero, mm (> 0)");
       dev.mount_height_mm = *h;
-      dev.unit = r.Str(d, dp, "unit").value_or("cm");
+      dev.unit = GetString(r, d, dp, "unit").value_or("cm");
       if (dev.unit != "mm" && dev.unit != "cm" && dev.unit != "m")
         r.Fail(dp + ".unit", d.get("unit"), fmt::format("'{}': expected mm, cm or m", dev.unit));
       if (!m.ttn.devices.emplace(id, dev).second)
@@ -265,8 +190,8 @@ MqttInputConfig ParseMqtt(const Reader& r, const toml::table& t, std::size_t ind
 
 template <typename Config>
 void ParsePollCommon(const Reader& r, const toml::table& t, const std::string& p, Config& c) {
-  if (auto d = r.Dur(t, p, "interval")) c.interval = *d;
-  if (auto d = r.Dur(t, p, "initial_lookback")) {
+  if (auto d = Dur(r, t, p, "interval")) c.interval = *d;
+  if (auto d = Dur(r, t, p, "initial_lookback")) {
     const auto h = std::chrono::duration_cast<std::chrono::hours>(*d);
     if (h.count() < 1 || h.count() > 31 * 24)
       r.Fail(p + ".initial_lookback", t.get("initial_lookback"), "expected 1h..31d");
@@ -276,47 +201,49 @@ void ParsePollCommon(const Reader& r, const toml::table& t, const std::string& p
 
 void ParsePoll(const Reader& r, const toml::table& t, std::size_t index, IngestConfig& out) {
   const std::string p = fmt::format("ingest.poll[{}]", index);
-  const std::string type = *r.Str(t, p, "type", true);
+  const std::string type = RequireString(r, t, p, "type");
   if (type == "pegelonline") {
-    r.CheckKeys(t, p, {"type", "base_url", "interval", "initial_lookback", "series"});
+    CheckKeys(r, t, p, {"type", "base_url", "interval", "initial_lookback", "series"});
     PegelonlineConfig c;
-    if (auto b = r.Str(t, p, "base_url")) c.base_url = *b;
+    if (auto b = GetString(r, t, p, "base_url")) c.base_url = *b;
     ParsePollCommon(r, t, p, c);
-    const auto series = r.Tables(t, p, "series");
+    const auto series = Tables(r, t, p, "series");
     if (series.empty()) r.Fail(p + ".series", &t, "required: at least one { station, uuid }");
     for (std::size_t i = 0; i < series.size(); ++i) {
       const toml::table& s = *series[i];
       const std::string sp = fmt::format("{}.series[{}]", p, i);
-      r.CheckKeys(s, sp, {"station", "uuid", "timeseries", "unit", "quantity"});
+      CheckKeys(r, s, sp, {"station", "uuid", "timeseries", "unit", "quantity"});
       PegelonlineSeries ps;
-      ps.station_id = *r.Str(s, sp, "station", true);
-      ps.uuid = *r.Str(s, sp, "uuid", true);
-      ps.timeseries = r.Str(s, sp, "timeseries").value_or("W");
-      ps.unit = r.Str(s, sp, "unit").value_or(ps.timeseries == "Q" ? "m3/s" : "cm");
-      ps.quantity = s.get("quantity") != nullptr ? r.Quant(s, sp)
+      ps.station_id = RequireString(r, s, sp, "station");
+      ps.uuid = RequireString(r, s, sp, "uuid");
+      ps.timeseries = GetString(r, s, sp, "timeseries").value_or("W");
+      ps.unit = GetString(r, s, sp, "unit").value_or(ps.timeseries == "Q" ? "m3/s" : "cm");
+      ps.quantity = s.get("quantity") != nullptr ? Quant(r, s, sp)
                     : ps.timeseries == "Q"       ? Quantity::kDischarge
                                                  : Quantity::kWaterLevel;
       c.series.push_back(ps);
     }
     out.pegelonline.push_back(std::move(c));
   } else if (type == "sensorthings") {
-    r.CheckKeys(t, p,
-                {"type", "base_url", "interval", "initial_lookback", "page_size", "max_pages",
-                 "datastreams"});
+    CheckKeys(r, t, p,
+              {"type", "base_url", "interval", "initial_lookback", "page_size", "max_pages",
+               "datastreams"});
     SensorThingsConfig c;
-    c.base_url = *r.Str(t, p, "base_url", true);
+    c.base_url = RequireString(r, t, p, "base_url");
     ParsePollCommon(r, t, p, c);
-    c.page_size = static_cast<int>(r.Int(t, p, "page_size", 1, 10000).value_or(c.page_size));
-    c.max_pages = static_cast<int>(r.Int(t, p, "max_pages", 1, 100000).value_or(c.max_pages));
-    const auto streams = r.Tables(t, p, "datastreams");
+    c.page_size =
+        static_cast<int>(GetInteger(r, t, p, "page_size", 1, 10000).value_or(c.page_size));
+    c.max_pages =
+        static_cast<int>(GetInteger(r, t, p, "max_pages", 1, 100000).value_or(c.max_pages));
+    const auto streams = Tables(r, t, p, "datastreams");
     if (streams.empty())
       r.Fail(p + ".datastreams", &t, "required: at least one { station, datastream }");
     for (std::size_t i = 0; i < streams.size(); ++i) {
       const toml::table& s = *streams[i];
       const std::string sp = fmt::format("{}.datastreams[{}]", p, i);
-      r.CheckKeys(s, sp, {"station", "datastream", "unit", "quantity"});
+      CheckKeys(r, s, sp, {"station", "datastream", "unit", "quantity"});
       SensorThingsDatastream d;
-      d.station_id = *r.Str(s, sp, "station", true);
+      d.station_id = RequireString(r, s, sp, "station");
       const toml::node* ds = s.get("datastream");
       if (ds == nullptr) r.Fail(sp + ".datastream", &s, "required: the Datastream id");
       if (ds->is_integer()) {
@@ -326,8 +253,8 @@ void ParsePoll(const Reader& r, const toml::table& t, std::size_t index, IngestC
       } else {
         r.Fail(sp + ".datastream", ds, "expected an integer or a non-empty string id");
       }
-      d.unit = r.Str(s, sp, "unit").value_or("cm");
-      d.quantity = r.Quant(s, sp);
+      d.unit = GetString(r, s, sp, "unit").value_or("cm");
+      d.quantity = Quant(r, s, sp);
       c.datastreams.push_back(d);
     }
     out.sensorthings.push_back(std::move(c));
@@ -339,34 +266,29 @@ void ParsePoll(const Reader& r, const toml::table& t, std::size_t index, IngestC
 
 }  // namespace
 
-std::optional<IngestConfig> ParseIngestConfig(std::string_view toml_text, const std::string& source,
-                                              const std::string& base_dir) {
-  toml::table root;
-  try {
-    root = toml::parse(toml_text, source);
-  } catch (const toml::parse_error& e) {
-    throw IngestConfigError(fmt::format("{}:{}: TOML syntax error: {}", source,
-                                        e.source().begin.line, e.description()));
-  }
-  const toml::node* node = root.get("ingest");
-  if (node == nullptr) return std::nullopt;
-  const Reader r(source, base_dir);
-  if (!node->is_table()) r.Fail("ingest", node, "expected a table");
-  const toml::table& t = *node->as_table();
-  r.CheckKeys(
-      t, "ingest",
-      {"stations_file", "store", "stale_after_intervals", "check_interval", "mqtt", "poll"});
+std::optional<IngestConfig> ParseIngestConfig(const common::TomlFile& file) {
+  // Relative paths against the config's folder made absolute (the stores
+  // and the registry are opened later, maybe after a chdir).
+  const std::string base = file.base_dir.empty()
+                               ? fs::current_path().string()
+                               : fs::absolute(file.base_dir).lexically_normal().string();
+  const Reader r(file.path, base);
+  const toml::table* ingest = common::GetTable(r, file.root, "", "ingest");
+  if (ingest == nullptr) return std::nullopt;
+  const toml::table& t = *ingest;
+  CheckKeys(r, t, "ingest",
+            {"stations_file", "store", "stale_after_intervals", "check_interval", "mqtt", "poll"});
   IngestConfig c;
-  c.source_path = source;
-  c.stations_file = r.Path(*r.Str(t, "ingest", "stations_file", true));
-  c.store_path = r.Path(*r.Str(t, "ingest", "store", true));
-  if (auto f = r.Num(t, "ingest", "stale_after_intervals")) {
+  c.source_path = file.path;
+  c.stations_file = r.Resolve(RequireString(r, t, "ingest", "stations_file"));
+  c.store_path = r.Resolve(RequireString(r, t, "ingest", "store"));
+  if (auto f = GetNumber(r, t, "ingest", "stale_after_intervals")) {
     if (!(*f >= 1.0 && *f <= 100.0))
       r.Fail("ingest.stale_after_intervals", t.get("stale_after_intervals"), "expected 1..100");
     c.stale_after_intervals = *f;
   }
-  if (auto d = r.Dur(t, "ingest", "check_interval")) c.check_interval = *d;
-  const auto mqtt = r.Tables(t, "ingest", "mqtt");
+  if (auto d = Dur(r, t, "ingest", "check_interval")) c.check_interval = *d;
+  const auto mqtt = Tables(r, t, "ingest", "mqtt");
   std::set<std::string> names, client_ids;
   for (std::size_t i = 0; i < mqtt.size(); ++i) {
     c.mqtt.push_back(ParseMqtt(r, *mqtt[i], i));
@@ -381,18 +303,18 @@ std::optional<IngestConfig> ParseIngestConfig(std::string_view toml_text, const 
       r.Fail(fmt::format("ingest.mqtt[{}].client_id", i), mqtt[i]->get("client_id"),
              fmt::format("'{}' used twice for the same broker", m.source.client_id));
   }
-  const auto poll = r.Tables(t, "ingest", "poll");
+  const auto poll = Tables(r, t, "ingest", "poll");
   for (std::size_t i = 0; i < poll.size(); ++i) ParsePoll(r, *poll[i], i, c);
   return c;
 }
 
+std::optional<IngestConfig> ParseIngestConfig(std::string_view toml_text, const std::string& source,
+                                              const std::string& base_dir) {
+  return ParseIngestConfig(common::ParseTomlText<IngestConfigError>(toml_text, source, base_dir));
+}
+
 std::optional<IngestConfig> LoadIngestConfig(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw IngestConfigError(fmt::format("{}: cannot read the service config", path));
-  std::ostringstream text;
-  text << f.rdbuf();
-  const std::string base = fs::absolute(fs::path(path)).parent_path().string();
-  return ParseIngestConfig(text.str(), path, base);
+  return ParseIngestConfig(common::ReadTomlFile<IngestConfigError>(path, "service config"));
 }
 
 }  // namespace floodwarn::ingest

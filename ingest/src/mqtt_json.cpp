@@ -6,7 +6,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
-#include "iso_time.hpp"
+#include "floodwarn/common/iso8601.hpp"
 #include "json_split.hpp"
 
 namespace floodwarn::ingest {
@@ -43,8 +43,9 @@ std::string DecodeObject(const json& j, TimePoint received, const std::string& s
     } else if (key == "time") {
       if (!v.is_string()) return "\"time\": expected an ISO 8601 string";
       std::string err;
-      auto t = detail::ParseIso8601(v.get_ref<const std::string&>(), &err);
-      if (!t) return "\"time\": " + err;
+      const std::string& text = v.get_ref<const std::string&>();
+      auto t = common::ParseIso8601(text, common::Iso8601Options::Feed(), &err);
+      if (!t) return fmt::format("\"time\": timestamp '{}': {}", text, err);
       r.observed = *t;
       has_time = true;
     } else if (key == "value") {

@@ -5,9 +5,9 @@
 
 #include <algorithm>
 
+#include "floodwarn/common/iso8601.hpp"
 #include "floodwarn/ingest/ingest_pipeline.hpp"
 #include "floodwarn/ingest/reading_store.hpp"
-#include "iso_time.hpp"
 
 namespace floodwarn::ingest {
 
@@ -37,7 +37,7 @@ struct PegelonlinePoller::Impl {
     const std::string cursor_name = CursorName(s);
     const auto cursor_text = store.Cursor(cursor_name);
     std::optional<TimePoint> cursor;
-    if (cursor_text) cursor = detail::ParseIso8601(*cursor_text);
+    if (cursor_text) cursor = common::ParseIso8601(*cursor_text, common::Iso8601Options::Feed());
 
     const std::string current_url = SeriesUrl(s) + "/currentmeasurement.json";
     auto& etag = etags[current_url];
@@ -66,8 +66,8 @@ struct PegelonlinePoller::Impl {
     }
     // New data: fetch everything since the cursor (fills gaps after outages).
     const std::string start =
-        cursor ? detail::FormatIso8601(*cursor)
-               : detail::FormatIso8601(now - std::chrono::duration_cast<std::chrono::milliseconds>(
+        cursor ? common::FormatIso8601(*cursor)
+               : common::FormatIso8601(now - std::chrono::duration_cast<std::chrono::milliseconds>(
                                                  config.initial_lookback));
     const std::string url = SeriesUrl(s) + "/measurements.json?start=" + HttpClient::Escape(start);
     ++out.requests;
@@ -85,7 +85,7 @@ struct PegelonlinePoller::Impl {
     TimePoint newest = cursor.value_or(TimePoint{});
     for (const auto& r : decoded.readings) newest = std::max(newest, r.observed);
     out.decode_errors += decoded.errors.size();
-    const std::string cursor_value = detail::FormatIso8601(newest);
+    const std::string cursor_value = common::FormatIso8601(newest);
     std::vector<DecodeResult> batch;
     batch.push_back(std::move(decoded));
     const auto result =

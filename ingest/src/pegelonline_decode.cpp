@@ -3,8 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "floodwarn/common/iso8601.hpp"
 #include "floodwarn/ingest/pegelonline.hpp"
-#include "iso_time.hpp"
 #include "json_split.hpp"
 
 namespace floodwarn::ingest {
@@ -20,8 +20,9 @@ std::string DecodeMeasurement(const json& j, const PegelonlineSeries& series, Ti
   auto ts = j.find("timestamp");
   if (ts == j.end() || !ts->is_string()) return "missing \"timestamp\" (ISO 8601 string)";
   std::string err;
-  auto t = detail::ParseIso8601(ts->get_ref<const std::string&>(), &err);
-  if (!t) return "\"timestamp\": " + err;
+  const std::string& text = ts->get_ref<const std::string&>();
+  auto t = common::ParseIso8601(text, common::Iso8601Options::Feed(), &err);
+  if (!t) return fmt::format("\"timestamp\": timestamp '{}': {}", text, err);
   auto v = j.find("value");
   if (v == j.end() || !v->is_number()) return "missing or non-numeric \"value\"";
   r.station_id = series.station_id;

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "floodwarn/common/time.hpp"
+
 namespace floodwarn::ingest {
 namespace {
 
@@ -64,15 +66,7 @@ QcOutcome ClimatologyTest(double value, const QcParams& p) {
 
 QcOutcome ClimatologyTest(double value, TimePoint t, const QcParams& p) {
   if (!p.climate_monthly_min && !p.climate_monthly_max) return ClimatologyTest(value, p);
-  // Calendar month of t (UTC), civil_from_days (H. Hinnant).
-  const std::int64_t ms = t.time_since_epoch().count();
-  std::int64_t days = (ms >= 0 ? ms : ms - 86399999) / 86400000 + 719468;
-  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(days - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const int month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);  // 1..12
+  const int month = static_cast<int>(common::ToCivil(t).date.month);  // 1..12, UTC
   QcParams monthly = p;
   if (p.climate_monthly_min) monthly.climate_min = (*p.climate_monthly_min)[month - 1];
   if (p.climate_monthly_max) monthly.climate_max = (*p.climate_monthly_max)[month - 1];

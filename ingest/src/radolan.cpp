@@ -16,7 +16,7 @@
 #include <mutex>
 #include <sstream>
 
-#include "civil_time.hpp"
+#include "floodwarn/common/time.hpp"
 
 namespace floodwarn::ingest {
 namespace {
@@ -103,7 +103,7 @@ RadolanHeader ParseRadolanHeader(std::string_view bytes, const std::string& sour
       !ToInt(hdr.substr(15, 2), yy))
     Fail(source, 2, "expected the time as DDHHMM ... MMYY");
   auto t =
-      detail::CivilToTime(static_cast<int>(2000 + yy), static_cast<int>(mm), static_cast<int>(dd),
+      common::CivilToTime(static_cast<int>(2000 + yy), static_cast<int>(mm), static_cast<int>(dd),
                           static_cast<int>(hh), static_cast<int>(mi), 0, 0, 0);
   if (!t) Fail(source, 2, "invalid date/time in the header");
   h.time = *t;

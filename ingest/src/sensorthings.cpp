@@ -5,9 +5,9 @@
 
 #include <algorithm>
 
+#include "floodwarn/common/iso8601.hpp"
 #include "floodwarn/ingest/ingest_pipeline.hpp"
 #include "floodwarn/ingest/reading_store.hpp"
-#include "iso_time.hpp"
 
 namespace floodwarn::ingest {
 
@@ -30,12 +30,12 @@ struct SensorThingsPoller::Impl {
     const std::string cursor_name = CursorName(ds);
     const auto cursor_text = store.Cursor(cursor_name);
     std::optional<TimePoint> cursor;
-    if (cursor_text) cursor = detail::ParseIso8601(*cursor_text);
+    if (cursor_text) cursor = common::ParseIso8601(*cursor_text, common::Iso8601Options::Feed());
     const TimePoint since = cursor.value_or(
         now - std::chrono::duration_cast<std::chrono::milliseconds>(config.initial_lookback));
     std::string url = fmt::format(
         "{}/Datastreams({})/Observations?$filter={}&$orderby={}&$top={}", config.base_url,
-        ds.datastream_id, HttpClient::Escape("phenomenonTime gt " + detail::FormatIso8601(since)),
+        ds.datastream_id, HttpClient::Escape("phenomenonTime gt " + common::FormatIso8601(since)),
         HttpClient::Escape("phenomenonTime asc"), config.page_size);
     TimePoint newest = since;
     for (int page_no = 0; page_no < config.max_pages; ++page_no) {
@@ -50,7 +50,7 @@ struct SensorThingsPoller::Impl {
       SensorThingsPage page = DecodeSensorThingsObservations(resp.body, url, ds, now);
       for (const auto& r : page.decoded.readings) newest = std::max(newest, r.observed);
       out.decode_errors += page.decoded.errors.size();
-      const std::string cursor_value = detail::FormatIso8601(newest);
+      const std::string cursor_value = common::FormatIso8601(newest);
       std::vector<DecodeResult> batch;
       batch.push_back(std::move(page.decoded));
       out.inserted +=

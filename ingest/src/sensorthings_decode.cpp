@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "floodwarn/common/iso8601.hpp"
 #include "floodwarn/ingest/sensorthings.hpp"
-#include "iso_time.hpp"
 #include "json_split.hpp"
 
 namespace floodwarn::ingest {
@@ -24,8 +24,8 @@ std::string DecodeObservation(const json& j, const SensorThingsDatastream& ds, T
   const auto slash = text.find('/');
   if (slash != std::string::npos) text = text.substr(slash + 1);  // interval: its end
   std::string err;
-  auto t = detail::ParseIso8601(text, &err);
-  if (!t) return "\"phenomenonTime\": " + err;
+  auto t = common::ParseIso8601(text, common::Iso8601Options::Feed(), &err);
+  if (!t) return fmt::format("\"phenomenonTime\": timestamp '{}': {}", text, err);
   auto res = j.find("result");
   if (res == j.end()) return "missing \"result\"";
   r.station_id = ds.station_id;

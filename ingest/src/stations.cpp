@@ -9,54 +9,37 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <fstream>
 #include <initializer_list>
 #include <memory>
 #include <set>
-#include <sstream>
 
-#include "civil_time.hpp"
-#include "floodwarn/common/toml_fields.hpp"
+#include "floodwarn/common/time.hpp"
+#include "floodwarn/common/toml_reader.hpp"
 
 namespace floodwarn::ingest {
 namespace {
 
-// Error context: file, and the station being read (for the message).
-class Ctx {
- public:
-  explicit Ctx(std::string file) : file_(std::move(file)) {}
-  void SetStation(std::string id) { station_ = std::move(id); }
+// Error context: the common TOML reader; the station being read is named in
+// every message ("FILE:LINE: station 'ID': KEY: what was expected").
+using Ctx = common::TomlContext<StationConfigError>;
 
-  [[noreturn]] void Fail(const std::string& key, const toml::node* node,
-                         const std::string& what) const {
-    std::string where = file_;
-    if (node != nullptr && node->source().begin.line > 0)
-      where += fmt::format(":{}", node->source().begin.line);
-    const std::string st = station_.empty() ? "" : fmt::format(" station '{}':", station_);
-    throw StationConfigError(fmt::format("{}:{} {}: {}", where, st, key, what));
-  }
+void SetStation(Ctx& ctx, const std::string& id) {
+  ctx.SetContext(id.empty() ? "" : fmt::format("station '{}'", id));
+}
 
- private:
-  std::string file_;
-  std::string station_;
-};
-
-using toml_fields::CheckKeys;
-using toml_fields::GetNumber;
-using toml_fields::GetString;
-using toml_fields::GetTable;
-using toml_fields::GetTableArray;
-using toml_fields::Join;
-using toml_fields::RequireNumber;
-using toml_fields::RequireString;
+using common::CheckKeys;
+using common::GetNumber;
+using common::GetString;
+using common::GetTable;
+using common::GetTableArray;
+using common::Join;
+using common::RequireNumber;
+using common::RequireString;
 
 std::optional<int> GetInt(const Ctx& ctx, const toml::table& t, const std::string& prefix,
                           const char* key) {
-  const toml::node* n = t.get(key);
-  if (n == nullptr) return std::nullopt;
-  if (!n->is_integer()) ctx.Fail(Join(prefix, key), n, "expected an integer");
-  const auto v = n->value<std::int64_t>();
-  if (*v < 0 || *v > 1000000) ctx.Fail(Join(prefix, key), n, "expected an integer in [0, 1e6]");
+  const auto v = common::GetInteger(ctx, t, prefix, key, 0, 1000000);
+  if (!v) return std::nullopt;
   return static_cast<int>(*v);
 }
 
@@ -71,7 +54,7 @@ std::optional<TimePoint> GetTime(const Ctx& ctx, const toml::table& t, const std
     const toml::date_time& v = dt->get();
     if (!v.offset)
       ctx.Fail(k, n, "expected a date-time with a UTC offset (e.g. 2024-01-01T00:00:00Z)");
-    auto tp = detail::CivilToTime(v.date.year, v.date.month, v.date.day, v.time.hour, v.time.minute,
+    auto tp = common::CivilToTime(v.date.year, v.date.month, v.date.day, v.time.hour, v.time.minute,
                                   v.time.second, static_cast<int>(v.time.nanosecond / 1000000),
                                   v.offset->minutes);
     if (!tp) ctx.Fail(k, n, "invalid date-time");
@@ -79,7 +62,7 @@ std::optional<TimePoint> GetTime(const Ctx& ctx, const toml::table& t, const std
   }
   if (const auto* d = n->as_date()) {
     const toml::date& v = d->get();
-    auto tp = detail::CivilToTime(v.year, v.month, v.day, 0, 0, 0, 0, 0);
+    auto tp = common::CivilToTime(v.year, v.month, v.day, 0, 0, 0, 0, 0);
     if (!tp) ctx.Fail(k, n, "invalid date");
     return tp;
   }
@@ -228,7 +211,7 @@ RatingCurve ParseRating(const Ctx& ctx, const toml::table& t, const std::string&
 Station ParseStation(Ctx& ctx, const toml::table& t, const std::string& p) {
   // The id first, so that every later message names the station.
   if (const toml::node* idn = t.get("id"); idn != nullptr && idn->is_string())
-    ctx.SetStation(std::string(idn->as_string()->get()));
+    SetStation(ctx, std::string(idn->as_string()->get()));
   CheckKeys(ctx, t, p,
             {"id", "name", "kind", "unit", "expected_interval", "location", "gauge_zero", "qc",
              "rating"});
@@ -237,7 +220,7 @@ Station ParseStation(Ctx& ctx, const toml::table& t, const std::string& p) {
   if (!ValidId(s.id))
     ctx.Fail(Join(p, "id"), t.get("id"),
              fmt::format("'{}': expected 1-64 characters of A-Z a-z 0-9 _ - .", s.id));
-  ctx.SetStation(s.id);
+  SetStation(ctx, s.id);
   s.source_line = static_cast<int>(t.source().begin.line);
   s.name = GetString(ctx, t, p, "name").value_or(s.id);
   const std::string kind = RequireString(ctx, t, p, "kind");
@@ -255,12 +238,13 @@ Station ParseStation(Ctx& ctx, const toml::table& t, const std::string& p) {
     ctx.Fail(Join(p, "unit"), t.get("unit"),
              fmt::format("'{}' is not a unit of {} (expected one of: {})", s.unit, kind, list));
   }
-  const std::string interval = RequireString(ctx, t, p, "expected_interval");
-  auto iv = ParseDuration(interval);
+  // A duration in whole seconds, > 0 (docs/DURATIONS.md).
+  const auto iv = common::GetDuration(ctx, t, p, "expected_interval", std::chrono::seconds(1),
+                                      std::chrono::seconds(1));
   if (!iv)
-    ctx.Fail(Join(p, "expected_interval"), t.get("expected_interval"),
-             fmt::format("'{}': expected a duration like \"15min\", \"1h\", \"900s\"", interval));
-  s.expected_interval = *iv;
+    ctx.Fail(Join(p, "expected_interval"), &t,
+             "required key is missing (a duration such as \"15min\" or \"1h\")");
+  s.expected_interval = std::chrono::duration_cast<std::chrono::seconds>(*iv);
   const toml::table* loc = GetTable(ctx, t, p, "location");
   if (loc == nullptr) ctx.Fail(Join(p, "location"), &t, "missing required table");
   s.location = ParseLocation(ctx, *loc, Join(p, "location"));
@@ -317,18 +301,9 @@ Quantity ParseQuantity(const std::string& text, bool* ok) {
 }
 
 std::optional<std::chrono::seconds> ParseDuration(const std::string& text) {
-  std::size_t pos = 0;
-  while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) ++pos;
-  if (pos == 0 || pos > 9) return std::nullopt;
-  const long n = std::stol(text.substr(0, pos));
-  const std::string unit = text.substr(pos);
-  long mult = 0;
-  if (unit == "s") mult = 1;
-  if (unit == "min") mult = 60;
-  if (unit == "h") mult = 3600;
-  if (unit == "d") mult = 86400;
-  if (mult == 0 || n <= 0) return std::nullopt;
-  return std::chrono::seconds(n * mult);
+  const auto d = common::ParseDuration(text);
+  if (!d || d->count() <= 0 || d->count() % 1000 != 0) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::seconds>(*d);
 }
 
 const GaugeZero* Station::GaugeZeroAt(TimePoint t) const {
@@ -350,22 +325,20 @@ const Station* StationRegistry::Find(const std::string& id) const {
   return nullptr;
 }
 
-StationRegistry ParseStations(const std::string& toml_text, const std::string& source_name) {
-  Ctx ctx(source_name);
-  toml::table root;
-  try {
-    root = toml::parse(toml_text, source_name);
-  } catch (const toml::parse_error& e) {
-    throw StationConfigError(fmt::format("{}:{}: TOML syntax error: {}", source_name,
-                                         e.source().begin.line, e.description()));
-  }
+namespace {
+
+// The registry parsed once (ParseStations, LoadStations).
+StationRegistry ParseStationsFile(const common::TomlFile& file) {
+  const std::string& source_name = file.path;
+  Ctx ctx(file);
+  const toml::table& root = file.root;
   CheckKeys(ctx, root, "", {"station"});
   const toml::array* arr = GetTableArray(ctx, root, "", "station");
   std::vector<Station> out;
   if (arr == nullptr) return StationRegistry{};
   std::set<std::string> ids;
   for (std::size_t k = 0; k < arr->size(); ++k) {
-    ctx.SetStation("");
+    SetStation(ctx, "");
     Station s = ParseStation(ctx, *arr->get(k)->as_table(), fmt::format("station[{}]", k));
     if (!ids.insert(s.id).second)
       ctx.Fail(fmt::format("station[{}].id", k), arr->get(k)->as_table()->get("id"),
@@ -376,12 +349,14 @@ StationRegistry ParseStations(const std::string& toml_text, const std::string& s
   return StationRegistry(std::move(out));
 }
 
+}  // namespace
+
+StationRegistry ParseStations(const std::string& toml_text, const std::string& source_name) {
+  return ParseStationsFile(common::ParseTomlText<StationConfigError>(toml_text, source_name));
+}
+
 StationRegistry LoadStations(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw StationConfigError(fmt::format("{}: cannot open the station registry", path));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ParseStations(ss.str(), path);
+  return ParseStationsFile(common::ReadTomlFile<StationConfigError>(path, "station registry"));
 }
 
 std::optional<std::pair<double, double>> ToWgs84(const Location& location) {

@@ -6,7 +6,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
-#include "iso_time.hpp"
+#include "floodwarn/common/iso8601.hpp"
 
 namespace floodwarn::ingest {
 namespace {
@@ -135,8 +135,10 @@ DecodeResult DecodeTtnUplink(std::string_view payload, const std::string& source
   if (!at) at = Find(j, "received_at");
   if (!at || !at->is_string())
     return fail(0, fmt::format("TTN uplink of device {}: no received_at", dev));
-  auto observed = detail::ParseIso8601(at->get_ref<const std::string&>(), &err);
-  if (!observed) return fail(0, fmt::format("TTN uplink of device {}: {}", dev, err));
+  const std::string& at_text = at->get_ref<const std::string&>();
+  auto observed = common::ParseIso8601(at_text, common::Iso8601Options::Feed(), &err);
+  if (!observed)
+    return fail(0, fmt::format("TTN uplink of device {}: timestamp '{}': {}", dev, at_text, err));
 
   double scale;
   if (device.unit == "mm") {

@@ -30,13 +30,7 @@ ScenarioConfig LoadScenario(const std::string& path, const SeriesReaders& reader
   std::error_code ec;
   if (!fs::is_regular_file(path, ec))
     throw ConfigError(fmt::format("{}: config file not found", path));
-  toml::table root;
-  try {
-    root = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    throw ConfigError(
-        fmt::format("{}:{}: TOML syntax error: {}", path, e.source().begin.line, e.description()));
-  }
+  const toml::table root = common::ReadTomlFile<ConfigError>(path, "scenario config").root;
   ScenarioConfig cfg;
   cfg.config_path = path;
   CheckKeys(ctx, root, "",

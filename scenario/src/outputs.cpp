@@ -20,6 +20,7 @@
 
 #include "floodwarn/grids/cf_netcdf.hpp"
 #include "floodwarn/impacts/summary.hpp"
+#include "floodwarn/common/atomic_file.hpp"
 #include "scenario_internal.hpp"
 
 namespace fs = std::filesystem;
@@ -66,21 +67,6 @@ void LogConservation(ConservationCheck mode, const RunResult& r) {
       c.max_outflow_ratio_time, c.max_outflow_ratio_i, c.max_outflow_ratio_j);
 }
 
-// Writes `text` to `path` via a temporary name and a rename.
-void WriteFileAtomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error(fmt::format("{}: cannot open for writing", tmp));
-    out << text;
-    out.flush();
-    if (!out) throw std::runtime_error(fmt::format("{}: write failed", tmp));
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec)
-    throw std::runtime_error(fmt::format("{}: cannot rename to {}: {}", tmp, path, ec.message()));
-}
 
 void WriteSnapshot(const ScenarioConfig& cfg, const solver::HostState& s, double t,
                    const std::string& out_dir, grids::CfNetcdfWriter& nc,
@@ -154,7 +140,7 @@ void WritePointsCsv(const std::string& path, const ScenarioConfig& cfg,
     for (std::size_t c = 0; c < row.size(); ++c) csv += fmt::format(c ? ",{}" : "{}", row[c]);
     csv += '\n';
   }
-  WriteFileAtomic(path, csv);
+  common::WriteFileAtomic(path, csv);
 }
 
 void WriteSummary(const std::string& path, const ScenarioConfig& cfg, const RunResult& result,
@@ -215,7 +201,7 @@ void WriteSummary(const std::string& path, const ScenarioConfig& cfg, const RunR
   }
   Json& files = j["files"] = Json::array();
   for (const auto& f : result.files) files.push_back(fs::path(f).filename().string());
-  WriteFileAtomic(path, j.dump(2) + "\n");
+  common::WriteFileAtomic(path, j.dump(2) + "\n");
 }
 
 }  // namespace floodwarn::scenario

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "floodwarn/common/toml_fields.hpp"
+#include "floodwarn/common/toml_reader.hpp"
 #include "floodwarn/grids/cf_netcdf.hpp"
 #include "floodwarn/grids/checkpoint_file.hpp"
 #include "floodwarn/grids/gdal_io.hpp"
@@ -34,10 +34,10 @@ using solver::SolverState;
 // Error context (context.cpp): every message names the config file, the key
 // and the line.
 
-class Ctx : public toml_fields::FileContext<ConfigError> {
+class Ctx : public common::TomlContext<ConfigError> {
  public:
   Ctx(std::string file, const SeriesReaders& readers)
-      : FileContext(std::move(file)),
+      : TomlContext(std::move(file)),
         dir_(std::filesystem::path(this->file()).parent_path()),
         readers_(readers) {}
 
@@ -62,15 +62,15 @@ class Ctx : public toml_fields::FileContext<ConfigError> {
   mutable std::optional<double> start_epoch_;
 };
 
-using toml_fields::AsNumber;
-using toml_fields::CheckKeys;
-using toml_fields::GetNumber;
-using toml_fields::GetString;
-using toml_fields::GetTable;
-using toml_fields::GetTableArray;
-using toml_fields::Join;
-using toml_fields::RequireNumber;
-using toml_fields::TypeName;
+using common::AsNumber;
+using common::CheckKeys;
+using common::GetNumber;
+using common::GetString;
+using common::GetTable;
+using common::GetTableArray;
+using common::Join;
+using common::RequireNumber;
+using common::TypeName;
 
 std::vector<double> AsNumberArray(const Ctx& ctx, const toml::node& n, const std::string& key);
 void CheckStrictlyIncreasing(const Ctx& ctx, const std::vector<double>& t, const std::string& key,
@@ -164,8 +164,6 @@ bool MassBalanceCloses(const MassBalance& mb, long steps);
 // Nothing silent: a ledger that does not close is a warning with the way to
 // find the cell; the check's findings in warn mode are logged once at the end.
 void LogConservation(ConservationCheck mode, const RunResult& r);
-// Writes `text` to `path` via a temporary name and a rename.
-void WriteFileAtomic(const std::string& path, const std::string& text);
 // A snapshot at time t: depth_<t>s.asc, u_<t>s.asc, v_<t>s.asc and a frame
 // of results.nc; the files written are added to `files`.
 void WriteSnapshot(const ScenarioConfig& cfg, const solver::HostState& state, double t,

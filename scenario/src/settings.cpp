@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -16,34 +16,10 @@
 #include <string>
 #include <vector>
 
+#include "floodwarn/common/iso8601.hpp"
 #include "scenario_internal.hpp"
 
 namespace floodwarn::scenario {
-namespace {
-
-// "YYYY-MM-DDThh:mm:ss" followed by "Z", "+00:00" or "-00:00" -> seconds
-// since the epoch; nullopt otherwise.
-std::optional<double> ParseUtcTime(const std::string& text) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, consumed = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec,
-                  &consumed) != 6 ||
-      consumed != 19)
-    return std::nullopt;
-  const std::string zone = text.substr(19);
-  if (zone != "Z" && zone != "+00:00" && zone != "-00:00") return std::nullopt;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
-  // Days from civil (H. Hinnant's algorithm), no time zone database involved.
-  const int yy = y - (mo <= 2 ? 1 : 0);
-  const int era = (yy >= 0 ? yy : yy - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(yy - era * 400);
-  const unsigned doy = static_cast<unsigned>((153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1);
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  const long days = static_cast<long>(era) * 146097 + static_cast<long>(doe) - 719468;
-  return static_cast<double>(days) * 86400.0 + h * 3600.0 + mi * 60.0 + sec;
-}
-
-}  // namespace
-
 // k * step for k = 1, 2, ... below `end`, then `end` (or starting at 0).
 std::vector<double> Expand(double step, double end, bool with_zero) {
   std::vector<double> out;
@@ -61,13 +37,17 @@ void ParseTime(const Ctx& ctx, const toml::table& t, ScenarioConfig& cfg) {
   const std::string p = "time";
   CheckKeys(ctx, t, p, {"end", "output_interval", "output_times", "max_dt", "cfl", "start"});
   if (const auto start = GetString(ctx, t, p, "start")) {
-    const auto epoch = ParseUtcTime(*start);
+    // "YYYY-MM-DDThh:mm:ss" followed by "Z", "+00:00" or "-00:00", nothing else.
+    std::string why;
+    const auto epoch = common::ParseIso8601(*start, common::Iso8601Options::UtcSeconds(), &why);
     if (!epoch)
-      ctx.Fail("time.start", t.get("start"),
-               fmt::format("expected a UTC time \"YYYY-MM-DDThh:mm:ssZ\" (or +00:00), got \"{}\"",
-                           *start));
+      ctx.Fail(
+          "time.start", t.get("start"),
+          fmt::format("expected a UTC time \"YYYY-MM-DDThh:mm:ssZ\" (or +00:00), got \"{}\" ({})",
+                      *start, why));
     cfg.start_time = start->substr(0, 19) + "Z";  // one spelling of UTC for the outputs
-    ctx.set_start_epoch(*epoch);
+    ctx.set_start_epoch(static_cast<double>(
+        std::chrono::duration_cast<std::chrono::seconds>(epoch->time_since_epoch()).count()));
   }
   cfg.end = RequireNumber(ctx, t, p, "end");
   if (!(cfg.end > 0))

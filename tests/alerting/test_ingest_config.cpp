@@ -12,6 +12,7 @@
 #include "floodwarn/alerting/channels.hpp"
 #include "floodwarn/alerting/rules.hpp"
 #include "floodwarn/alerting/service.hpp"
+#include "floodwarn/common/toml_reader.hpp"
 #include "floodwarn/ingest/ingest_config.hpp"
 #include "floodwarn/ingest/stations.hpp"
 #include "test_support.hpp"
@@ -94,6 +95,51 @@ TEST(IngestConfig, ParsesEveryKindOfInput) {
   EXPECT_EQ(c->sensorthings[0].datastreams[0].datastream_id, "42");
   EXPECT_EQ(c->sensorthings[0].datastreams[1].datastream_id, "ab");
   EXPECT_EQ(c->sensorthings[0].datastreams[1].unit, "m");
+}
+
+// The one duration grammar (docs/DURATIONS.md): the rules file's "5m" works
+// here too; a number without unit names the spelling meant.
+TEST(IngestConfig, DurationsInTheOneGrammar) {
+  const std::string head = "[ingest]\nstations_file = \"s.toml\"\nstore = \"r.db\"\n";
+  const auto c = fi::ParseIngestConfig(head + "check_interval = \"1m30s\"\n", "serve.toml", "/");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->check_interval, std::chrono::seconds(90));
+  ExpectError(head + "check_interval = 30\n", "serve.toml:4: ingest.check_interval",
+              "a duration needs its unit, e.g. \"30s\"");
+  ExpectError(head + "check_interval = \"500ms\"\n", "serve.toml:4: ingest.check_interval",
+              "shorter than the minimum 1s");
+  try {
+    fi::ParseIngestConfig(head + "stale_after = 2\n", "serve.toml", "/");
+    ADD_FAILURE();
+  } catch (const fi::IngestConfigError& e) {  // a common::ConfigError: the place as fields
+    EXPECT_EQ(e.file(), "serve.toml");
+    EXPECT_EQ(e.line(), 4);
+    EXPECT_EQ(e.key(), "ingest.stale_after");
+  }
+}
+
+// `floodwarn serve` parses its config once and hands the parsed file to each
+// section's reader; they read the same as from the path.
+TEST(IngestConfig, EverySectionReaderTakesTheOneParse) {
+  const std::string dir = floodwarn::testing::SourceDir() + "/configs/alerting";
+  const std::string tmp = floodwarn::testing::MakeTempDir("serve_once");
+  std::filesystem::create_directories(tmp + "/pki");
+  for (const char* f : {"/pki/server.pem", "/pki/server.key", "/pki/ca.pem"})
+    std::ofstream(tmp + f) << "placeholder\n";
+  std::filesystem::copy_file(dir + "/serve.toml", tmp + "/serve.toml");
+  std::filesystem::copy_file(dir + "/town_rules.toml", tmp + "/town_rules.toml");
+  setenv("FLOODWARN_SIREN_AUTH", "Bearer test", 1);
+  const floodwarn::common::TomlFile file = floodwarn::common::ReadTomlFile(tmp + "/serve.toml");
+  const fa::ServiceConfig once = fa::ParseServiceConfig(file);
+  const fa::ServiceConfig loaded = fa::LoadServiceConfig(tmp + "/serve.toml");
+  EXPECT_EQ(once.rules_file, loaded.rules_file);
+  EXPECT_EQ(once.store_path, loaded.store_path);
+  EXPECT_EQ(once.tls_cert, loaded.tls_cert);
+  EXPECT_EQ(once.heartbeat_interval, loaded.heartbeat_interval);
+  EXPECT_EQ(once.tokens.size(), loaded.tokens.size());
+  EXPECT_EQ(fa::ParseChannelsConfig(file).size(),
+            fa::LoadChannelsConfig(tmp + "/serve.toml").size());
+  EXPECT_FALSE(fi::ParseIngestConfig(file));
 }
 
 TEST(IngestConfig, AbsentTableMeansNoLiveInputs) {

@@ -291,6 +291,26 @@ TEST(Durations, ParseAndFormat) {
   EXPECT_EQ(fa::FormatDuration(hours(6)), "6h");
 }
 
+// The one duration grammar (docs/DURATIONS.md): the station registry's
+// "15min" works in a rules file too, and the error names file, line and key.
+TEST(Durations, TheStationRegistrySpellingWorksInRulesFiles) {
+  EXPECT_EQ(fa::ParseDuration("15min"), Duration(minutes(15)));
+  EXPECT_EQ(fa::ParseDuration("1h30min"), Duration(minutes(90)));
+  const fa::RulesConfig c =
+      fa::ParseRulesConfig("[engine]\nescalation_after = \"45min\"\n", "rules.toml");
+  EXPECT_EQ(c.engine.escalation_after, Duration(minutes(45)));
+  try {
+    fa::ParseRulesConfig("[engine]\nescalation_after = 30\n", "rules.toml");
+    ADD_FAILURE() << "a number without unit was accepted";
+  } catch (const fa::RulesConfigError& e) {
+    EXPECT_EQ(e.file(), "rules.toml");
+    EXPECT_EQ(e.line(), 2);
+    EXPECT_EQ(e.key(), "engine.escalation_after");
+    EXPECT_NE(e.detail().find("a duration needs its unit, e.g. \"30s\""), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Evaluate, WaterLevelHysteresis) {
   const auto t = Meldestufen();
   EXPECT_EQ(fa::EvaluateLevel(t, 0, 299.9), 0);

@@ -211,4 +211,10 @@ TEST(Stations, Durations) {
   EXPECT_FALSE(fi::ParseDuration("15"));
   EXPECT_FALSE(fi::ParseDuration("min"));
   EXPECT_FALSE(fi::ParseDuration("1.5h"));
+  // The one grammar of every config (docs/DURATIONS.md): the rules file's
+  // spellings too, in whole seconds.
+  EXPECT_EQ(*fi::ParseDuration("15m"), 900s);
+  EXPECT_EQ(*fi::ParseDuration("1h30m"), 5400s);
+  EXPECT_EQ(*fi::ParseDuration("2000ms"), 2s);
+  EXPECT_FALSE(fi::ParseDuration("1500ms"));
 }

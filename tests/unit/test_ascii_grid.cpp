@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
+#include <string>
 
 #include "floodwarn/grids/raster.hpp"
 #include "test_support.hpp"
@@ -115,4 +117,35 @@ TEST(AsciiGrid, ErrorsNameFileAndLine) {
     }
   }
   EXPECT_THROW(ReadAsciiGrid("/nonexistent/dem.asc"), RasterError);
+}
+
+// A full disk (/dev/full behind the temporary name) or a missing folder:
+// RasterError names the file and the operating system's reason; the old file
+// stays and no temporary file is left.
+TEST(AsciiGrid, WriteErrorsNameTheFileAndTheReasonAndKeepTheOldFile) {
+  RasterD r(2, 2, GeoTransform{0.0, 10.0, 1.0, 1.0}, 1.0);
+  const std::string dir = floodwarn::testing::MakeTempDir();
+  const std::string path = dir + "/old.asc";
+  WriteAsciiGrid(path, r);
+  const std::string before = floodwarn::testing::ReadText(path);
+  auto error_of = [&](const std::string& p) {
+    try {
+      WriteAsciiGrid(p, r);
+    } catch (const RasterError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  if (std::filesystem::exists("/dev/full")) {
+    std::filesystem::create_symlink("/dev/full", path + ".tmp");
+    const std::string e = error_of(path);
+    EXPECT_NE(e.find(path), std::string::npos) << e;
+    EXPECT_NE(e.find("No space left on device"), std::string::npos) << e;
+    EXPECT_EQ(floodwarn::testing::ReadText(path), before);
+    EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(path + ".tmp")));
+  }
+  const std::string missing = dir + "/no/such/dir/x.asc";
+  const std::string e = error_of(missing);
+  EXPECT_NE(e.find(missing), std::string::npos) << e;
+  EXPECT_NE(e.find("No such file or directory"), std::string::npos) << e;
 }

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "floodwarn/common/atomic_file.hpp"
 #include "floodwarn/forecast/cycle.hpp"
 
 namespace floodwarn::forecast {
@@ -27,20 +28,7 @@ Json Read(const std::string& path) {
 }
 
 // Written to a temporary name and renamed: a reader never sees half a file.
-void Write(const std::string& path, const Json& j) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error(fmt::format("{}: cannot open for writing", tmp));
-    out << j.dump(2) << '\n';
-    out.flush();
-    if (!out) throw std::runtime_error(fmt::format("{}: write failed", tmp));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec)
-    throw std::runtime_error(fmt::format("{}: cannot rename to {}: {}", tmp, path, ec.message()));
-}
+void Write(const std::string& path, const Json& j) { common::WriteFileAtomic(path, j.dump(2) + "\n"); }
 
 // Field access that names what is wrong.
 class Fields {

@@ -14,6 +14,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "floodwarn/common/atomic_file.hpp"
+#include "floodwarn/common/iso8601.hpp"
 #include "floodwarn/forecast/child.hpp"
 #include "floodwarn/ingest/forcing.hpp"
 #include "floodwarn/ingest/reading_store.hpp"
@@ -36,14 +38,7 @@ TimePoint Floor(TimePoint t, seconds step) {
   return TimePoint(seconds(floored));
 }
 
-std::string Iso(TimePoint t) {
-  const std::time_t tt = static_cast<std::time_t>(EpochSeconds(t));
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string Iso(TimePoint t) { return common::FormatIso8601(t); }
 
 // The loop's memory across restarts (state_dir/state.json): the model's
 // epoch and the analysis checkpoint to continue from.
@@ -76,14 +71,7 @@ void WriteState(const std::string& path, const LoopState& s) {
   j["epoch_s"] = s.epoch ? EpochSeconds(*s.epoch) : 0;
   j["checkpoint"] = s.checkpoint;
   j["checkpoint_time"] = s.checkpoint_time;
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << j.dump(2) << '\n';
-    out.flush();
-    if (!out) throw std::runtime_error(fmt::format("{}: write failed", tmp));
-  }
-  fs::rename(tmp, path);
+  common::WriteFileAtomic(path, j.dump(2) + "\n");
 }
 
 // Usable readings of a station in [from, to].

@@ -25,6 +25,10 @@
 #include "floodwarn/alerting/store.hpp"
 #include "floodwarn/alerting/types.hpp"
 
+namespace floodwarn::common {
+struct TomlFile;  // floodwarn/common/toml_reader.hpp
+}  // namespace floodwarn::common
+
 namespace prometheus {
 class Registry;
 }
@@ -98,12 +102,14 @@ std::vector<EventKind> DefaultEventKinds(ChannelType t);
 
 // Reads the [[channels]] array of the service config at `path` (other
 // top-level keys belong to other components and are ignored). Throws
-// std::runtime_error naming the file, the key and its line on any problem,
-// including unknown keys inside a channel entry.
+// common::ConfigError (a std::runtime_error) naming the file, the key and its
+// line on any problem, including unknown keys inside a channel entry.
 std::vector<ChannelConfig> LoadChannelsConfig(const std::string& path);
 // Same, from text (`source` names it in errors).
 std::vector<ChannelConfig> ParseChannelsConfig(std::string_view toml_text,
                                                const std::string& source);
+// Same, from the parsed service config (`floodwarn serve` parses it once).
+std::vector<ChannelConfig> ParseChannelsConfig(const common::TomlFile& file);
 
 // Start-up cross-check for `serve`: with escalation on, exactly the channel
 // named by [engine] escalation_channel must exist and be escalation_only, or

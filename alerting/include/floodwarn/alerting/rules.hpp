@@ -10,15 +10,17 @@
 #include <vector>
 
 #include "floodwarn/alerting/types.hpp"
+#include "floodwarn/common/config_error.hpp"
+#include "floodwarn/common/duration.hpp"
 #include "floodwarn/ingest/reading.hpp"
 
 namespace floodwarn::alerting {
 
 // Thrown by LoadRulesConfig / ParseRulesConfig; the message names the file,
 // the line, the key and what was expected ("rules.toml:12: rules[2].levels[0].rising: ...").
-class RulesConfigError : public std::runtime_error {
+class RulesConfigError : public common::ConfigError {
  public:
-  using std::runtime_error::runtime_error;
+  using common::ConfigError::ConfigError;
 };
 
 // [engine]
@@ -109,9 +111,10 @@ RulesConfig LoadRulesConfig(const std::string& path);
 // Same from text; `name` is used in messages.
 RulesConfig ParseRulesConfig(const std::string& text, const std::string& name);
 
-// "90s", "15m", "1h", "1h30m", "2d" -> duration; nullopt when malformed.
-std::optional<Duration> ParseDuration(const std::string& text);
-std::string FormatDuration(Duration d);
+// Durations in the one grammar of every config file ("90s", "15m", "15min",
+// "1h30m", "2d", "250ms"; docs/DURATIONS.md) and their shortest spelling.
+using common::FormatDuration;
+using common::ParseDuration;
 
 // --- pure evaluation ----------------------------------------------------------
 

@@ -16,6 +16,10 @@
 #include "floodwarn/alerting/store.hpp"
 #include "floodwarn/alerting/types.hpp"
 
+namespace floodwarn::common {
+struct TomlFile;  // floodwarn/common/toml_reader.hpp
+}  // namespace floodwarn::common
+
 namespace prometheus {
 class Registry;
 }
@@ -79,10 +83,14 @@ struct ServiceConfig {
   std::string rules_file;
 };
 
-// Parses and validates a service config (TOML). Throws std::runtime_error
-// naming the file, the key and its line on any problem, including unknown
-// keys. The [[channels]] array is left to the channel loader.
+// Parses and validates a service config (TOML). Throws common::ConfigError (a
+// std::runtime_error) naming the file, the key and its line on any problem,
+// including unknown keys. The [[channels]] array is left to the channel
+// loader, [ingest] to the ingest loader.
 ServiceConfig LoadServiceConfig(const std::string& path);
+// The same from the parsed file (`floodwarn serve` parses it once and hands
+// it to each section's reader).
+ServiceConfig ParseServiceConfig(const common::TomlFile& file);
 
 // A registry for the metrics of this process (share it with other components).
 std::shared_ptr<prometheus::Registry> MakeMetricsRegistry();

@@ -10,11 +10,14 @@
 #include <utility>
 #include <vector>
 
+#include "floodwarn/common/time.hpp"
+
 namespace floodwarn::alerting {
 
-using Clock = std::chrono::system_clock;
-using TimePoint = std::chrono::time_point<Clock, std::chrono::milliseconds>;
-using Duration = std::chrono::milliseconds;
+// The project's one time type (milliseconds since 1970-01-01 UTC).
+using Clock = common::Clock;
+using TimePoint = common::TimePoint;
+using Duration = common::Duration;
 
 // Warning level 1..4 (German Meldestufen / DWD warning levels); 0 = none.
 // CAP severity: 1 Minor, 2 Moderate, 3 Severe, 4 Extreme (docs/ALERTING.md).

@@ -29,10 +29,13 @@ struct CsvOptions {
 DecodeResult DecodeCsv(std::string_view bytes, const std::string& source,
                        const CsvOptions& options);
 
-// "YYYY-MM-DDTHH:MM[:SS[.fff]](Z|+HH:MM|+HHMM|+HH)" (also with ' ' for 'T').
-// nullopt (and `error` set, if given) when malformed or without an offset.
+// "YYYY-MM-DDTHH:MM[:SS[.fff]](Z|+HH:MM|+HHMM|+HH)" (also with ' ' for 'T'):
+// floodwarn::common::ParseIso8601 with Iso8601Options::File(), the variant
+// of reading files and command lines. nullopt (and `error` set, if given)
+// when malformed or without an offset.
 std::optional<TimePoint> ParseIsoTime(std::string_view text, std::string* error = nullptr);
-// "YYYY-MM-DDTHH:MM:SSZ" ("...SS.mmmZ" when the milliseconds are not 0).
+// "YYYY-MM-DDTHH:MM:SSZ" ("...SS.mmmZ" when the milliseconds are not 0):
+// floodwarn::common::FormatIso8601.
 std::string FormatIsoTime(TimePoint t);
 
 }  // namespace floodwarn::ingest

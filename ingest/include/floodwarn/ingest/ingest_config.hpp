@@ -12,17 +12,23 @@
 #include <string_view>
 #include <vector>
 
+#include "floodwarn/common/config_error.hpp"
 #include "floodwarn/ingest/mqtt_source.hpp"
 #include "floodwarn/ingest/pegelonline.hpp"
 #include "floodwarn/ingest/sensorthings.hpp"
 #include "floodwarn/ingest/ttn.hpp"
 
+namespace floodwarn::common {
+struct TomlFile;  // floodwarn/common/toml_reader.hpp
+}  // namespace floodwarn::common
+
 namespace floodwarn::ingest {
 
-// Thrown for an invalid [ingest] table: "FILE:LINE: KEY: what was expected".
-class IngestConfigError : public std::runtime_error {
+// Thrown for an invalid [ingest] table: "FILE:LINE: KEY: what was expected"
+// (file(), line(), key() of common::ConfigError).
+class IngestConfigError : public common::ConfigError {
  public:
-  using std::runtime_error::runtime_error;
+  using common::ConfigError::ConfigError;
 };
 
 enum class MqttPayloadFormat : std::uint8_t {
@@ -63,5 +69,8 @@ std::optional<IngestConfig> LoadIngestConfig(const std::string& path);
 // relative paths.
 std::optional<IngestConfig> ParseIngestConfig(std::string_view toml_text, const std::string& source,
                                               const std::string& base_dir);
+// The same from the parsed service config (`floodwarn serve` parses it once);
+// relative paths against its base_dir.
+std::optional<IngestConfig> ParseIngestConfig(const common::TomlFile& file);
 
 }  // namespace floodwarn::ingest

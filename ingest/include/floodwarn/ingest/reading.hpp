@@ -9,10 +9,13 @@
 #include <cstdint>
 #include <string>
 
+#include "floodwarn/common/time.hpp"
+
 namespace floodwarn::ingest {
 
-using Clock = std::chrono::system_clock;
-using TimePoint = std::chrono::time_point<Clock, std::chrono::milliseconds>;
+// The project's one time type (milliseconds since 1970-01-01 UTC).
+using Clock = common::Clock;
+using TimePoint = common::TimePoint;
 
 // QARTOD-style quality flag. The numeric values are QARTOD's (ioos_qc):
 // 1 pass, 2 not evaluated, 3 suspect, 4 fail, 9 missing.

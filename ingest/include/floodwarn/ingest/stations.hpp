@@ -12,15 +12,16 @@
 #include <utility>
 #include <vector>
 
+#include "floodwarn/common/config_error.hpp"
 #include "floodwarn/ingest/reading.hpp"
 
 namespace floodwarn::ingest {
 
 // Thrown for an invalid station registry; the message reads
 // "FILE:LINE: station 'ID': KEY: what was expected".
-class StationConfigError : public std::runtime_error {
+class StationConfigError : public common::ConfigError {
  public:
-  using std::runtime_error::runtime_error;
+  using common::ConfigError::ConfigError;
 };
 
 // Where the gauge is, kept as given: WGS84 lat/lon, or projected x/y with the
@@ -115,7 +116,10 @@ StationRegistry ParseStations(const std::string& toml_text, const std::string& s
 // EPSG code).
 std::optional<std::pair<double, double>> ToWgs84(const Location& location);
 
-// "15min", "1h", "900s", "1d" -> seconds; nullopt when malformed or <= 0.
+// A reporting interval: a duration in the grammar of every config
+// (common::ParseDuration, docs/DURATIONS.md: "15min", "15m", "1h", "900s",
+// "1d", "1h30m") in whole seconds; nullopt when malformed, <= 0 or not whole
+// seconds.
 std::optional<std::chrono::seconds> ParseDuration(const std::string& text);
 
 Quantity ParseQuantity(const std::string& text, bool* ok);
