@@ -8,7 +8,7 @@
 #include <functional>
 #include <vector>
 
-#include "regression/analytic.hpp"
+#include "analytic.hpp"
 
 namespace {
 
