@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <type_traits>
 
 #include "checked.hpp"
 #include "floodwarn/solver/solver.hpp"
@@ -17,6 +18,13 @@
 namespace {
 
 namespace fs = floodwarn::solver;
+
+constexpr bool kDouble = std::is_same_v<fs::Real, double>;
+// The solver's documented ledger tolerance (docs/SOLVER.md, "Mass balance"):
+// 1e-10 in double, max(1e-4, 1e-6 sqrt(steps)) in float.
+double LedgerTolerance(long steps) {
+  return kDouble ? 1e-10 : std::max(1e-4, 1e-6 * std::sqrt(static_cast<double>(steps)));
+}
 
 // 40 x 40 cells of 2 m, dry, sloping 0.5 % to the east, Manning 0.03, walls.
 fs::Domain Plane() {
@@ -47,7 +55,7 @@ Peak RunPlane(double max_dt, double end, const Setup& setup) {
   p.max_depth = *std::max_element(m.begin(), m.end());
   p.volume = s.Volume();
   p.steps = s.steps();
-  EXPECT_LT(s.mass_balance().RelativeError(), 1e-10);
+  EXPECT_LT(s.mass_balance().RelativeError(), LedgerTolerance(s.steps()));
   return p;
 }
 
@@ -60,7 +68,7 @@ TEST(DryStart, PointInflowGivesTheSamePeakAsSmallSteps) {
   const Peak dflt = RunPlane(0.0, 180.0, setup);
   std::printf("point inflow: max depth %.4f m (max_dt 0.02 s: %.4f m), steps %ld vs %ld\n",
               dflt.max_depth, fine.max_depth, dflt.steps, fine.steps);
-  EXPECT_NEAR(dflt.volume, 241.0, 241.0 * 1e-9);  // 2 m3/s for 120 s, then 1 s down to 0
+  EXPECT_NEAR(dflt.volume, 241.0, 241.0 * (kDouble ? 1e-9 : 1e-5));  // 2 m3/s for 120 s, then 1 s down to 0
   EXPECT_NEAR(dflt.max_depth, fine.max_depth, 0.01 * fine.max_depth);  // measured <= 0.2 %
   EXPECT_LT(dflt.max_depth, 2.0);  // before the fix: 2 m3/s x 120 s in one 4 m2 cell
 }
