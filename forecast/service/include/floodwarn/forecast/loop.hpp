@@ -18,6 +18,9 @@
 #include "floodwarn/forecast/cycle.hpp"
 #include "floodwarn/ingest/reading.hpp"
 
+namespace floodwarn::common {
+struct TomlFile;
+}  // namespace floodwarn::common
 namespace floodwarn::ingest {
 class ReadingStore;
 class StationRegistry;
@@ -72,6 +75,14 @@ struct ForecastConfig {
   // Gauges inside the model (location x/y in the model's CRS): the skill.
   std::vector<std::string> skill_stations;
 };
+
+// serve.toml's [forecast] table, or nullopt without one. Throws
+// common::ConfigError naming the file, the line and the key.
+std::optional<ForecastConfig> ParseForecastConfig(const common::TomlFile& file);
+// Every station [forecast] names is registered and measures what it drives
+// (inflow: discharge or water level; level: water level; rain: rainfall).
+// Throws common::ConfigError.
+void CheckForecastStations(const ForecastConfig& config, const ingest::StationRegistry& stations);
 
 // What a cycle produced or why it did not: the loop hands this to its sink.
 class ForecastSink {
