@@ -31,7 +31,8 @@ double Since(Clock::time_point a) {
 // scenario lacks are errors: a mistyped boundary must not leave the model
 // running on its design hydrograph.
 void ApplyForcing(const CycleSpec& spec, scenario::ScenarioConfig& cfg) {
-  for (const auto& [name, s] : spec.boundaries) {
+  for (const auto& [key, s] : spec.boundaries) {
+    const std::string& name = key;  // (structured bindings are not captured before C++20)
     auto it = std::find_if(cfg.boundaries.begin(), cfg.boundaries.end(),
                            [&](const solver::BoundarySegment& b) { return b.name == name; });
     if (it == cfg.boundaries.end())
@@ -45,7 +46,8 @@ void ApplyForcing(const CycleSpec& spec, scenario::ScenarioConfig& cfg) {
           name));
     it->series = solver::TimeSeries(s.t, s.v, "boundaries." + name);
   }
-  for (const auto& [name, s] : spec.inflows) {
+  for (const auto& [key, s] : spec.inflows) {
+    const std::string& name = key;
     auto it = std::find_if(cfg.inflows.begin(), cfg.inflows.end(),
                            [&](const solver::PointInflow& p) { return p.name == name; });
     if (it == cfg.inflows.end())
