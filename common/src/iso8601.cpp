@@ -87,8 +87,10 @@ Iso8601Options Iso8601Options::UtcOrNaive() {
   return o;
 }
 
-std::optional<TimePoint> ParseIso8601(std::string_view s, const Iso8601Options& o,
+std::optional<TimePoint> ParseIso8601(std::string_view text, const Iso8601Options& options,
                                       std::string* error) {
+  const std::string_view s = text;
+  const Iso8601Options& o = options;
   using Zone = Iso8601Options::Zone;
   std::size_t p = 0;
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, millis = 0;

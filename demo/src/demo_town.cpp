@@ -460,7 +460,7 @@ DemoTown DescribeDemoTown(const std::string& dir) {
 }
 
 DemoTown GenerateDemoTown(const std::string& dir) {
-  const DemoTown town = DescribeDemoTown(dir);
+  DemoTown town = DescribeDemoTown(dir);
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw std::runtime_error(fmt::format("cannot create {}: {}", dir, ec.message()));

@@ -12,7 +12,7 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 }
 
-ImpactTracker::ImpactTracker(const grids::RasterD& bed, std::vector<Place> places,
+ImpactTracker::ImpactTracker(const grids::RasterD& bed, const std::vector<Place>& places,
                              std::vector<ZoneSpec> zones)
     : bed_(bed), zone_specs_(std::move(zones)) {
   const grids::GeoTransform& geo = bed_.geo();

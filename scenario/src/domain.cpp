@@ -119,7 +119,7 @@ grids::RasterD ParseDomain(const Ctx& ctx, const toml::table& t, const toml::tab
     ctx.Fail("domain.dem", &t,
              "missing required key (path of a DEM raster: GeoTIFF, ESRI ASCII, NetCDF, ...)");
   cfg.dem_path = ctx.Resolve(*dem_rel);
-  const grids::RasterD dem = LoadRaster(ctx, "domain.dem", t.get("dem"), cfg.dem_path);
+  grids::RasterD dem = LoadRaster(ctx, "domain.dem", t.get("dem"), cfg.dem_path);
   cfg.geo = dem.geo();
   cfg.crs_wkt = dem.crs_wkt();
   if (dem.nodata()) cfg.nodata = *dem.nodata();

@@ -105,7 +105,7 @@ Solver::Solver(Domain domain, Options options) : impl_(std::make_unique<Impl>())
   if (!domain.active.empty() && domain.active.size() != n)
     throw std::invalid_argument(fmt::format(
         "solver domain: active mask has {} values, expected nx*ny = {}", domain.active.size(), n));
-  if (domain.manning.size() != 0 && domain.manning.size() != 1 && domain.manning.size() != n)
+  if (!domain.manning.empty() && domain.manning.size() != 1 && domain.manning.size() != n)
     throw std::invalid_argument(
         fmt::format("solver domain: manning has {} values, expected 1 or nx*ny = {}",
                     domain.manning.size(), n));

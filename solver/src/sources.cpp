@@ -80,7 +80,7 @@ double FillRainField(const Domain& dom, const std::vector<double>& rate, const c
                      Field2D& view) {
   const std::size_t n = static_cast<std::size_t>(dom.nx) * dom.ny;
   if (rate.size() != n) throw std::invalid_argument(fmt::format("{}: need nx*ny rates", what));
-  if (view.extent(0) != static_cast<std::size_t>(dom.ny + 2))
+  if (view.extent(0) != static_cast<std::size_t>(dom.ny) + 2)
     view = Field2D("solver::rain_rate", dom.ny + 2, dom.nx + 2);
   auto rh = Kokkos::create_mirror_view(view);
   Kokkos::deep_copy(rh, Real(0));

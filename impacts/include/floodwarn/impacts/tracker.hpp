@@ -33,7 +33,8 @@ class ImpactTracker {
   // std::invalid_argument naming the place or zone when a point lies off the
   // grid or on a nodata cell, a zone has a cell off the grid or only nodata
   // cells, or its depths are not increasing and positive.
-  ImpactTracker(const grids::RasterD& bed, std::vector<Place> places, std::vector<ZoneSpec> zones);
+  ImpactTracker(const grids::RasterD& bed, const std::vector<Place>& places,
+                std::vector<ZoneSpec> zones);
 
   // The depth field (north-up, same grid as the bed) at time t (s).
   void Sample(double t, const grids::RasterD& depth);
