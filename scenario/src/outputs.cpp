@@ -11,6 +11,7 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -18,9 +19,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "floodwarn/common/atomic_file.hpp"
 #include "floodwarn/grids/cf_netcdf.hpp"
 #include "floodwarn/impacts/summary.hpp"
-#include "floodwarn/common/atomic_file.hpp"
 #include "scenario_internal.hpp"
 
 namespace fs = std::filesystem;
@@ -66,7 +67,6 @@ void LogConservation(ConservationCheck mode, const RunResult& r) {
       c.steps_checked, c.violations, c.clamped_volume, c.max_outflow_ratio,
       c.max_outflow_ratio_time, c.max_outflow_ratio_i, c.max_outflow_ratio_j);
 }
-
 
 void WriteSnapshot(const ScenarioConfig& cfg, const solver::HostState& s, double t,
                    const std::string& out_dir, grids::CfNetcdfWriter& nc,
@@ -129,6 +129,31 @@ impacts::FloodSummary WriteFinalMaps(const ScenarioConfig& cfg, const solver::So
   }
   nc.WriteSummaryFields(NorthUp(cfg, mx), NorthUp(cfg, vmax), NorthUp(cfg, arrival));
   return flood;
+}
+
+void RemoveEarlierOutputs(const std::string& dir) {
+  static const std::set<std::string> kFixed = {
+      "results.nc",    "summary.json",     "points.csv",        "max_depth.asc",
+      "max_speed.asc", "arrival_time.asc", "hazard_rating.asc", "hazard_class.asc",
+      "max_depth.tif", "hazard_class.tif"};
+  auto is_output = [](const std::string& name) {
+    std::string n = name;
+    if (n.size() > 4 && n.compare(n.size() - 4, 4, ".tmp") == 0) n.resize(n.size() - 4);
+    if (kFixed.count(n) != 0) return true;
+    for (const char* prefix : {"depth_", "u_", "v_"})  // snapshots <name>_<t>s.asc
+      if (n.rfind(prefix, 0) == 0 && n.size() > 5 && n.compare(n.size() - 5, 5, "s.asc") == 0)
+        return true;
+    return false;
+  };
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (!e.is_regular_file() || !is_output(e.path().filename().string())) continue;
+    std::error_code rm;
+    fs::remove(e.path(), rm);
+    if (rm)
+      throw std::runtime_error(fmt::format("{}: cannot remove the file of an earlier run: {}",
+                                           e.path().string(), rm.message()));
+  }
 }
 
 void WritePointsCsv(const std::string& path, const ScenarioConfig& cfg,

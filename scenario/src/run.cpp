@@ -43,6 +43,10 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
         fmt::format("{}: cannot create the output folder: {}", cfg.output_dir, ec.message()));
   const fs::path out_dir(cfg.output_dir);
   RunResult result;
+  // No file of an earlier run may be taken for one of this run: a run that
+  // fails must not leave the last run's maps beside its own summary.json. A
+  // restart continues that earlier run, whose files stay.
+  if (cfg.restart_from.empty()) RemoveEarlierOutputs(cfg.output_dir);
 
   Solver solver(cfg.domain, cfg.options);
   SetUpModel(cfg, solver);
@@ -176,12 +180,12 @@ RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer) {
     result.ok = false;
     result.status = "blow_up";
     result.error = e.what();
-    spdlog::error("run failed: solver blow-up: {}", e.what());
+    spdlog::debug("run failed: solver blow-up: {}", e.what());  // the caller reports it
   } catch (const ConservationError& e) {
     result.ok = false;
     result.status = "conservation_violation";
     result.error = e.what();
-    spdlog::error("run failed: {}", e.what());
+    spdlog::debug("run failed: {}", e.what());  // the caller reports it
   }
   result.conservation = solver.conservation_report();
   result.wall_s = wall(start);

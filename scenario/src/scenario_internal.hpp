@@ -175,6 +175,11 @@ void WriteSnapshot(const ScenarioConfig& cfg, const solver::HostState& state, do
 impacts::FloodSummary WriteFinalMaps(const ScenarioConfig& cfg, const solver::Solver& solver,
                                      const std::string& out_dir, grids::CfNetcdfWriter& nc,
                                      std::vector<std::string>& files);
+// Removes the files a run writes (results, maps, snapshots, points.csv,
+// summary.json, their temporary files) from `dir`; checkpoints stay (a
+// restart may read them). Throws std::runtime_error naming a file it cannot
+// remove.
+void RemoveEarlierOutputs(const std::string& dir);
 // points.csv: the rows sampled so far (time, depth per point).
 void WritePointsCsv(const std::string& path, const ScenarioConfig& cfg,
                     const std::vector<std::vector<double>>& rows);

@@ -257,6 +257,32 @@ TEST(CliSimulate, BlowUpExitsTwoAndIsReported) {
   EXPECT_FALSE(fs::exists(dir + "/out/results.nc.tmp"));
 }
 
+// Issue #15: the blow-up is told once, naming its cell; and a run that fails
+// leaves no file of the earlier run in the folder (before: the last good
+// run's maps and results.nc sat beside the new summary.json saying blow_up).
+TEST(CliSimulate, AFailedRunLeavesNothingOfTheEarlierRunAndSaysItOnce) {
+  const std::string dir = testing::MakeTempDir("floodwarn_cli_stale");
+  const std::string good = WriteSmallCase(dir, "");
+  const std::string out = dir + "/out";
+  ASSERT_EQ(
+      RunFloodwarn("simulate " + Quote(good) + " --quiet --output-dir " + Quote(out)).exit_code, 0);
+  ASSERT_TRUE(fs::exists(out + "/max_depth.asc"));
+  ASSERT_TRUE(fs::exists(out + "/results.nc"));
+  const std::string bad = WriteSmallCase(dir, "[solver]\nmax_speed_bound = 0.5\n");
+  const CliRun run = RunFloodwarn("simulate " + Quote(bad) + " --quiet --output-dir " + Quote(out));
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  std::size_t told = 0;
+  for (std::size_t at = run.output.find("blow-up at"); at != std::string::npos;
+       at = run.output.find("blow-up at", at + 1))
+    ++told;
+  EXPECT_EQ(told, 1u) << run.output;
+  EXPECT_NE(run.output.find("cell (i="), std::string::npos) << run.output;
+  for (const char* f : {"max_depth.asc", "results.nc", "max_depth.tif", "hazard_class.asc",
+                        "arrival_time.asc", "depth_5s.asc"})
+    EXPECT_FALSE(fs::exists(out + "/" + f)) << f << " of the earlier run is still there";
+  EXPECT_NE(ReadText(out + "/summary.json").find("\"status\": \"blow_up\""), std::string::npos);
+}
+
 // A rerun of a past event must reproduce what the system said at the time:
 // the same config gives bit-identical results on 1 and 2 threads (each face
 // is computed once per step, the floating-point model is fixed; see
