@@ -23,6 +23,13 @@ namespace fs = std::filesystem;
 
 using CliRun = testing::CommandResult;
 
+// OUT/QUANTITY_LABELs.asc: one map of a run's output time.
+std::string GridPath(const std::string& out, const char* quantity, const std::string& label) {
+  std::string path = out;
+  path.append("/").append(quantity).append("_").append(label).append("s.asc");
+  return path;
+}
+
 std::string Quote(const std::string& s) { return "'" + s + "'"; }
 
 CliRun RunFloodwarn(const std::string& args) {
@@ -71,9 +78,9 @@ TEST(CliSimulate, EveryBundledConfigRunsAndWritesConsistentOutputs) {
     double max_seen = 0.0;
     for (const double t : cfg.output_times) {
       const std::string label = scenario::TimeLabel(t);
-      const grids::RasterD h = grids::ReadAsciiGrid(out + "/depth_" + label + "s.asc");
-      const grids::RasterD u = grids::ReadAsciiGrid(out + "/u_" + label + "s.asc");
-      const grids::RasterD v = grids::ReadAsciiGrid(out + "/v_" + label + "s.asc");
+      const grids::RasterD h = grids::ReadAsciiGrid(GridPath(out, "depth", label));
+      const grids::RasterD u = grids::ReadAsciiGrid(GridPath(out, "u", label));
+      const grids::RasterD v = grids::ReadAsciiGrid(GridPath(out, "v", label));
       ASSERT_EQ(h.size(), dem.size());
       ASSERT_EQ(u.size(), dem.size());
       ASSERT_EQ(v.size(), dem.size());
@@ -214,7 +221,7 @@ std::string WriteSmallCase(const std::string& dir, const std::string& extra) {
     dem << "\n";
     h << "\n";
   }
-  const std::string path = dir + "/small.toml";
+  std::string path = dir + "/small.toml";
   std::ofstream cfg(path);
   cfg << "[domain]\ndem = \"dem.asc\"\nmanning = 0.0\ninitial_depth = \"h.asc\"\n"
          "[time]\nend = 5.0\n"
@@ -309,7 +316,7 @@ TEST(CliSimulate, ResultsAreBitIdenticalAcrossThreadCounts) {
     // timestamps. The same fields are compared exactly in the 17-digit grids.
     if (name == "summary.json" || name == "results.nc") continue;
     const std::string a = ReadText(e.path().string());
-    const std::string b = ReadText(dir + "/t2/" + name);
+    const std::string b = ReadText(std::string(dir).append("/t2/").append(name));
     ASSERT_FALSE(a.empty()) << name;
     EXPECT_TRUE(a == b) << name << " differs between 1 and 2 threads";
     ++compared;

@@ -68,7 +68,8 @@ TEST(DryStart, PointInflowGivesTheSamePeakAsSmallSteps) {
   const Peak dflt = RunPlane(0.0, 180.0, setup);
   std::printf("point inflow: max depth %.4f m (max_dt 0.02 s: %.4f m), steps %ld vs %ld\n",
               dflt.max_depth, fine.max_depth, dflt.steps, fine.steps);
-  EXPECT_NEAR(dflt.volume, 241.0, 241.0 * (kDouble ? 1e-9 : 1e-5));  // 2 m3/s for 120 s, then 1 s down to 0
+  EXPECT_NEAR(dflt.volume, 241.0,
+              241.0 * (kDouble ? 1e-9 : 1e-5));  // 2 m3/s for 120 s, then 1 s down to 0
   EXPECT_NEAR(dflt.max_depth, fine.max_depth, 0.01 * fine.max_depth);  // measured <= 0.2 %
   EXPECT_LT(dflt.max_depth, 2.0);  // before the fix: 2 m3/s x 120 s in one 4 m2 cell
 }

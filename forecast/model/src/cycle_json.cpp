@@ -28,7 +28,9 @@ Json Read(const std::string& path) {
 }
 
 // Written to a temporary name and renamed: a reader never sees half a file.
-void Write(const std::string& path, const Json& j) { common::WriteFileAtomic(path, j.dump(2) + "\n"); }
+void Write(const std::string& path, const Json& j) {
+  common::WriteFileAtomic(path, j.dump(2) + "\n");
+}
 
 // Field access that names what is wrong.
 class Fields {

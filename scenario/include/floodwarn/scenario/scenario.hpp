@@ -193,11 +193,11 @@ struct RunResult {
 // summary.json, each written to a temporary name and renamed.
 // A solver blow-up is returned as a failed run (ok = false) with summary.json
 // written; I/O errors throw std::runtime_error.
-// With config.restart_from, the run continues from that checkpoint (which must
+// With cfg.restart_from, the run continues from that checkpoint (which must
 // come from the same domain and precision): outputs after its time are
 // written, and the final state and maps are bit-identical to those of the
 // uninterrupted run. Throws ConfigError for an unusable checkpoint.
-RunResult RunScenario(const ScenarioConfig& config, const RunObserver& observer = {});
+RunResult RunScenario(const ScenarioConfig& cfg, const RunObserver& observer = {});
 
 // A fingerprint of the domain (grid, bed, mask, Manning n, infiltration) that checkpoints
 // carry, so that a checkpoint from another domain is refused.
