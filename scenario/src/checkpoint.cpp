@@ -65,7 +65,8 @@ grids::CheckpointData ToCheckpoint(const ScenarioConfig& cfg, const SolverState&
                {"initial_volume_m3", st.mass_balance.initial_volume},
                {"rain_in_m3", st.mass_balance.rain_in},
                {"inflow_in_m3", st.mass_balance.inflow_in},
-               {"boundary_net_out_m3", st.mass_balance.boundary_net_out},
+               {"boundary_in_m3", st.mass_balance.boundary_in},
+               {"boundary_out_m3", st.mass_balance.boundary_out},
                {"infiltration_out_m3", st.mass_balance.infiltration_out}};
   c.strings = {{"domain_fingerprint", DomainFingerprint(cfg.domain, cfg.infiltration)},
                {"precision", sizeof(Real) == 8 ? "double" : "float"},
@@ -129,7 +130,15 @@ SolverState FromCheckpoint(const ScenarioConfig& cfg, const std::string& path,
   st.mass_balance.initial_volume = num("initial_volume_m3");
   st.mass_balance.rain_in = num("rain_in_m3");
   st.mass_balance.inflow_in = num("inflow_in_m3");
-  st.mass_balance.boundary_net_out = num("boundary_net_out_m3");
+  // Checkpoints before the edges' in and out were booked apart hold the net
+  // outflow only: booked as out (or in, when negative), the ledger closes.
+  if (c.scalars.count("boundary_in_m3") != 0) {
+    st.mass_balance.boundary_in = num("boundary_in_m3");
+    st.mass_balance.boundary_out = num("boundary_out_m3");
+  } else {
+    const double net = num("boundary_net_out_m3");
+    (net >= 0 ? st.mass_balance.boundary_out : st.mass_balance.boundary_in) = std::abs(net);
+  }
   st.h = field("h");
   st.hu = field("hu");
   st.hv = field("hv");

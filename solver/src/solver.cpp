@@ -29,7 +29,7 @@ bool Domain::CellOf(double x, double y, int& i, int& j) const {
 double MassBalance::RelativeError() const {
   const double scale =
       std::max({std::abs(initial_volume), std::abs(volume), std::abs(rain_in), std::abs(inflow_in),
-                std::abs(boundary_net_out), std::abs(infiltration_out)});
+                boundary_in, boundary_out, std::abs(infiltration_out)});
   return scale > 0 ? std::abs(Error()) / scale : 0.0;
 }
 
@@ -59,6 +59,7 @@ void Solver::Impl::Allocate() {
   chunk_speed = Kokkos::View<Real*, MemSpace>("solver::chunk_speed", nchunks);
   chunk_depth = Kokkos::View<Real*, MemSpace>("solver::chunk_depth", nchunks);
   chunk_out = Kokkos::View<double*, MemSpace>("solver::chunk_outflow", nchunks);
+  chunk_in = Kokkos::View<double*, MemSpace>("solver::chunk_inflow", nchunks);
   const int nh = 2 * ny + 2 * nx;
   halo_kind = Kokkos::View<int*, MemSpace>("solver::halo_kind", nh);
   halo_seg = Kokkos::View<int*, MemSpace>("solver::halo_segment", nh);
@@ -226,6 +227,7 @@ double Solver::Step(double dt_limit) {
   k.chunk_speed = s.chunk_speed;
   k.chunk_depth = s.chunk_depth;
   k.chunk_out = s.chunk_out;
+  k.chunk_in = s.chunk_in;
   k.nx = s.nx;
   k.ny = s.ny;
   k.chunk_rows = s.opt.chunk_rows;
@@ -286,18 +288,21 @@ double Solver::Step(double dt_limit) {
   auto sp_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), s.chunk_speed);
   auto d_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), s.chunk_depth);
   auto o_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), s.chunk_out);
+  auto i_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), s.chunk_in);
   Real metric = source_metric, speed = 0, depth = 0;
-  double out = 0;
+  double out = 0, in = 0;
   for (int c = 0; c < s.nchunks; ++c) {
     metric = std::max(metric, m_h(c));
     speed = std::max(speed, sp_h(c));
     depth = std::max(depth, d_h(c));
     out += o_h(c);
+    in += i_h(c);
   }
   s.t += dt;
   s.steps += 1;
   s.last_dt = dt;
-  s.mb.boundary_net_out += out;
+  s.mb.boundary_out += out;
+  s.mb.boundary_in += in;
   s.mb.inflow_in += inflow_volume;
   s.mb.infiltration_out += infiltration_volume;
   s.mb.rain_in += s.RainVolume(rain, dt);
@@ -327,14 +332,15 @@ KernelTimes Solver::kernel_times() const {
   auto bytes = [](const auto& v) {
     return v.span() * sizeof(typename std::decay_t<decltype(v)>::value_type);
   };
-  t.device_bytes =
-      bytes(s.h) + bytes(s.qx) + bytes(s.qy) + bytes(s.z) + bytes(s.act) + bytes(s.gn2) +
-      bytes(s.hmax) + bytes(s.rain) + (s.rain_b.data() != s.rain.data() ? bytes(s.rain_b) : 0) +
-      bytes(s.vmax) + bytes(s.arrival) + bytes(s.ybnd) + bytes(s.chunk_metric) +
-      bytes(s.chunk_speed) + bytes(s.chunk_depth) + bytes(s.chunk_out) + bytes(s.halo_kind) +
-      bytes(s.halo_seg) + bytes(s.infil_a) + bytes(s.infil_b) + bytes(s.infil_c) +
-      bytes(s.infil_cum) + bytes(s.infil_time) + bytes(s.infil_rows) + bytes(s.chk_h0) +
-      bytes(s.chk_raw) + bytes(s.chk_excess) + bytes(s.chk_ratio) + bytes(s.chk_rows);
+  t.device_bytes = bytes(s.h) + bytes(s.qx) + bytes(s.qy) + bytes(s.z) + bytes(s.act) +
+                   bytes(s.gn2) + bytes(s.hmax) + bytes(s.rain) +
+                   (s.rain_b.data() != s.rain.data() ? bytes(s.rain_b) : 0) + bytes(s.vmax) +
+                   bytes(s.arrival) + bytes(s.ybnd) + bytes(s.chunk_metric) + bytes(s.chunk_speed) +
+                   bytes(s.chunk_depth) + bytes(s.chunk_out) + bytes(s.chunk_in) +
+                   bytes(s.halo_kind) + bytes(s.halo_seg) + bytes(s.infil_a) + bytes(s.infil_b) +
+                   bytes(s.infil_c) + bytes(s.infil_cum) + bytes(s.infil_time) +
+                   bytes(s.infil_rows) + bytes(s.chk_h0) + bytes(s.chk_raw) + bytes(s.chk_excess) +
+                   bytes(s.chk_ratio) + bytes(s.chk_rows);
   return t;
 }
 

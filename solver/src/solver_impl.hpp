@@ -50,7 +50,8 @@ struct Solver::Impl {
   ConservationReport conservation;
   FaceRows ybnd;
   Kokkos::View<Real*, MemSpace> chunk_metric, chunk_speed, chunk_depth;
-  Kokkos::View<double*, MemSpace> chunk_out;
+  Kokkos::View<double*, MemSpace> chunk_out;  // water leaving through the domain edges
+  Kokkos::View<double*, MemSpace> chunk_in;   // water entering through them
 
   // Halo cells: kind and level segment per edge cell. Order: west j, east j,
   // south i, north i.

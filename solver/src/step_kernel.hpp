@@ -57,6 +57,7 @@ struct StepKernel {
   Kokkos::View<Real*, MemSpace> seg_value;
   Kokkos::View<Real*, MemSpace> chunk_metric, chunk_speed, chunk_depth;
   Kokkos::View<double*, MemSpace> chunk_out;
+  Kokkos::View<double*, MemSpace> chunk_in;
   int nx, ny, chunk_rows;
   Real g, dry, dt, rdx, rdy, inv_dx, inv_dy, rain_dt;
   Real rain_wa, rain_wb;  // step-mean weights of the two rain frames (field path)
@@ -141,24 +142,35 @@ struct StepKernel {
     const int xs = nx + 1;  // stride of xbuf components
 
     const Real* bot = &ybnd(c, 0, 0);
-    double outflow = 0.0;
+    // Water leaving and entering through the domain's edges, each summed on
+    // its own (MassBalance::boundary_out / boundary_in).
+    double outflow = 0.0, inflow = 0.0;
     Max3 acc{0, 0, 0};
 
-    // Outflow through the south / north domain edges (face rows 0 and ny).
-    if (c == 0) {
-      double s = 0;
+    // The south / north domain edges (face rows 0 and ny); a face's mass flux
+    // is positive northwards.
+    const double dt_dx = static_cast<double>(dt) / static_cast<double>(inv_dx);
+    auto edge_row = [&](int row, double sign_out) {
+      double out = 0, in = 0;
       Kokkos::parallel_reduce(
           Kokkos::TeamVectorRange(member, nx),
-          [&](int i, double& v) { v -= static_cast<double>(ybnd(0, kMass, i)); }, s);
-      outflow += s * static_cast<double>(dt) / static_cast<double>(inv_dx);
-    }
-    if (c == nchunks - 1) {
-      double s = 0;
+          [&](int i, double& v) {
+            const double f = sign_out * static_cast<double>(ybnd(row, kMass, i));
+            v += f > 0 ? f : 0.0;
+          },
+          out);
       Kokkos::parallel_reduce(
           Kokkos::TeamVectorRange(member, nx),
-          [&](int i, double& v) { v += static_cast<double>(ybnd(nchunks, kMass, i)); }, s);
-      outflow += s * static_cast<double>(dt) / static_cast<double>(inv_dx);
-    }
+          [&](int i, double& v) {
+            const double f = sign_out * static_cast<double>(ybnd(row, kMass, i));
+            v += f < 0 ? -f : 0.0;
+          },
+          in);
+      outflow += out * dt_dx;
+      inflow += in * dt_dx;
+    };
+    if (c == 0) edge_row(0, -1.0);
+    if (c == nchunks - 1) edge_row(nchunks, 1.0);
 
     for (int j = j0; j < j1; ++j) {
       const Real* top;
@@ -184,11 +196,15 @@ struct StepKernel {
       });
       member.team_barrier();
 
-      // Outflow through the west and east domain edges of this row (every
-      // team member keeps the same running sum).
-      outflow +=
-          (static_cast<double>(xbuf[kMass * xs + nx]) - static_cast<double>(xbuf[kMass * xs + 0])) *
-          static_cast<double>(dt) / static_cast<double>(inv_dy);
+      // The west and east domain edges of this row (every team member keeps
+      // the same running sums); a face's mass flux is positive eastwards.
+      {
+        const double dt_dy = static_cast<double>(dt) / static_cast<double>(inv_dy);
+        const double west = static_cast<double>(xbuf[kMass * xs + 0]) * dt_dy;
+        const double east = static_cast<double>(xbuf[kMass * xs + nx]) * dt_dy;
+        outflow += (east > 0 ? east : 0.0) + (west < 0 ? -west : 0.0);
+        inflow += (east < 0 ? -east : 0.0) + (west > 0 ? west : 0.0);
+      }
 
       const Max3 rm = check ? UpdateRowAs<true>(member, j, bot, top, xbuf, rbuf)
                             : UpdateRowAs<false>(member, j, bot, top, xbuf, rbuf);
@@ -203,6 +219,7 @@ struct StepKernel {
       chunk_speed(c) = acc.b;
       chunk_depth(c) = acc.c;
       chunk_out(c) = outflow;
+      chunk_in(c) = inflow;
     });
   }
 

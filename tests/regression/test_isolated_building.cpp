@@ -155,7 +155,7 @@ std::vector<GaugeResult> RunIsolatedBuilding(const std::string& gauges_h,
   }
   const auto& mb = s.mass_balance();
   std::printf("mass balance: relative error %.2e, net out %.3f m3\n", mb.RelativeError(),
-              mb.boundary_net_out);
+              mb.BoundaryNetOut());
   return out_results;
 }
 

@@ -104,12 +104,12 @@ TEST(MassBalance, RainInflowOutflowAndLevelBoundaries) {
       "mass_balance(open): real=%s steps=%ld V0=%.6e V=%.6e rain=%.6e inflow=%.6e net_out=%.6e "
       "err=%.3e rel=%.3e worst_rel=%.3e\n",
       kDouble ? "double" : "float", solver.steps(), mb.initial_volume, mb.volume, mb.rain_in,
-      mb.inflow_in, mb.boundary_net_out, mb.Error(), mb.RelativeError(), worst);
+      mb.inflow_in, mb.BoundaryNetOut(), mb.Error(), mb.RelativeError(), worst);
   // The case exercises every term: rain, inflow and flow through the
   // boundaries are all significant.
   EXPECT_GT(mb.rain_in, 0.02 * mb.initial_volume);
   EXPECT_GT(mb.inflow_in, 0.05 * mb.initial_volume);
-  EXPECT_GT(std::abs(mb.boundary_net_out), 0.05 * mb.initial_volume);
+  EXPECT_GT(std::abs(mb.BoundaryNetOut()), 0.05 * mb.initial_volume);
   // Double: the update is conservative and the ledger sums in double, so the
   // balance closes to rounding: ~1e-16 per operation, a few thousand steps,
   // 1e-10 leaves 3+ orders of margin (brief). Float: the ledger is double but
@@ -142,7 +142,7 @@ TEST(MassBalance, ClosedBoxMatchesIntegratedSources) {
         "rel=%.3e ledger_rel=%.3e\n",
         kDouble ? "double" : "float", t, solver.steps(), v0, gained, expected, rel,
         solver.mass_balance().RelativeError());
-    EXPECT_NEAR(solver.mass_balance().boundary_net_out, 0.0, 1e-12 * expected);
+    EXPECT_NEAR(solver.mass_balance().BoundaryNetOut(), 0.0, 1e-12 * expected);
   }
   // Double: 1e-10 relative (brief); rounding of V - V0 with V ~ 3e4 m3 is
   // ~1e-12 of the gain. Float: as above, each cell's float depth carries

@@ -48,7 +48,7 @@ enum class BoundaryKind {
   // over the segment's active edge cells. The ghost cell carries the unit
   // discharge q normal to the edge at the interior depth (at least the
   // critical depth of q), so the water enters with its momentum; what the
-  // face actually passes is booked in MassBalance::boundary_net_out.
+  // face actually passes is booked in MassBalance::boundary_in.
   kInflow,
 };
 
@@ -174,12 +174,15 @@ struct MassBalance {
   double initial_volume = 0;
   double volume = 0;            // current stored volume
   double rain_in = 0;           // rain onto active cells
-  double inflow_in = 0;         // point inflows
-  double boundary_net_out = 0;  // net outflow through outflow/level/inflow edges (negative = in)
+  double inflow_in = 0;         // point inflows ([[inflow]])
+  double boundary_in = 0;       // water entering through the domain edges (inflow, level)
+  double boundary_out = 0;      // water leaving through them (outflow, level)
   double infiltration_out = 0;  // water infiltrated into the ground
-  // volume - initial - (rain + inflow - outflow - infiltration)
+  double BoundaryNetOut() const { return boundary_out - boundary_in; }
+  // volume - initial - (rain + inflow + boundary in - boundary out - infiltration)
   double Error() const {
-    return volume - initial_volume - (rain_in + inflow_in - boundary_net_out - infiltration_out);
+    return volume - initial_volume -
+           (rain_in + inflow_in + boundary_in - boundary_out - infiltration_out);
   }
   // |Error| relative to the largest volume term involved.
   double RelativeError() const;
