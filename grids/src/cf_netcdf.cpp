@@ -70,7 +70,7 @@ struct CfNetcdfWriter::Impl : detail::NcFile {
   int rows = 0;
   std::size_t n_points = 0;
   int var_time = -1, var_depth = -1, var_u = -1, var_v = -1, var_wse = -1;
-  int var_max_depth = -1, var_max_speed = -1, var_arrival = -1;
+  int var_max_depth = -1, var_max_speed = -1, var_arrival = -1, var_max_wse = -1, var_bed = -1;
   int var_point_time = -1, var_point_depth = -1;
   std::size_t frames = 0;
   std::size_t point_samples = 0;
@@ -239,6 +239,15 @@ CfNetcdfWriter::CfNetcdfWriter(std::string path, const GeoTransform& gt, int col
                                 "maximum depth-averaged flow speed over the run", "m s-1");
     m.var_arrival = def_field("arrival_time", d2, nullptr,
                               "time of first wetting since simulation start (NaN: never wet)", "s");
+    m.var_max_wse = def_field("max_wse", d2, "water_surface_height_above_reference_datum",
+                              "peak water surface elevation over the run (vertical datum of the "
+                              "DEM; NaN: never wet)",
+                              "m");
+    m.Text(m.var_max_wse, "cell_methods", "time: maximum");
+    m.var_bed = def_field("bed", d2, nullptr,
+                          "ground elevation the solver used (buildings raised; NaN: outside the "
+                          "model)",
+                          "m");
 
     // Point series.
     int var_px = -1, var_py = -1, var_pname = -1;
@@ -352,20 +361,20 @@ void CfNetcdfWriter::AppendPointSample(double time_s, const std::vector<double>&
   m.last_point_time = time_s;
 }
 
-void CfNetcdfWriter::WriteSummaryFields(const std::vector<double>& max_depth,
-                                        const std::vector<double>& max_speed,
-                                        const std::vector<double>& arrival_time) {
+void CfNetcdfWriter::WriteSummaryFields(const CfSummaryFields& f) {
   Impl& m = *impl_;
   m.EnsureOpen("WriteSummaryFields");
   if (m.summary_written)
     throw std::logic_error(
         fmt::format("{}: CF-NetCDF output: summary fields written twice", m.path));
-  m.CheckField(max_depth, "max_depth");
-  m.CheckField(max_speed, "max_speed");
-  m.CheckField(arrival_time, "arrival_time");
-  m.PutMap(m.var_max_depth, "max_depth", max_depth);
-  m.PutMap(m.var_max_speed, "max_speed", max_speed);
-  m.PutMap(m.var_arrival, "arrival_time", arrival_time);
+  const std::pair<int, std::pair<const char*, const std::vector<double>*>> maps[] = {
+      {m.var_max_depth, {"max_depth", &f.max_depth}},
+      {m.var_max_speed, {"max_speed", &f.max_speed}},
+      {m.var_arrival, {"arrival_time", &f.arrival_time}},
+      {m.var_max_wse, {"max_wse", &f.max_wse}},
+      {m.var_bed, {"bed", &f.bed}}};
+  for (const auto& [id, field] : maps) m.CheckField(*field.second, field.first);
+  for (const auto& [id, field] : maps) m.PutMap(id, field.first, *field.second);
   m.summary_written = true;
 }
 

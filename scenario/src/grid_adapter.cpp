@@ -149,4 +149,26 @@ std::vector<double> NorthUp(const ScenarioConfig& cfg, const std::vector<double>
   return out;
 }
 
+std::vector<double> PeakWaterLevel(const ScenarioConfig& cfg,
+                                   const std::vector<double>& max_depth) {
+  const Domain& d = cfg.domain;
+  std::vector<double> out(max_depth.size(), std::numeric_limits<double>::quiet_NaN());
+  for (std::size_t k = 0; k < out.size(); ++k)
+    if (d.active[k] && max_depth[k] > cfg.options.dry_depth) out[k] = d.bed[k] + max_depth[k];
+  return out;
+}
+
+grids::CfSummaryFields SummaryFields(const ScenarioConfig& cfg,
+                                     const std::vector<double>& max_depth,
+                                     const std::vector<double>& max_speed,
+                                     const std::vector<double>& arrival_time) {
+  grids::CfSummaryFields f;
+  f.max_depth = NorthUp(cfg, max_depth);
+  f.max_speed = NorthUp(cfg, max_speed);
+  f.arrival_time = NorthUp(cfg, arrival_time);
+  f.max_wse = NorthUp(cfg, PeakWaterLevel(cfg, max_depth));
+  f.bed = NorthUp(cfg, cfg.domain.bed);
+  return f;
+}
+
 }  // namespace floodwarn::scenario

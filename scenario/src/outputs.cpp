@@ -104,30 +104,34 @@ impacts::FloodSummary WriteFinalMaps(const ScenarioConfig& cfg, const solver::So
   const std::vector<double> arrival = solver.ArrivalTime();
   const grids::RasterD max_depth_map = ToRaster(cfg, mx), max_speed_map = ToRaster(cfg, vmax);
   const grids::RasterD arrival_map = ToRaster(cfg, arrival);
+  const grids::RasterD max_wse_map = ToRaster(cfg, PeakWaterLevel(cfg, mx));
+  const grids::RasterD ground_map = ToRaster(cfg, cfg.domain.bed);
   impacts::FloodSummary flood = impacts::Summarize(
       max_depth_map, max_speed_map, cfg.options.dry_depth, thresholds, impacts::LandUse::kUrban);
   const std::pair<const char*, const grids::RasterD*> maps[] = {
-      {"max_depth.asc", &max_depth_map},
-      {"max_speed.asc", &max_speed_map},
-      {"arrival_time.asc", &arrival_map},
-      {"hazard_rating.asc", &flood.hazard_rating},
-      {"hazard_class.asc", &flood.hazard_class}};
+      {"max_depth.asc", &max_depth_map},           {"max_speed.asc", &max_speed_map},
+      {"arrival_time.asc", &arrival_map},          {"max_wse.asc", &max_wse_map},
+      {"hazard_rating.asc", &flood.hazard_rating}, {"hazard_class.asc", &flood.hazard_class}};
   for (const auto& [name, map] : maps) {
     const std::string path = (fs::path(out_dir) / name).string();
     grids::WriteAsciiGrid(path, *map, cfg.grid_digits);
     files.push_back(path);
   }
-  // GeoTIFFs for GIS users: the max depth and the hazard class, with the DEM's CRS.
+  // GeoTIFFs for GIS users, with the DEM's CRS: the max depth, the peak
+  // water level, the hazard class, and the ground the solver used (buildings
+  // raised), to compare levels with.
   for (const auto& [name, map] :
        {std::pair<const char*, const grids::RasterD*>{"max_depth.tif", &max_depth_map},
-        {"hazard_class.tif", &flood.hazard_class}}) {
+        {"max_wse.tif", &max_wse_map},
+        {"hazard_class.tif", &flood.hazard_class},
+        {"ground.tif", &ground_map}}) {
     grids::RasterD r = *map;
     r.set_crs_wkt(cfg.crs_wkt);
     const std::string path = (fs::path(out_dir) / name).string();
     grids::WriteGeoTiff(path, r);
     files.push_back(path);
   }
-  nc.WriteSummaryFields(NorthUp(cfg, mx), NorthUp(cfg, vmax), NorthUp(cfg, arrival));
+  nc.WriteSummaryFields(SummaryFields(cfg, mx, vmax, arrival));
   return flood;
 }
 
@@ -135,7 +139,8 @@ void RemoveEarlierOutputs(const std::string& dir) {
   static const std::set<std::string> kFixed = {
       "results.nc",    "summary.json",     "points.csv",        "max_depth.asc",
       "max_speed.asc", "arrival_time.asc", "hazard_rating.asc", "hazard_class.asc",
-      "max_depth.tif", "hazard_class.tif"};
+      "max_depth.tif", "hazard_class.tif", "max_wse.asc",       "max_wse.tif",
+      "ground.tif"};
   auto is_output = [](const std::string& name) {
     std::string n = name;
     if (n.size() > 4 && n.compare(n.size() - 4, 4, ".tmp") == 0) n.resize(n.size() - 4);

@@ -85,7 +85,9 @@ std::string WriteRun(const std::string& dir, CfRunInfo info = Info()) {
   w.AppendPointSample(20.0, {0.75, kNaN});
   auto arrival = Field(0);
   arrival[0] = kNaN;  // north-west cell never wet
-  w.WriteSummaryFields(Field(7), Field(8), arrival);
+  auto max_wse = Field(9);
+  max_wse[0] = kNaN;  // never wet: no peak level
+  w.WriteSummaryFields({Field(7), Field(8), arrival, max_wse, Field(10)});
   w.Close();
   return path;
 }
@@ -203,6 +205,12 @@ TEST(CfNetcdf, DimensionsCoordinatesAndNorthUpValues) {
   ASSERT_EQ(max_depth.size(), static_cast<std::size_t>(kRows * kCols));
   EXPECT_EQ(max_depth[0], 7000.0f);
   EXPECT_EQ(max_speed[kCols + 1], 8011.0f);
+  const auto max_wse = nc.Floats("max_wse");
+  const auto bed = nc.Floats("bed");
+  ASSERT_EQ(max_wse.size(), static_cast<std::size_t>(kRows * kCols));
+  EXPECT_TRUE(std::isnan(max_wse[0]));
+  EXPECT_EQ(max_wse[kCols + 1], 9011.0f);
+  EXPECT_EQ(bed[kCols + 1], 10011.0f);
   EXPECT_TRUE(std::isnan(arrival[0]));
   EXPECT_EQ(arrival[1], 1.0f);
 
@@ -240,7 +248,8 @@ TEST(CfNetcdf, AttributesAndFillValues) {
   EXPECT_EQ(nc.Text("time", "units"), "s");
   EXPECT_EQ(nc.Text("time", "long_name"), "time since simulation start");
 
-  for (const char* var : {"depth", "u", "v", "wse", "max_depth", "max_speed", "arrival_time"}) {
+  for (const char* var :
+       {"depth", "u", "v", "wse", "max_depth", "max_speed", "arrival_time", "max_wse", "bed"}) {
     SCOPED_TRACE(var);
     EXPECT_EQ(nc.Text(var, "grid_mapping"), "crs");
     EXPECT_NE(nc.Text(var, "units"), "<missing>");

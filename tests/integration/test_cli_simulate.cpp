@@ -13,6 +13,7 @@
 
 #include "floodwarn/grids/gdal_io.hpp"
 #include "floodwarn/grids/raster.hpp"
+#include "floodwarn/scenario/model.hpp"
 #include "floodwarn/scenario/scenario.hpp"
 #include "test_support.hpp"
 
@@ -123,7 +124,7 @@ TEST(CliSimulate, EveryBundledConfigRunsAndWritesConsistentOutputs) {
       ADD_FAILURE() << "gdalinfo could not open results.nc: " << info.output;
     }
     // GeoTIFF exports hold the same values as the ASCII grids.
-    for (const char* name : {"max_depth", "hazard_class"}) {
+    for (const char* name : {"max_depth", "hazard_class", "max_wse"}) {
       const grids::RasterD tif = grids::ReadRaster(out + "/" + name + ".tif");
       const grids::RasterD asc = grids::ReadAsciiGrid(out + "/" + name + ".asc");
       ASSERT_EQ(tif.size(), asc.size()) << name;
@@ -135,6 +136,42 @@ TEST(CliSimulate, EveryBundledConfigRunsAndWritesConsistentOutputs) {
               (!asc.IsNodata(c, r) && std::fabs(asc(c, r) - tif(c, r)) > 1e-8 * (1 + asc(c, r))))
             ++differ;
       EXPECT_EQ(differ, 0) << name << ".tif differs from " << name << ".asc";
+    }
+    // Peak water level (issue #15): the ground the solver used plus the max
+    // depth where the cell got wet, nodata where it never did; the ground
+    // map is the DEM (with buildings raised where the config raises them).
+    {
+      const grids::RasterD wse = grids::ReadAsciiGrid(out + "/max_wse.asc");
+      const grids::RasterD ground = grids::ReadRaster(out + "/ground.tif");
+      const grids::RasterD bed = scenario::ToRaster(cfg, cfg.domain.bed);
+      ASSERT_EQ(wse.size(), dem.size());
+      ASSERT_EQ(ground.size(), dem.size());
+      EXPECT_TRUE(ground.geo().SameGrid(dem.geo()));
+      int bad_wse = 0, bad_ground = 0, wet = 0;
+      for (int r = 0; r < dem.rows(); ++r) {
+        for (int c = 0; c < dem.cols(); ++c) {
+          if (dem.IsNodata(c, r)) {
+            bad_ground += ground.IsNodata(c, r) ? 0 : 1;
+            bad_wse += wse.IsNodata(c, r) ? 0 : 1;
+            continue;
+          }
+          if (ground.IsNodata(c, r) || std::fabs(ground(c, r) - bed(c, r)) > 1e-6) ++bad_ground;
+          const bool building = !cfg.buildings.empty() &&
+                                cfg.buildings[cfg.domain.Index(c, cfg.domain.ny - 1 - r)] != 0;
+          if (!building && std::fabs(bed(c, r) - dem(c, r)) > 1e-9) ++bad_ground;
+          const double md = max_depth(c, r);
+          if (md > cfg.options.dry_depth) {
+            ++wet;
+            // 9 significant digits in the grids: 1e-6 m at levels of 100 m.
+            if (wse.IsNodata(c, r) || std::fabs(wse(c, r) - (bed(c, r) + md)) > 1e-6) ++bad_wse;
+          } else if (!wse.IsNodata(c, r)) {
+            ++bad_wse;
+          }
+        }
+      }
+      EXPECT_GT(wet, 0);
+      EXPECT_EQ(bad_wse, 0) << "max_wse is not ground + max depth where wet, nodata where dry";
+      EXPECT_EQ(bad_ground, 0) << "ground.tif is not the ground the solver used";
     }
     const grids::RasterD vmax = grids::ReadAsciiGrid(out + "/max_speed.asc");
     const grids::RasterD arrival = grids::ReadAsciiGrid(out + "/arrival_time.asc");

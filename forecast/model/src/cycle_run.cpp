@@ -250,9 +250,8 @@ CycleResult RunCycle(const CycleSpec& spec) {
       }
     }
     r.forecast_wall_s = Since(forecast_start);
-    nc.WriteSummaryFields(scenario::NorthUp(cfg, model.MaxDepth()),
-                          scenario::NorthUp(cfg, model.MaxSpeed()),
-                          scenario::NorthUp(cfg, model.ArrivalTime()));
+    nc.WriteSummaryFields(
+        scenario::SummaryFields(cfg, model.MaxDepth(), model.MaxSpeed(), model.ArrivalTime()));
     nc.Close();
     r.files.push_back(nc.path());
 

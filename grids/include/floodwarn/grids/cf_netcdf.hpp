@@ -63,6 +63,15 @@ struct CfRunInfo {
   std::vector<std::pair<std::string, std::string>> extra_attributes;
 };
 
+// The summary maps of a run (CfNetcdfWriter::WriteSummaryFields).
+struct CfSummaryFields {
+  std::vector<double> max_depth;     // m
+  std::vector<double> max_speed;     // m/s
+  std::vector<double> arrival_time;  // s since the start, NaN where never wet
+  std::vector<double> max_wse;       // m: peak water level (bed + max depth), NaN where never wet
+  std::vector<double> bed;  // m: the ground the solver used (buildings raised), NaN outside
+};
+
 // Not thread-safe (neither is netCDF-C): use it from one thread, and do not
 // use netCDF from other threads meanwhile.
 class CfNetcdfWriter {
@@ -90,12 +99,9 @@ class CfNetcdfWriter {
   // increasing). Without points the file has no point axis and this only
   // checks that depth_at_points is empty.
   void AppendPointSample(double time_s, const std::vector<double>& depth_at_points);
-  // The run's summary maps, same layout as AppendFrame; arrival_time in s
-  // since the start, NaN where the cell never got wet. Call at most once; if
+  // The run's summary maps, same layout as AppendFrame. Call at most once; if
   // never called, the variables exist and read as fill (NaN).
-  void WriteSummaryFields(const std::vector<double>& max_depth,
-                          const std::vector<double>& max_speed,
-                          const std::vector<double>& arrival_time);
+  void WriteSummaryFields(const CfSummaryFields& fields);
   // Flushes, closes and renames the file into place. Further calls throw
   // std::logic_error.
   void Close();

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "floodwarn/grids/cf_netcdf.hpp"
 #include "floodwarn/grids/raster.hpp"
 #include "floodwarn/scenario/scenario.hpp"
 #include "floodwarn/solver/solver.hpp"
@@ -52,5 +53,17 @@ grids::RasterD ToRaster(const ScenarioConfig& cfg, const std::vector<double>& fi
 // with `depth_for_dry`, where that depth is at most the dry depth.
 std::vector<double> NorthUp(const ScenarioConfig& cfg, const std::vector<double>& field,
                             const std::vector<double>* depth_for_dry = nullptr);
+// The peak water level of each cell (solver order): the bed the solver used
+// plus the maximum depth where that is above the dry depth (the bed does not
+// change, so the deepest moment is the highest level); NaN where the cell
+// never got wet or is outside the model.
+std::vector<double> PeakWaterLevel(const ScenarioConfig& cfg, const std::vector<double>& max_depth);
+// The summary maps of a run for results.nc / forecast.nc, north-up: the
+// maxima, the arrival time, the peak water level and the ground the solver
+// used (buildings raised).
+grids::CfSummaryFields SummaryFields(const ScenarioConfig& cfg,
+                                     const std::vector<double>& max_depth,
+                                     const std::vector<double>& max_speed,
+                                     const std::vector<double>& arrival_time);
 
 }  // namespace floodwarn::scenario
