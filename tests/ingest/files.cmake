@@ -1,7 +1,8 @@
-# Tests of ingest component "files": station registry, rating curves, ZRXP,
-# CSV, QC, forcing (sources in tests/ingest/test_*.cpp).
+# Tests of the file side of ingest/: station registry and QC (core), rating
+# curves and forcing (forcing), ZRXP and CSV (files); each links the part it
+# tests (sources in tests/ingest/test_*.cpp).
 floodwarn_add_test(test_ingest_stations unit ${CMAKE_CURRENT_SOURCE_DIR}/test_stations.cpp
-  LIBS floodwarn_ingest_files)
+  LIBS floodwarn_ingest_core)
 floodwarn_add_test(test_ingest_rating unit ${CMAKE_CURRENT_SOURCE_DIR}/test_rating.cpp
   LIBS floodwarn_ingest_forcing)
 floodwarn_add_test(test_ingest_zrxp unit ${CMAKE_CURRENT_SOURCE_DIR}/test_zrxp.cpp
@@ -9,7 +10,7 @@ floodwarn_add_test(test_ingest_zrxp unit ${CMAKE_CURRENT_SOURCE_DIR}/test_zrxp.c
 floodwarn_add_test(test_ingest_csv unit ${CMAKE_CURRENT_SOURCE_DIR}/test_csv.cpp
   LIBS floodwarn_ingest_files)
 floodwarn_add_test(test_ingest_qc unit ${CMAKE_CURRENT_SOURCE_DIR}/test_qc.cpp
-  LIBS floodwarn_ingest_files)
+  LIBS floodwarn_ingest_core)
 floodwarn_add_test(test_ingest_forcing unit ${CMAKE_CURRENT_SOURCE_DIR}/test_forcing.cpp
   LIBS floodwarn_ingest_forcing)
 # ZRXP, CSV and RADOLAN (radar part) files mutated; RADOLAN samples gzipped.
@@ -20,7 +21,7 @@ floodwarn_add_test(test_ingest_files_mutation unit
 
 # `floodwarn ingest import` and `floodwarn rating fit` run as the real executable.
 floodwarn_add_test(test_ingest_import integration ${CMAKE_CURRENT_SOURCE_DIR}/test_import.cpp
-  LIBS floodwarn_ingest_live floodwarn_ingest_files)
+  LIBS floodwarn_ingest_core)  # reads the store back
 target_compile_definitions(test_ingest_import PRIVATE FLOODWARN_EXE="$<TARGET_FILE:floodwarn>")
 add_dependencies(test_ingest_import floodwarn)
 

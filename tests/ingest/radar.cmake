@@ -41,6 +41,6 @@ add_dependencies(test_zrxp_hydrograph floodwarn)
 
 # `floodwarn stations` as the real executable: ok / STALE / STALE (no reading), exit 4.
 floodwarn_add_test(test_stations_cli integration ${CMAKE_CURRENT_SOURCE_DIR}/test_stations_cli.cpp
-  LIBS floodwarn_ingest_live)
+  LIBS floodwarn_ingest_core)  # fills the store
 target_compile_definitions(test_stations_cli PRIVATE FLOODWARN_EXE="$<TARGET_FILE:floodwarn>")
 add_dependencies(test_stations_cli floodwarn)
