@@ -1,7 +1,7 @@
-# tests of ingest component "live"
+# Tests of ingest component "live" (and of the reading store, in core).
 find_package(SQLite3 REQUIRED)
 floodwarn_add_test(test_reading_store unit test_reading_store.cpp
-  LIBS floodwarn_ingest_live SQLite::SQLite3)
+  LIBS floodwarn_ingest_core SQLite::SQLite3)
 floodwarn_add_test(test_mqtt_json unit test_mqtt_json.cpp LIBS floodwarn_ingest_live)
 floodwarn_add_test(test_ttn unit test_ttn.cpp LIBS floodwarn_ingest_live)
 find_package(prometheus-cpp REQUIRED)
@@ -32,18 +32,8 @@ floodwarn_add_test(test_pipeline unit test_pipeline.cpp
 # fuzz_live/corpus/<decoder>; new inputs go to the build tree.
 if(FLOODWARN_FUZZ)
   foreach(target mqtt_json ttn pegelonline sensorthings)
-    add_executable(fuzz_${target} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_live/fuzz_${target}.cpp)
-    target_compile_options(fuzz_${target} PRIVATE -fsanitize=fuzzer,address)
-    target_link_options(fuzz_${target} PRIVATE -fsanitize=fuzzer,address)
-    target_link_libraries(fuzz_${target} PRIVATE floodwarn_ingest_live floodwarn_warnings)
-    set(corpus ${CMAKE_CURRENT_BINARY_DIR}/fuzz_corpus_${target})
-    file(MAKE_DIRECTORY ${corpus})
-    add_test(NAME fuzz_${target}_short COMMAND fuzz_${target} -runs=20000 -max_len=8192
-             ${corpus} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_live/corpus/${target})
-    set_tests_properties(fuzz_${target}_short PROPERTIES LABELS unit)
-    add_test(NAME fuzz_${target}_soak COMMAND fuzz_${target} -max_total_time=600
-             ${corpus} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_live/corpus/${target})
-    set_tests_properties(fuzz_${target}_soak PROPERTIES LABELS soak)
+    floodwarn_add_ingest_fuzzer(${target} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_live/fuzz_${target}.cpp
+      floodwarn_ingest_live 8192 ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_live/corpus/${target})
   endforeach()
 endif()
 floodwarn_add_test(test_pipeline_mutation unit test_pipeline_mutation.cpp LIBS floodwarn_ingest_live)

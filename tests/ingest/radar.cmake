@@ -1,9 +1,23 @@
 # Tests of ingest component "radar" (and of CLI commands added late: ZRXP
-# hydrographs, stations). RADOLAN series -> CF-NetCDF rain on a DEM
-# grid, checked with gdalinfo/ncdump, an independent reprojection (OGR + the
-# DWD formulas), a scenario run (floodwarn::scenario) and netCDF-C read-back.
+# hydrographs, stations). The RADOLAN decoder against DWD samples.
+find_package(ZLIB REQUIRED)
+floodwarn_add_test(test_ingest_radolan unit ${CMAKE_CURRENT_SOURCE_DIR}/test_radolan.cpp
+  LIBS floodwarn_ingest_radar GDAL::GDAL ZLIB::ZLIB)
+
+# libFuzzer target of the RADOLAN decoder (clang only, -DFLOODWARN_FUZZ=ON),
+# seeded with the shared reference samples. See fuzz/README.md.
+if(FLOODWARN_FUZZ)
+  floodwarn_add_ingest_fuzzer(radolan ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_radolan.cpp
+    floodwarn_ingest_radar 65536
+    ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/seeds ${FLOODWARN_SHARED_DEFAULT}/reference)
+endif()
+
+# RADOLAN series -> CF-NetCDF rain on a DEM grid, checked with gdalinfo/ncdump,
+# an independent reprojection (OGR + the DWD formulas), a scenario run
+# (floodwarn::scenario) and netCDF-C read-back; ParseIsoTime from csv.hpp.
 floodwarn_add_test(test_ingest_radar_series unit ${CMAKE_CURRENT_SOURCE_DIR}/test_radar_series.cpp
-  LIBS floodwarn_ingest_radar floodwarn::scenario floodwarn::solver GDAL::GDAL PkgConfig::NETCDF)
+  LIBS floodwarn_ingest_radar floodwarn_ingest_files floodwarn::scenario floodwarn::solver
+       GDAL::GDAL PkgConfig::NETCDF)
 
 # `floodwarn radar convert` as the real executable; its [rain] table pasted
 # into a scenario.
@@ -27,6 +41,6 @@ add_dependencies(test_zrxp_hydrograph floodwarn)
 
 # `floodwarn stations` as the real executable: ok / STALE / STALE (no reading), exit 4.
 floodwarn_add_test(test_stations_cli integration ${CMAKE_CURRENT_SOURCE_DIR}/test_stations_cli.cpp
-  LIBS floodwarn_ingest_live)
+  LIBS floodwarn_ingest_core)  # fills the store
 target_compile_definitions(test_stations_cli PRIVATE FLOODWARN_EXE="$<TARGET_FILE:floodwarn>")
 add_dependencies(test_stations_cli floodwarn)

@@ -53,15 +53,6 @@ DecodeResult DecodePegelonlineMeasurements(std::string_view json, const std::str
 DecodeResult DecodePegelonlineCurrent(std::string_view json, const std::string& source,
                                       const PegelonlineSeries& series, TimePoint received);
 
-struct PollOutcome {
-  std::size_t requests = 0;
-  std::size_t not_modified = 0;  // 304 answers
-  std::size_t failures = 0;      // transient or permanent errors this round
-  std::size_t inserted = 0;
-  std::size_t decode_errors = 0;
-  std::chrono::milliseconds next_delay{0};  // interval, or backoff after failures
-};
-
 class PegelonlinePoller {
  public:
   // The pipeline stores through `store` (the same one): cursors live there.

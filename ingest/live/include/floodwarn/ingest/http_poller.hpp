@@ -1,12 +1,14 @@
 // HTTP polling building blocks shared by the PEGELONLINE and SensorThings
 // pollers: a small libcurl GET client with conditional requests (ETag /
 // If-None-Match -> 304), exponential backoff on server errors and timeouts,
-// and a thread that runs a poll function at its interval.
+// a thread that runs a poll function at its interval, and the outcome of one
+// poll round.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
@@ -72,6 +74,16 @@ class Backoff {
   double factor_;
   std::chrono::milliseconds next_;
   int failures_ = 0;
+};
+
+// What one round of a poller (PegelonlinePoller, SensorThingsPoller) did.
+struct PollOutcome {
+  std::size_t requests = 0;
+  std::size_t not_modified = 0;  // 304 answers
+  std::size_t failures = 0;      // transient or permanent errors this round
+  std::size_t inserted = 0;
+  std::size_t decode_errors = 0;
+  std::chrono::milliseconds next_delay{0};  // interval, or backoff after failures
 };
 
 // Runs `poll` every `interval` on its own thread until Stop(); `poll` returns

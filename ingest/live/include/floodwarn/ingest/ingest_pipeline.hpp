@@ -22,7 +22,7 @@
 
 #include "floodwarn/ingest/decode.hpp"
 #include "floodwarn/ingest/ingest_metrics.hpp"
-#include "floodwarn/ingest/mqtt_source.hpp"
+#include "floodwarn/ingest/mqtt_message.hpp"
 #include "floodwarn/ingest/reading.hpp"
 #include "floodwarn/ingest/reading_store.hpp"
 #include "floodwarn/ingest/stations.hpp"
@@ -116,7 +116,7 @@ IngestPipelineOptions PipelineOptionsFromRegistry(const StationRegistry& registr
 // `decode`, the batch is ingested in one transaction, and the handler returns
 // only after the commit (so the source's retry covers a failing store).
 using MqttMessageDecoder = std::function<DecodeResult(const MqttMessage&)>;
-MqttSource::BatchHandler MakeMqttIngestHandler(IngestPipeline& pipeline, std::string source,
-                                               MqttMessageDecoder decode);
+MqttBatchHandler MakeMqttIngestHandler(IngestPipeline& pipeline, std::string source,
+                                       MqttMessageDecoder decode);
 
 }  // namespace floodwarn::ingest

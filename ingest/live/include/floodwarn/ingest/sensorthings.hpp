@@ -20,7 +20,6 @@
 
 #include "floodwarn/ingest/decode.hpp"
 #include "floodwarn/ingest/http_poller.hpp"
-#include "floodwarn/ingest/pegelonline.hpp"  // PollOutcome
 
 namespace floodwarn::ingest {
 

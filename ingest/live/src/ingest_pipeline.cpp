@@ -206,8 +206,8 @@ IngestPipelineOptions PipelineOptionsFromRegistry(const StationRegistry& registr
   return o;
 }
 
-MqttSource::BatchHandler MakeMqttIngestHandler(IngestPipeline& pipeline, std::string source,
-                                               MqttMessageDecoder decode) {
+MqttBatchHandler MakeMqttIngestHandler(IngestPipeline& pipeline, std::string source,
+                                       MqttMessageDecoder decode) {
   return [&pipeline, source = std::move(source),
           decode = std::move(decode)](const std::vector<MqttMessage>& batch) {
     std::vector<DecodeResult> decoded;

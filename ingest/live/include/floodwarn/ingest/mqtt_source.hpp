@@ -42,7 +42,7 @@
 #include <string>
 #include <vector>
 
-#include "floodwarn/ingest/reading.hpp"
+#include "floodwarn/ingest/mqtt_message.hpp"
 
 namespace floodwarn::ingest {
 
@@ -87,13 +87,6 @@ struct MqttTlsProblem {
 // loaders that want to name the line: nullopt when usable or TLS is off.
 std::optional<MqttTlsProblem> CheckMqttTls(const MqttSourceConfig& config);
 
-struct MqttMessage {
-  std::string topic;
-  std::string payload;
-  int mid = 0;
-  TimePoint received{};
-};
-
 struct MqttSourceStats {
   std::uint64_t messages = 0;
   std::uint64_t batches = 0;
@@ -110,7 +103,7 @@ class MqttSource {
  public:
   // Runs on the worker thread; returns once the batch is durable. If it
   // throws, the same batch is offered again after a backoff.
-  using BatchHandler = std::function<void(const std::vector<MqttMessage>&)>;
+  using BatchHandler = MqttBatchHandler;
 
   // Throws std::invalid_argument when the config is unusable (no topics,
   // qos not 0..2, empty client id with clean_session = false, a TLS file

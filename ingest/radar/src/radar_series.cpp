@@ -12,9 +12,9 @@
 #include <limits>
 #include <utility>
 
+#include "floodwarn/common/iso8601.hpp"
 #include "floodwarn/grids/cf_series_netcdf.hpp"
 #include "floodwarn/grids/gdal_io.hpp"
-#include "floodwarn/ingest/csv.hpp"
 #include "floodwarn/ingest/radolan.hpp"
 
 namespace floodwarn::ingest {
@@ -88,13 +88,13 @@ std::vector<Entry> SortAndCheck(std::vector<Entry> entries) {
       throw RadarSeriesError(
           fmt::format("{} and {} are both for the interval ending {}: give "
                       "each composite once",
-                      a.path, b.path, FormatIsoTime(a.header.time)));
+                      a.path, b.path, common::FormatIso8601(a.header.time)));
     if (step != Interval(h0)) {
       const double minutes = std::chrono::duration<double>(step).count() / 60.0;
       throw RadarSeriesError(fmt::format(
           "{} ends at {}, {} min after {} (ends {}); expected {} min ({} interval): {}", b.path,
-          FormatIsoTime(b.header.time), minutes, a.path, FormatIsoTime(a.header.time),
-          h0.interval_minutes, h0.product,
+          common::FormatIso8601(b.header.time), minutes, a.path,
+          common::FormatIso8601(a.header.time), h0.interval_minutes, h0.product,
           step > Interval(h0)
               ? "composites are missing between them (the scenario would get no rain there); "
                 "add them, or convert the parts before and after the gap separately"
@@ -126,8 +126,8 @@ std::string RadarSeriesResult::RainToml(const std::string& grid_path) const {
       "variable = \"{}\"\n"
       "kind = \"accumulation_mm\"\n"
       "times = [{}]\n",
-      product, frames.size(), interval_minutes, FormatIsoTime(start), end, TomlString(grid_path),
-      kRadarVariable, times);
+      product, frames.size(), interval_minutes, common::FormatIso8601(start), end,
+      TomlString(grid_path), kRadarVariable, times);
 }
 
 RadarSeriesResult ConvertRadolanSeries(const std::vector<std::string>& files,
@@ -171,9 +171,9 @@ RadarSeriesResult ConvertRadolanSeries(const std::vector<std::string>& files,
     throw RadarSeriesError(fmt::format(
         "start {} is before the first composite's interval ({} covers {} .. {}): the scenario "
         "would get no rain from {} to {}; start at {} or add the earlier composites",
-        FormatIsoTime(t0), entries.front().path, FormatIsoTime(first_start),
-        FormatIsoTime(entries.front().header.time), FormatIsoTime(t0), FormatIsoTime(first_start),
-        FormatIsoTime(first_start)));
+        common::FormatIso8601(t0), entries.front().path, common::FormatIso8601(first_start),
+        common::FormatIso8601(entries.front().header.time), common::FormatIso8601(t0),
+        common::FormatIso8601(first_start), common::FormatIso8601(first_start)));
   std::vector<Entry> used;
   for (const Entry& e : entries) {
     const TimePoint begin = e.header.time - interval;
@@ -183,17 +183,19 @@ RadarSeriesResult ConvertRadolanSeries(const std::vector<std::string>& files,
       throw RadarSeriesError(fmt::format(
           "start {} falls inside the interval of {} ({} .. {}): its rain cannot be split; start "
           "at an interval boundary, e.g. {} or {}",
-          FormatIsoTime(t0), e.path, FormatIsoTime(begin), FormatIsoTime(e.header.time),
-          FormatIsoTime(begin), FormatIsoTime(e.header.time)));
+          common::FormatIso8601(t0), e.path, common::FormatIso8601(begin),
+          common::FormatIso8601(e.header.time), common::FormatIso8601(begin),
+          common::FormatIso8601(e.header.time)));
     } else {
       used.push_back(e);
     }
   }
   if (used.empty())
-    throw RadarSeriesError(fmt::format(
-        "start {} is at or after the end of the last composite "
-        "({} ends {}): nothing to convert",
-        FormatIsoTime(t0), entries.back().path, FormatIsoTime(entries.back().header.time)));
+    throw RadarSeriesError(
+        fmt::format("start {} is at or after the end of the last composite "
+                    "({} ends {}): nothing to convert",
+                    common::FormatIso8601(t0), entries.back().path,
+                    common::FormatIso8601(entries.back().header.time)));
 
   const int cols = dem.cols();
   const int rows = dem.rows();
@@ -242,7 +244,7 @@ RadarSeriesResult ConvertRadolanSeries(const std::vector<std::string>& files,
   info.source =
       fmt::format("DWD RADOLAN {} composites (Quelle: Deutscher Wetterdienst)", h0.product);
   info.history = options.history;
-  info.start_time = FormatIsoTime(t0);
+  info.start_time = common::FormatIso8601(t0);
   info.time_bounds = true;
   info.global_attributes = {
       {"floodwarn_radar_product", h0.product},
@@ -287,7 +289,7 @@ RadarSeriesResult ConvertRadolanSeries(const std::vector<std::string>& files,
       if (comp.header.time != e.header.time || comp.header.product != h0.product)
         throw RadarSeriesError(fmt::format("{}: changed while being converted (header now {} {})",
                                            e.path, comp.header.product,
-                                           FormatIsoTime(comp.header.time)));
+                                           common::FormatIso8601(comp.header.time)));
       const grids::RasterD rate = warp(comp.rain_rate, e.path);
       RadarFrameReport rep;
       rep.path = e.path;
@@ -317,7 +319,8 @@ RadarSeriesResult ConvertRadolanSeries(const std::vector<std::string>& files,
         spdlog::warn(
             "radar convert: file={} end={} nodata_cells={} active_cells={} nodata_share={:.4f} "
             "action={}",
-            e.path, FormatIsoTime(e.header.time), rep.nodata_cells, active, rep.nodata_share,
+            e.path, common::FormatIso8601(e.header.time), rep.nodata_cells, active,
+            rep.nodata_share,
             rep.nodata_share > options.max_nodata_share ? "refused" : "set_to_0mm");
         if (rep.nodata_share > options.max_nodata_share)
           throw RadarSeriesError(fmt::format(
@@ -325,7 +328,7 @@ RadarSeriesResult ConvertRadolanSeries(const std::vector<std::string>& files,
               "clutter) in the interval ending {}; at most {:.2f} % may be set to 0 mm "
               "(max_nodata_share / --max-nodata-share): missing radar is not 'no rain'",
               e.path, rep.nodata_cells, active, 100.0 * rep.nodata_share,
-              FormatIsoTime(e.header.time), 100.0 * options.max_nodata_share));
+              common::FormatIso8601(e.header.time), 100.0 * options.max_nodata_share));
       }
       writer.AppendFrame(rep.time_s, values, {rep.nodata_share},
                          rep.time_s - h0.interval_minutes * 60.0);
