@@ -196,15 +196,10 @@ CbsIds CellBroadcastIdsFor(Level level, Mode mode) {
 
 SirenAdapter::SirenAdapter(ChannelConfig config) : Channel(std::move(config)) {}
 
-// A sensor-outage alert is for the duty officer and maintenance (console,
-// webhook), never for the public: a dead gauge must not sound a siren or
-// send a cell broadcast (NOTES-alerting-ingest.md §6.1).
-bool PublicChannelSkips(const Alert& a) { return a.kind == RuleKind::kSensorOutage; }
-
 Plan SirenAdapter::PlanFor(const AlertEvent& e, const DeliveredLookup& delivered) const {
   Plan plan;
   const Alert& a = e.alert;
-  if (PublicChannelSkips(a)) return plan;
+  if (IsOperational(a)) return plan;  // Routes() filters them too; planned directly, still none
   const auto groups = config_.siren_groups.find(a.area.id);
   if (groups == config_.siren_groups.end()) {
     spdlog::info("event=siren_no_groups channel={} alert={} area={}", config_.name, a.id,
@@ -328,7 +323,7 @@ CellBroadcastAdapter::CellBroadcastAdapter(ChannelConfig config) : Channel(std::
 Plan CellBroadcastAdapter::PlanFor(const AlertEvent& e, const DeliveredLookup& delivered) const {
   Plan plan;
   const Alert& a = e.alert;
-  if (PublicChannelSkips(a)) return plan;
+  if (IsOperational(a)) return plan;  // Routes() filters them too; planned directly, still none
   const std::string prefix = KeyPrefix(config_, a);
   auto broadcast_key = [&](const std::string& cap_id, std::uint64_t seq) {
     return cap_id.empty() ? fmt::format("{}:broadcast:s{}", prefix, seq)

@@ -352,7 +352,16 @@ std::vector<std::string> CheckChannelAreas(const std::vector<ChannelConfig>& cha
   return problems;
 }
 
+bool IsPublicChannel(ChannelType type) {
+  return type == ChannelType::kSiren || type == ChannelType::kCellBroadcast;
+}
+
+bool IsOperational(const Alert& alert) { return alert.kind == RuleKind::kSensorOutage; }
+
 bool Routes(const ChannelConfig& c, const AlertEvent& e) {
+  // Before every other filter: no min_level, kind list or mode lets a dead
+  // gauge reach a siren or a phone (NOTES-alerting-ingest.md §6.1).
+  if (IsPublicChannel(c.type) && IsOperational(e.alert)) return false;
   if (c.escalation_only) {
     if (e.kind != EventKind::kEscalated) return false;
     // The engine names the escalation channel in the note ("channel=NAME ...",

@@ -125,7 +125,16 @@ std::string CheckEscalationChannel(const std::vector<ChannelConfig>& channels,
 std::vector<std::string> CheckChannelAreas(const std::vector<ChannelConfig>& channels,
                                            const std::vector<std::string>& area_ids);
 
+// Sirens and cell broadcast warn the public; webhooks reach people on duty
+// (consoles, pagers, archives).
+bool IsPublicChannel(ChannelType type);
+// An operational alert (a sensor outage: a gauge that stopped reporting) is
+// for the duty officer and maintenance, never for a public warning means: a
+// dead gauge must not sound a siren or send a cell broadcast, at any level.
+bool IsOperational(const Alert& alert);
+
 // Routing filter of a channel: whether `event` is for this channel at all.
+// Operational alerts never route to a public channel (IsPublicChannel).
 bool Routes(const ChannelConfig& config, const AlertEvent& event);
 
 // One message to one endpoint. The idempotency key is unique per channel and
