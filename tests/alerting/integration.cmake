@@ -6,7 +6,7 @@ pkg_check_modules(FLOODWARN_E2E_MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
 pkg_check_modules(FLOODWARN_E2E_HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 floodwarn_add_test(test_end_to_end integration test_end_to_end.cpp
   LIBS floodwarn_test_client_harness floodwarn_test_channel_receiver floodwarn::alerting_client
-       floodwarn::alerting_core PkgConfig::FLOODWARN_E2E_MOSQUITTO
+       floodwarn::alerting_core floodwarn_ingest_types PkgConfig::FLOODWARN_E2E_MOSQUITTO
        PkgConfig::FLOODWARN_E2E_HTTPLIB floodwarn_warnings)
 add_dependencies(test_end_to_end floodwarn)
 set_tests_properties(test_end_to_end PROPERTIES TIMEOUT 120)

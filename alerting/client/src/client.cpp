@@ -14,11 +14,14 @@
 #include <thread>
 
 #include "floodwarn/alerting/grpc_code_name.hpp"
+#include "floodwarn/alerting/proto_convert.hpp"
 #include "floodwarn/v1/alerts.grpc.pb.h"
 #include "floodwarn/v1/alerts.pb.h"
 
 namespace floodwarn::alerting {
 namespace pb = ::floodwarn::v1;
+using convert::FromProto;
+using convert::ToProto;
 
 namespace {
 
@@ -36,153 +39,6 @@ std::string Trim(const std::string& s) {
   if (b == std::string::npos) return {};
   auto e = s.find_last_not_of(ws);
   return s.substr(b, e - b + 1);
-}
-
-// --- proto -> domain ---------------------------------------------------------
-
-TimePoint FromProto(const google::protobuf::Timestamp& t) {
-  return TimePoint(Duration(t.seconds() * 1000 + t.nanos() / 1000000));
-}
-
-RuleKind FromProto(pb::RuleKind k) {
-  switch (k) {
-    case pb::RULE_KIND_RATE_OF_RISE:
-      return RuleKind::kRateOfRise;
-    case pb::RULE_KIND_RAINFALL:
-      return RuleKind::kRainfall;
-    case pb::RULE_KIND_FORECAST_DEPTH:
-      return RuleKind::kForecastDepth;
-    case pb::RULE_KIND_SENSOR_OUTAGE:
-      return RuleKind::kSensorOutage;
-    case pb::RULE_KIND_MANUAL:
-      return RuleKind::kManual;
-    default:
-      return RuleKind::kWaterLevel;
-  }
-}
-
-AlertState FromProto(pb::AlertState s) {
-  switch (s) {
-    case pb::ALERT_STATE_ACTIVE:
-      return AlertState::kActive;
-    case pb::ALERT_STATE_ACKNOWLEDGED:
-      return AlertState::kAcknowledged;
-    case pb::ALERT_STATE_RESOLVED:
-      return AlertState::kResolved;
-    default:
-      return AlertState::kPending;
-  }
-}
-
-Mode FromProto(pb::Mode m) {
-  switch (m) {
-    case pb::MODE_EXERCISE:
-      return Mode::kExercise;
-    case pb::MODE_TEST:
-      return Mode::kTest;
-    default:
-      return Mode::kActual;
-  }
-}
-
-EventKind FromProto(pb::EventKind k) {
-  switch (k) {
-    case pb::EVENT_KIND_UPDATED:
-      return EventKind::kUpdated;
-    case pb::EVENT_KIND_RESOLVED:
-      return EventKind::kResolved;
-    case pb::EVENT_KIND_ACKNOWLEDGED:
-      return EventKind::kAcknowledged;
-    case pb::EVENT_KIND_ESCALATED:
-      return EventKind::kEscalated;
-    case pb::EVENT_KIND_SUPPRESSED:
-      return EventKind::kSuppressed;
-    case pb::EVENT_KIND_UNSUPPRESSED:
-      return EventKind::kUnsuppressed;
-    case pb::EVENT_KIND_SILENCE_CHANGED:
-      return EventKind::kSilenceChanged;
-    case pb::EVENT_KIND_PENDING:
-      return EventKind::kPending;
-    default:
-      return EventKind::kRaised;
-  }
-}
-
-GeoPoint FromProto(const pb::GeoPoint& p) { return GeoPoint{p.lat(), p.lon()}; }
-
-Alert FromProto(const pb::Alert& p) {
-  Alert a;
-  a.id = p.id();
-  a.rule_id = p.rule_id();
-  a.subject = p.subject();
-  a.kind = FromProto(p.kind());
-  a.level = p.level();
-  a.state = FromProto(p.state());
-  a.mode = FromProto(p.mode());
-  a.suppressed = p.suppressed();
-  a.silenced = p.silenced();
-  a.station_id = p.station_id();
-  a.subject_name = p.subject_name();
-  a.area.id = p.area().id();
-  a.area.name = p.area().name();
-  for (const auto& g : p.area().polygon()) a.area.polygon.push_back(FromProto(g));
-  if (p.area().has_circle())
-    a.area.circle =
-        std::make_pair(FromProto(p.area().circle().centre()), p.area().circle().radius_km());
-  a.area.ars = p.area().ars();
-  a.value = p.value();
-  a.threshold = p.threshold();
-  a.unit = p.unit();
-  a.reason = p.reason();
-  a.headline_de = p.headline_de();
-  a.headline_en = p.headline_en();
-  a.description_de = p.description_de();
-  a.description_en = p.description_en();
-  a.instruction_de = p.instruction_de();
-  a.instruction_en = p.instruction_en();
-  a.first_seen = FromProto(p.first_seen());
-  a.activated = FromProto(p.activated());
-  a.last_change = FromProto(p.last_change());
-  if (p.has_onset()) a.onset = FromProto(p.onset());
-  a.expires = FromProto(p.expires());
-  if (p.has_ack()) a.ack = Acknowledgement{p.ack().by(), p.ack().note(), FromProto(p.ack().at())};
-  a.escalated = p.escalated();
-  for (const auto& m : p.messages())
-    a.messages.push_back(MessageRef{m.sender(), m.identifier(), FromProto(m.sent())});
-  a.incident = p.incident();
-  return a;
-}
-
-AlertEvent FromProto(const pb::AlertEvent& p) {
-  AlertEvent e;
-  e.sequence = p.sequence();
-  e.kind = FromProto(p.kind());
-  e.at = FromProto(p.at());
-  e.alert = FromProto(p.alert());
-  e.actor = p.actor();
-  e.note = p.note();
-  e.cap_xml = p.cap_xml();
-  e.cap_identifier = p.cap_identifier();
-  return e;
-}
-
-void ToProto(const AlertFilter& f, pb::AlertFilter* out) {
-  for (const auto& a : f.area_ids) out->add_area_ids(a);
-  for (const auto& s : f.station_ids) out->add_station_ids(s);
-  out->set_min_level(f.min_level);
-  out->set_include_resolved(f.include_resolved);
-}
-
-pb::Mode ToProto(Mode m) {
-  switch (m) {
-    case Mode::kExercise:
-      return pb::MODE_EXERCISE;
-    case Mode::kTest:
-      return pb::MODE_TEST;
-    case Mode::kActual:
-      break;
-  }
-  return pb::MODE_ACTUAL;
 }
 
 const char* ResetReasonName(pb::ResetReason r) {
@@ -359,16 +215,7 @@ Result<Alert> AlertClient::IssueManual(const ManualAlertRequest& r) {
   grpc::ClientContext ctx;
   Prepare(&ctx, options_, true);
   pb::IssueManualRequest req;
-  req.set_subject(r.subject);
-  req.set_level(r.level);
-  req.set_area_id(r.area_id);
-  req.set_headline_de(r.headline_de);
-  req.set_headline_en(r.headline_en);
-  req.set_description_de(r.description_de);
-  req.set_description_en(r.description_en);
-  req.set_instruction_de(r.instruction_de);
-  req.set_instruction_en(r.instruction_en);
-  req.set_mode(ToProto(r.mode));
+  ToProto(r, &req);
   pb::Alert resp;
   grpc::Status s = impl_->stub->IssueManual(&ctx, req, &resp);
   if (!s.ok()) return Fail<Alert>(s);

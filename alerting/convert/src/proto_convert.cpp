@@ -94,6 +94,70 @@ v1::EventKind ToProto(EventKind k) {
   return v1::EVENT_KIND_UNSPECIFIED;
 }
 
+AlertState FromProto(v1::AlertState s) {
+  switch (s) {
+    case v1::ALERT_STATE_ACTIVE:
+      return AlertState::kActive;
+    case v1::ALERT_STATE_ACKNOWLEDGED:
+      return AlertState::kAcknowledged;
+    case v1::ALERT_STATE_RESOLVED:
+      return AlertState::kResolved;
+    default:
+      return AlertState::kPending;
+  }
+}
+
+Mode FromProto(v1::Mode m) {
+  switch (m) {
+    case v1::MODE_EXERCISE:
+      return Mode::kExercise;
+    case v1::MODE_TEST:
+      return Mode::kTest;
+    default:
+      return Mode::kActual;
+  }
+}
+
+RuleKind FromProto(v1::RuleKind k) {
+  switch (k) {
+    case v1::RULE_KIND_RATE_OF_RISE:
+      return RuleKind::kRateOfRise;
+    case v1::RULE_KIND_RAINFALL:
+      return RuleKind::kRainfall;
+    case v1::RULE_KIND_FORECAST_DEPTH:
+      return RuleKind::kForecastDepth;
+    case v1::RULE_KIND_SENSOR_OUTAGE:
+      return RuleKind::kSensorOutage;
+    case v1::RULE_KIND_MANUAL:
+      return RuleKind::kManual;
+    default:
+      return RuleKind::kWaterLevel;
+  }
+}
+
+EventKind FromProto(v1::EventKind k) {
+  switch (k) {
+    case v1::EVENT_KIND_UPDATED:
+      return EventKind::kUpdated;
+    case v1::EVENT_KIND_RESOLVED:
+      return EventKind::kResolved;
+    case v1::EVENT_KIND_ACKNOWLEDGED:
+      return EventKind::kAcknowledged;
+    case v1::EVENT_KIND_ESCALATED:
+      return EventKind::kEscalated;
+    case v1::EVENT_KIND_SUPPRESSED:
+      return EventKind::kSuppressed;
+    case v1::EVENT_KIND_UNSUPPRESSED:
+      return EventKind::kUnsuppressed;
+    case v1::EVENT_KIND_SILENCE_CHANGED:
+      return EventKind::kSilenceChanged;
+    case v1::EVENT_KIND_PENDING:
+      return EventKind::kPending;
+    default:
+      return EventKind::kRaised;
+  }
+}
+
 void ToProto(const Alert& a, v1::Alert* out) {
   out->set_id(a.id);
   out->set_rule_id(a.rule_id);
@@ -178,12 +242,142 @@ void ToProto(const Silence& s, v1::Silence* out) {
   out->set_removed_by(s.removed_by);
 }
 
+namespace {
+GeoPoint FromProto(const v1::GeoPoint& p) { return GeoPoint{p.lat(), p.lon()}; }
+}  // namespace
+
+Alert FromProto(const v1::Alert& p) {
+  Alert a;
+  a.id = p.id();
+  a.rule_id = p.rule_id();
+  a.subject = p.subject();
+  a.kind = FromProto(p.kind());
+  a.level = p.level();
+  a.state = FromProto(p.state());
+  a.mode = FromProto(p.mode());
+  a.suppressed = p.suppressed();
+  a.silenced = p.silenced();
+  a.station_id = p.station_id();
+  a.subject_name = p.subject_name();
+  a.area.id = p.area().id();
+  a.area.name = p.area().name();
+  for (const auto& g : p.area().polygon()) a.area.polygon.push_back(FromProto(g));
+  if (p.area().has_circle())
+    a.area.circle =
+        std::make_pair(FromProto(p.area().circle().centre()), p.area().circle().radius_km());
+  a.area.ars = p.area().ars();
+  a.value = p.value();
+  a.threshold = p.threshold();
+  a.unit = p.unit();
+  a.reason = p.reason();
+  a.headline_de = p.headline_de();
+  a.headline_en = p.headline_en();
+  a.description_de = p.description_de();
+  a.description_en = p.description_en();
+  a.instruction_de = p.instruction_de();
+  a.instruction_en = p.instruction_en();
+  a.first_seen = FromProto(p.first_seen());
+  a.activated = FromProto(p.activated());
+  a.last_change = FromProto(p.last_change());
+  if (p.has_onset()) a.onset = FromProto(p.onset());
+  a.expires = FromProto(p.expires());
+  if (p.has_ack()) a.ack = Acknowledgement{p.ack().by(), p.ack().note(), FromProto(p.ack().at())};
+  a.escalated = p.escalated();
+  for (const auto& m : p.messages())
+    a.messages.push_back(MessageRef{m.sender(), m.identifier(), FromProto(m.sent())});
+  a.incident = p.incident();
+  return a;
+}
+
+AlertEvent FromProto(const v1::AlertEvent& p) {
+  AlertEvent e;
+  e.sequence = p.sequence();
+  e.kind = FromProto(p.kind());
+  e.at = FromProto(p.at());
+  e.alert = FromProto(p.alert());
+  e.actor = p.actor();
+  e.note = p.note();
+  e.cap_xml = p.cap_xml();
+  e.cap_identifier = p.cap_identifier();
+  return e;
+}
+
+Silence FromProto(const v1::Silence& p) {
+  Silence s;
+  s.id = p.id();
+  s.alert_id = p.alert_id();
+  s.station_id = p.station_id();
+  s.rule_id = p.rule_id();
+  s.author = p.author();
+  s.reason = p.reason();
+  s.created = FromProto(p.created());
+  s.expires = FromProto(p.expires());
+  s.approved_by = p.approved_by();
+  s.needs_approval = p.needs_approval();
+  s.removed = p.removed();
+  s.removed_by = p.removed_by();
+  return s;
+}
+
+void ToProto(const AlertFilter& f, v1::AlertFilter* out) {
+  for (const auto& a : f.area_ids) out->add_area_ids(a);
+  for (const auto& s : f.station_ids) out->add_station_ids(s);
+  out->set_min_level(f.min_level);
+  out->set_include_resolved(f.include_resolved);
+}
+
+void ToProto(const ManualAlertRequest& r, v1::IssueManualRequest* out) {
+  out->set_subject(r.subject);
+  out->set_level(r.level);
+  out->set_area_id(r.area_id);
+  out->set_headline_de(r.headline_de);
+  out->set_headline_en(r.headline_en);
+  out->set_description_de(r.description_de);
+  out->set_description_en(r.description_en);
+  out->set_instruction_de(r.instruction_de);
+  out->set_instruction_en(r.instruction_en);
+  out->set_mode(ToProto(r.mode));
+}
+
+void ToProto(const SilenceRequest& r, v1::SilenceRequest* out) {
+  out->set_alert_id(r.alert_id);
+  out->set_station_id(r.station_id);
+  out->set_rule_id(r.rule_id);
+  out->set_reason(r.reason);
+  SetTime(r.expires, [&] { return out->mutable_expires(); });
+}
+
 AlertFilter FromProto(const v1::AlertFilter& f) {
   AlertFilter out;
   out.area_ids.assign(f.area_ids().begin(), f.area_ids().end());
   out.station_ids.assign(f.station_ids().begin(), f.station_ids().end());
   out.min_level = f.min_level();
   out.include_resolved = f.include_resolved();
+  return out;
+}
+
+ManualAlertRequest FromProto(const v1::IssueManualRequest& r) {
+  ManualAlertRequest out;
+  out.subject = r.subject();
+  out.level = r.level();
+  out.area_id = r.area_id();
+  out.headline_de = r.headline_de();
+  out.headline_en = r.headline_en();
+  out.description_de = r.description_de();
+  out.description_en = r.description_en();
+  out.instruction_de = r.instruction_de();
+  out.instruction_en = r.instruction_en();
+  out.mode = FromProto(r.mode());
+  return out;
+}
+
+SilenceRequest FromProto(const v1::SilenceRequest& r) {
+  SilenceRequest out;
+  out.alert_id = r.alert_id();
+  out.station_id = r.station_id();
+  out.rule_id = r.rule_id();
+  out.reason = r.reason();
+  out.expires = FromProto(r.expires());
   return out;
 }
 

@@ -569,12 +569,7 @@ class AlertServiceImpl final
       if (req->reason().empty()) return Invalid("reason is required");
       if (auto s = CheckText("reason", req->reason(), kMaxShortText); !s.ok()) return s;
       if (!req->has_expires()) return Invalid("expires is required");
-      SilenceRequest r;
-      r.alert_id = req->alert_id();
-      r.station_id = req->station_id();
-      r.rule_id = req->rule_id();
-      r.reason = req->reason();
-      r.expires = convert::FromProto(req->expires());
+      const SilenceRequest r = convert::FromProto(*req);
       if (r.expires <= Now()) return Invalid("expires must be in the future");
       return Reply(engine_.AddSilence(r, p.name), resp);
     });
@@ -614,31 +609,10 @@ class AlertServiceImpl final
             std::tuple{"instruction_de", &req->instruction_de(), kMaxLongText},
             std::tuple{"instruction_en", &req->instruction_en(), kMaxLongText}})
         if (auto s = CheckText(name, *text, max); !s.ok()) return s;
-      ManualAlertRequest r;
-      r.subject = req->subject();
-      r.level = req->level();
-      r.area_id = req->area_id();
-      r.headline_de = req->headline_de();
-      r.headline_en = req->headline_en();
-      r.description_de = req->description_de();
-      r.description_en = req->description_en();
-      r.instruction_de = req->instruction_de();
-      r.instruction_en = req->instruction_en();
-      switch (req->mode()) {
-        case v1::MODE_UNSPECIFIED:
-        case v1::MODE_ACTUAL:
-          r.mode = Mode::kActual;
-          break;
-        case v1::MODE_EXERCISE:
-          r.mode = Mode::kExercise;
-          break;
-        case v1::MODE_TEST:
-          r.mode = Mode::kTest;
-          break;
-        default:
-          return Invalid(fmt::format("mode {} is not a known Mode", req->mode()));
-      }
-      return Reply(engine_.IssueManual(r, p.name), resp);
+      // UNSPECIFIED is Actual; a value this build does not know is refused.
+      if (!v1::Mode_IsValid(req->mode()))
+        return Invalid(fmt::format("mode {} is not a known Mode", req->mode()));
+      return Reply(engine_.IssueManual(convert::FromProto(*req), p.name), resp);
     });
   }
 

@@ -4,8 +4,10 @@
 // from the last sequence it delivered.
 //
 // gRPC-free interface (gRPC and protobuf stay PRIVATE to the library): the
-// client speaks the domain types of types.hpp / engine.hpp. Used by
-// `floodwarn watch` / `floodwarn ack`, the crash test and the benchmark.
+// client speaks the domain types of types.hpp / requests.hpp, converted by
+// the same code as the service's (proto_convert.hpp). It needs neither the
+// rules engine, CAP nor SQLite. Used by `floodwarn watch` / `floodwarn ack`,
+// the crash test, the benchmark and external integrations.
 #pragma once
 
 #include <atomic>
@@ -16,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "floodwarn/alerting/engine.hpp"
+#include "floodwarn/alerting/requests.hpp"
 #include "floodwarn/alerting/types.hpp"
 
 namespace floodwarn::alerting {
