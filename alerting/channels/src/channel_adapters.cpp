@@ -8,68 +8,13 @@
 
 #include "channel_internal.hpp"
 #include "floodwarn/alerting/channels.hpp"
-#include "floodwarn/common/iso8601.hpp"
+#include "floodwarn/alerting/json_codec.hpp"
 
 namespace floodwarn::alerting {
 
 namespace {
 
 using nlohmann::json;
-
-std::string IsoUtc(TimePoint t) {
-  if (t.time_since_epoch().count() == 0) return "";
-  common::Iso8601Format f;
-  f.fraction = common::Iso8601Format::Fraction::kMillis;
-  return common::FormatIso8601(t, f);
-}
-
-json AreaJson(const Area& a) {
-  json j = {{"id", a.id}, {"name", a.name}, {"ars", a.ars}};
-  json poly = json::array();
-  for (const auto& p : a.polygon) poly.push_back({p.lat, p.lon});
-  j["polygon"] = std::move(poly);  // [[lat, lon], ...] WGS84, first == last
-  if (a.circle) {
-    j["circle"] = {{"lat", a.circle->first.lat},
-                   {"lon", a.circle->first.lon},
-                   {"radius_km", a.circle->second}};
-  }
-  return j;
-}
-
-json AlertJson(const Alert& a) {
-  json j = {{"id", a.id},
-            {"rule_id", a.rule_id},
-            {"subject", a.subject},
-            {"kind", ToString(a.kind)},
-            {"level", a.level},
-            {"state", ToString(a.state)},
-            {"mode", ToString(a.mode)},
-            {"suppressed", a.suppressed},
-            {"silenced", a.silenced},
-            {"station_id", a.station_id},
-            {"subject_name", a.subject_name},
-            {"area", AreaJson(a.area)},
-            {"value", a.value},
-            {"threshold", a.threshold},
-            {"unit", a.unit},
-            {"reason", a.reason},
-            {"headline_de", a.headline_de},
-            {"headline_en", a.headline_en},
-            {"description_de", a.description_de},
-            {"description_en", a.description_en},
-            {"instruction_de", a.instruction_de},
-            {"instruction_en", a.instruction_en},
-            {"first_seen", IsoUtc(a.first_seen)},
-            {"activated", IsoUtc(a.activated)},
-            {"last_change", IsoUtc(a.last_change)},
-            {"expires", IsoUtc(a.expires)},
-            {"escalated", a.escalated},
-            {"incident", a.incident}};
-  if (a.ack) j["ack"] = {{"by", a.ack->by}, {"note", a.ack->note}, {"at", IsoUtc(a.ack->at)}};
-  // As the CAP message's onset: for a forecast, when the threshold is expected.
-  if (const TimePoint onset = OnsetOf(a); onset != TimePoint{}) j["onset"] = IsoUtc(onset);
-  return j;
-}
 
 std::string KeyPrefix(const ChannelConfig& c, const Alert& a) {
   return "floodwarn:" + c.name + ":" + a.id;
@@ -260,7 +205,7 @@ Plan SirenAdapter::PlanFor(const AlertEvent& e, const DeliveredLookup& delivered
                {"area_name", a.area.name},
                {"cap_identifier", e.cap_identifier},
                {"sequence", e.sequence},
-               {"issued_at", IsoUtc(e.at)},
+               {"issued_at", ChannelTime(e.at)},
                {"idempotency_key", key}};
   if (!exercise_of.empty()) body["exercise_of"] = exercise_of;
   Delivery d;
@@ -377,9 +322,9 @@ Plan CellBroadcastAdapter::PlanFor(const AlertEvent& e, const DeliveredLookup& d
                {"mode", ToString(a.mode)},
                {"cap_identifier", e.cap_identifier},
                {"sequence", e.sequence},
-               {"issued_at", IsoUtc(e.at)},
-               {"expires", IsoUtc(a.expires)},
-               {"area", AreaJson(a.area)},
+               {"issued_at", ChannelTime(e.at)},
+               {"expires", ChannelTime(a.expires)},
+               {"area", ToJson(a.area, JsonForm::kChannel)},
                {"messages", std::move(messages)},
                {"idempotency_key", key}};
   if (truncated)
@@ -413,15 +358,9 @@ Plan WebhookAdapter::PlanFor(const AlertEvent& e, const DeliveredLookup& /*deliv
     d.content_type = "application/cap+xml";
     d.body = e.cap_xml;
   } else {
-    json body = {{"sequence", e.sequence},
-                 {"kind", ToString(e.kind)},
-                 {"at", IsoUtc(e.at)},
-                 {"actor", e.actor},
-                 {"note", e.note},
-                 {"cap_identifier", e.cap_identifier},
-                 {"alert", AlertJson(e.alert)},
-                 {"idempotency_key", d.idempotency_key}};
-    if (!e.cap_xml.empty()) body["cap_xml"] = e.cap_xml;
+    // The event in the channel form of the one JSON encoder (json_codec.hpp).
+    json body = ToJson(e, JsonForm::kChannel);
+    body["idempotency_key"] = d.idempotency_key;
     d.content_type = "application/json";
     d.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   }

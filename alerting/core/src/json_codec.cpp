@@ -4,6 +4,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "floodwarn/common/iso8601.hpp"
+
 namespace floodwarn::alerting {
 namespace {
 
@@ -121,19 +123,6 @@ GeoPoint GeoPointFromJson(const json& j, const std::string& where) {
   return p;
 }
 
-json ToJson(const Area& a) {
-  json poly = json::array();
-  for (const auto& p : a.polygon) poly.push_back(ToJson(p));
-  json circle = nullptr;
-  if (a.circle)
-    circle = json{{"center", ToJson(a.circle->first)}, {"radius_km", Double(a.circle->second)}};
-  return json{{"id", a.id},
-              {"name", a.name},
-              {"polygon", std::move(poly)},
-              {"circle", circle},
-              {"ars", a.ars}};
-}
-
 Area AreaFromJson(const json& j, const std::string& where) {
   RequireObject(j, where);
   Area a;
@@ -177,7 +166,80 @@ std::optional<EventKind> ParseEventKind(std::string_view s) {
                        EventKind::kUnsuppressed, EventKind::kSilenceChanged, EventKind::kPending});
 }
 
-nlohmann::json ToJson(const Alert& a) {
+nlohmann::json ToJson(const Area& a, JsonForm form) {
+  if (form == JsonForm::kChannel) {
+    json j = {{"id", a.id}, {"name", a.name}, {"ars", a.ars}};
+    json poly = json::array();
+    for (const auto& p : a.polygon) poly.push_back({p.lat, p.lon});
+    j["polygon"] = std::move(poly);  // [[lat, lon], ...] WGS84, first == last
+    if (a.circle) {
+      j["circle"] = {{"lat", a.circle->first.lat},
+                     {"lon", a.circle->first.lon},
+                     {"radius_km", a.circle->second}};
+    }
+    return j;
+  }
+  json poly = json::array();
+  for (const auto& p : a.polygon) poly.push_back(ToJson(p));
+  json circle = nullptr;
+  if (a.circle)
+    circle = json{{"center", ToJson(a.circle->first)}, {"radius_km", Double(a.circle->second)}};
+  return json{{"id", a.id},
+              {"name", a.name},
+              {"polygon", std::move(poly)},
+              {"circle", circle},
+              {"ars", a.ars}};
+}
+
+std::string ChannelTime(TimePoint t) {
+  if (t.time_since_epoch().count() == 0) return "";
+  common::Iso8601Format f;
+  f.fraction = common::Iso8601Format::Fraction::kMillis;
+  return common::FormatIso8601(t, f);
+}
+
+namespace {
+
+// The channel form of an alert (docs/alerting/CHANNELS.md, webhook).
+json ChannelAlert(const Alert& a) {
+  json j = {{"id", a.id},
+            {"rule_id", a.rule_id},
+            {"subject", a.subject},
+            {"kind", ToString(a.kind)},
+            {"level", a.level},
+            {"state", ToString(a.state)},
+            {"mode", ToString(a.mode)},
+            {"suppressed", a.suppressed},
+            {"silenced", a.silenced},
+            {"station_id", a.station_id},
+            {"subject_name", a.subject_name},
+            {"area", ToJson(a.area, JsonForm::kChannel)},
+            {"value", a.value},
+            {"threshold", a.threshold},
+            {"unit", a.unit},
+            {"reason", a.reason},
+            {"headline_de", a.headline_de},
+            {"headline_en", a.headline_en},
+            {"description_de", a.description_de},
+            {"description_en", a.description_en},
+            {"instruction_de", a.instruction_de},
+            {"instruction_en", a.instruction_en},
+            {"first_seen", ChannelTime(a.first_seen)},
+            {"activated", ChannelTime(a.activated)},
+            {"last_change", ChannelTime(a.last_change)},
+            {"expires", ChannelTime(a.expires)},
+            {"escalated", a.escalated},
+            {"incident", a.incident}};
+  if (a.ack) j["ack"] = {{"by", a.ack->by}, {"note", a.ack->note}, {"at", ChannelTime(a.ack->at)}};
+  // As the CAP message's onset: for a forecast, when the threshold is expected.
+  if (const TimePoint onset = OnsetOf(a); onset != TimePoint{}) j["onset"] = ChannelTime(onset);
+  return j;
+}
+
+}  // namespace
+
+nlohmann::json ToJson(const Alert& a, JsonForm form) {
+  if (form == JsonForm::kChannel) return ChannelAlert(a);
   json messages = json::array();
   for (const auto& m : a.messages)
     messages.push_back(
@@ -274,7 +336,18 @@ Alert AlertFromJson(const nlohmann::json& j, const std::string& w) {
   return a;
 }
 
-nlohmann::json ToJson(const AlertEvent& e) {
+nlohmann::json ToJson(const AlertEvent& e, JsonForm form) {
+  if (form == JsonForm::kChannel) {
+    json j = {{"sequence", e.sequence},
+              {"kind", ToString(e.kind)},
+              {"at", ChannelTime(e.at)},
+              {"actor", e.actor},
+              {"note", e.note},
+              {"cap_identifier", e.cap_identifier},
+              {"alert", ToJson(e.alert, JsonForm::kChannel)}};
+    if (!e.cap_xml.empty()) j["cap_xml"] = e.cap_xml;
+    return j;
+  }
   return json{{"sequence", e.sequence}, {"kind", ToString(e.kind)},
               {"at", Time(e.at)},       {"alert", ToJson(e.alert)},
               {"actor", e.actor},       {"note", e.note},

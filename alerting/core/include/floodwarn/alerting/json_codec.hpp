@@ -1,7 +1,10 @@
-// JSON encoding of the alerting domain types (types.hpp): the outbox rows of
-// the store, webhook bodies and debugging dumps all use it.
+// JSON encoding of the alerting domain types (types.hpp): the one encoder of
+// an Alert (and of an event and an area), used by the store's outbox rows,
+// the channels' documents (webhook bodies, the cell broadcast area) and
+// debugging dumps. It has two documented forms (JsonForm):
 //
-// Encoding rules (docs/alerting/STORE.md):
+// JsonForm::kStore, the store's rows (docs/alerting/STORE.md), an exact round
+// trip:
 //  - times are integers, milliseconds since the Unix epoch (UTC);
 //  - enums are their ToString() names ("water_level", "active", "Actual", ...);
 //  - doubles are written with round-trip precision; NaN and +/-infinity, which
@@ -10,13 +13,24 @@
 //  - optionals (Alert::ack, Area::circle) are null when absent.
 // FromJson(ToJson(x)) == x for every value (exact round trip).
 //
-// Decoding is lenient about keys (a missing key keeps the default, unknown
+// JsonForm::kChannel, the documents channels send (docs/alerting/CHANNELS.md,
+// webhook `format = "json"`), written for receivers rather than for reading
+// back: times are ISO 8601 UTC strings with milliseconds
+// ("2026-11-22T08:10:00.000Z", "" when unset; ChannelTime); doubles are JSON
+// numbers (null when NaN or infinite); an area's polygon is [[lat, lon], ...]
+// and its circle {lat, lon, radius_km} (absent without one); an alert carries
+// `ack` only when acknowledged and `onset` only when known, as the CAP
+// message's onset (OnsetOf), and leaves out the CAP message chain; an event
+// carries `cap_xml` only when it has one. There is no decoder for it.
+//
+// Decoding (the store form) is lenient about keys (a missing key keeps the default, unknown
 // keys are ignored, so rows written by a newer or older version still load)
 // but strict about values: a key of the wrong type or an unknown enum name
 // throws std::invalid_argument naming the key path, e.g.
 // "alert.area.polygon[2].lat: expected a number, got string".
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,8 +41,15 @@
 
 namespace floodwarn::alerting {
 
-nlohmann::json ToJson(const Alert& alert);
-nlohmann::json ToJson(const AlertEvent& event);
+// The two documented forms of the encoding (see above).
+enum class JsonForm : std::uint8_t {
+  kStore,    // outbox rows: exact round trip
+  kChannel,  // channel documents (webhook JSON, cell broadcast area)
+};
+
+nlohmann::json ToJson(const Alert& alert, JsonForm form = JsonForm::kStore);
+nlohmann::json ToJson(const AlertEvent& event, JsonForm form = JsonForm::kStore);
+nlohmann::json ToJson(const Area& area, JsonForm form = JsonForm::kStore);
 nlohmann::json ToJson(const Silence& silence);
 nlohmann::json ToJson(const AuditEntry& entry);
 
@@ -43,6 +64,10 @@ inline void FromJson(const nlohmann::json& j, Alert* out) { *out = AlertFromJson
 inline void FromJson(const nlohmann::json& j, AlertEvent* out) { *out = AlertEventFromJson(j); }
 inline void FromJson(const nlohmann::json& j, Silence* out) { *out = SilenceFromJson(j); }
 inline void FromJson(const nlohmann::json& j, AuditEntry* out) { *out = AuditEntryFromJson(j); }
+
+// A time in the channel form: ISO 8601 UTC with milliseconds, "" for the
+// zero time ("never").
+std::string ChannelTime(TimePoint t);
 
 // Compact text form. Throws std::invalid_argument when a string field is not
 // valid UTF-8 (JSON text must be UTF-8; nothing is silently replaced).
