@@ -12,7 +12,6 @@
 
 namespace floodwarn::alerting {
 
-using engine_internal::Health;
 using engine_internal::Key;
 using engine_internal::kManualRule;
 using engine_internal::kOutageRule;
@@ -32,12 +31,12 @@ void AlertEngine::AddCommitListener(CommitListener listener) {
 
 void AlertEngine::Impl::Init() {
   const TimePoint now = clock();
-  for (const StationConfig& s : rules.stations) {
+  for (const StationEntry& s : rules.stations) {
     StationState st;
     st.cfg = &s;
     st.fresh_since = now;
-    st.keep = 2 * s.stale_after;
-    stations.emplace(s.id, std::move(st));
+    st.keep = 2 * s.stale_after();
+    stations.emplace(s.id(), std::move(st));
   }
   for (const RuleConfig& r : rules.rules) {
     rule_by_id[r.id] = &r;
@@ -52,7 +51,7 @@ void AlertEngine::Impl::Init() {
         StationState& st = stations.at(sid);
         st.track_keys.push_back(t.key);
         for (const RainClass& c : r.rain_classes)
-          st.keep = std::max(st.keep, c.window + 2 * st.cfg->stale_after);
+          st.keep = std::max(st.keep, c.window + 2 * st.cfg->stale_after());
       }
       tracks.emplace(t.key, std::move(t));
       continue;
@@ -67,10 +66,10 @@ void AlertEngine::Impl::Init() {
         t.station_id = subject;
         StationState& st = stations.at(subject);
         st.track_keys.push_back(t.key);
-        t.unit = st.cfg->unit;
+        t.unit = st.cfg->unit();
         Duration need = r.kind == RuleKind::kRateOfRise ? r.window : Duration{0};
         for (const RainClass& c : r.rain_classes) need = std::max(need, c.window);
-        st.keep = std::max(st.keep, need + 2 * st.cfg->stale_after);
+        st.keep = std::max(st.keep, need + 2 * st.cfg->stale_after());
       } else {
         t.unit = "m";
         t.reason = "no forecast yet";
@@ -91,7 +90,7 @@ void AlertEngine::Impl::Init() {
       // The outage continues until the station proves itself again.
       auto it = stations.find(a.subject);
       if (it != stations.end()) {
-        it->second.health = Health::kStale;
+        it->second.health = ingest::StationHealth::kStale;
         it->second.health_reason = "outage continued from before the restart";
         it->second.health_since = now;
       }
@@ -106,7 +105,7 @@ void AlertEngine::Impl::Init() {
     silences.emplace(s.id, std::move(s));
   }
   for (auto& [key, t] : tracks)
-    if (!t.station_id.empty() && stations.at(t.station_id).health != Health::kOk) {
+    if (!t.station_id.empty() && stations.at(t.station_id).health != ingest::StationHealth::kOk) {
       t.condition = Condition::kUnknown;
       t.reason = "sensor outage";
     }
@@ -130,9 +129,9 @@ void AlertEngine::OnReading(const ingest::Reading& reading) {
     Impl::Draft d;
     // A fresh reading ends a staleness (not a "failing" verdict from ingest,
     // which only ingest's kOk ends).
-    if (st.health == Health::kStale && !out_of_order &&
-        now - reading.observed <= st.cfg->stale_after) {
-      m.SetHealth(d, st, Health::kOk, "reading received", now, kSystemActor);
+    if (st.health == ingest::StationHealth::kStale && !out_of_order &&
+        now - reading.observed <= st.cfg->stale_after()) {
+      m.SetHealth(d, st, ingest::StationHealth::kOk, "reading received", now, kSystemActor);
     }
     m.EvaluateStation(d, st);
     m.Reconcile(d, now, &st);
@@ -182,7 +181,7 @@ std::vector<std::pair<std::string, Duration>> AlertEngine::PreloadWindows() cons
     for (const std::string& key : st.track_keys) {
       const RuleConfig& r = *m.tracks.at(key).rule;
       need = std::max(
-          {need, r.min_time_above + st.cfg->stale_after, r.min_dwell + st.cfg->stale_after});
+          {need, r.min_time_above + st.cfg->stale_after(), r.min_dwell + st.cfg->stale_after()});
     }
     out.emplace_back(id, need);
   }

@@ -66,22 +66,20 @@ inline std::string Num(double v) {
   return fmt::format("{:.6g}", v);
 }
 
-enum class Health { kOk, kStale, kFailing };
-
 }  // namespace engine_internal
 
 struct AlertEngine::Impl {
-  using Health = engine_internal::Health;
-
   // --- input-derived state (not committed) -----------------------------------
   struct StationState {
-    const StationConfig* cfg = nullptr;
-    std::vector<Sample> history;  // sorted by time, value in the station's unit
-    Duration keep{};              // history kept behind the latest sample
+    const StationEntry* cfg = nullptr;  // the rules' entry: ingest's station + area, name
+    std::vector<Sample> history;        // sorted by time, value in the station's unit
+    Duration keep{};                    // history kept behind the latest sample
     bool has_reading = false;
     TimePoint last_observed{};  // latest usable sample
     TimePoint fresh_since{};    // staleness clock: latest sample, or engine start
-    Health health = Health::kOk;
+    // ingest's health states: from ingest's events, or the engine's own check
+    // with the station's (ingest's) stale limit
+    ingest::StationHealth health = ingest::StationHealth::kOk;
     std::string health_reason;
     TimePoint health_since{};
     std::vector<std::string> track_keys;
@@ -269,8 +267,8 @@ struct AlertEngine::Impl {
   // ===========================================================================
   // station health: stale/failing detection, outage alerts (station_health.cpp)
 
-  void SetHealth(Draft& d, StationState& st, Health h, const std::string& reason, TimePoint at,
-                 const std::string& actor);
+  void SetHealth(Draft& d, StationState& st, ingest::StationHealth h, const std::string& reason,
+                 TimePoint at, const std::string& actor);
   void DetectStale(Draft& d, TimePoint now);
   void ReconcileOutage(Draft& d, StationState& st, TimePoint now);
 };

@@ -11,7 +11,6 @@
 
 namespace floodwarn::alerting {
 
-using engine_internal::Health;
 using engine_internal::kMaxFuture;
 using engine_internal::Num;
 using engine_internal::Quote;
@@ -33,20 +32,21 @@ AlertEngine::Impl::StationState* AlertEngine::Impl::Insert(const ingest::Reading
     ++counters.readings_ignored_flag;
     return nullptr;
   }
-  if (reading.quantity != st.cfg->quantity) {
+  if (reading.quantity != st.cfg->station.kind) {
     spdlog::warn(
         "alert_engine event=reading_ignored station={} msg=\"quantity {} but the "
         "station is configured as {}\"",
-        reading.station_id, ingest::ToString(reading.quantity), ingest::ToString(st.cfg->quantity));
+        reading.station_id, ingest::ToString(reading.quantity),
+        ingest::ToString(st.cfg->station.kind));
     ++counters.readings_ignored_unit;
     return nullptr;
   }
-  const auto value = ConvertUnit(reading.value, reading.unit, st.cfg->unit);
+  const auto value = ConvertUnit(reading.value, reading.unit, st.cfg->unit());
   if (!value) {
     spdlog::warn(
         "alert_engine event=reading_ignored station={} msg=\"unit {} cannot be "
         "converted to the station's unit {}\"",
-        reading.station_id, reading.unit, st.cfg->unit);
+        reading.station_id, reading.unit, st.cfg->unit());
     ++counters.readings_ignored_unit;
     return nullptr;
   }
@@ -90,8 +90,8 @@ void AlertEngine::Impl::EvaluateObserved(const Draft& d, Track& t, const Station
     EvaluateAreaRain(t);
     return;
   }
-  t.data_interval = st.cfg->expected_interval;
-  if (st.health != Health::kOk) {
+  t.data_interval = st.cfg->interval();
+  if (st.health != ingest::StationHealth::kOk) {
     SetUnknown(t, fmt::format("sensor outage: {}", st.health_reason));
     return;
   }
@@ -103,8 +103,7 @@ void AlertEngine::Impl::EvaluateObserved(const Draft& d, Track& t, const Station
   const TimePoint at = st.last_observed;
   const Level committed = CommittedLevel(d, t);
   if (r.kind == RuleKind::kRainfall) {
-    const RainEvaluation e =
-        EvaluateRain(r.rain_classes, st.history, at, st.cfg->expected_interval);
+    const RainEvaluation e = EvaluateRain(r.rain_classes, st.history, at, st.cfg->interval());
     if (e.condition == Condition::kUnknown) {
       SetUnknown(t, e.reason);
       return;
@@ -113,8 +112,8 @@ void AlertEngine::Impl::EvaluateObserved(const Draft& d, Track& t, const Station
     t.threshold = e.threshold;
     t.reason = e.reason;
     if (e.level == 0) {
-      t.value = RainSum(st.history, at, std::chrono::hours(1), st.cfg->expected_interval)
-                    .value_or(std::nan(""));
+      t.value =
+          RainSum(st.history, at, std::chrono::hours(1), st.cfg->interval()).value_or(std::nan(""));
     }
     Observe(t, e.level, e.level, at);
     return;
@@ -122,7 +121,7 @@ void AlertEngine::Impl::EvaluateObserved(const Draft& d, Track& t, const Station
   double v = st.history.back().value;
   std::string what = "level";
   if (r.kind == RuleKind::kRateOfRise) {
-    const auto rise = RiseOver(st.history, at, r.window, st.cfg->stale_after);
+    const auto rise = RiseOver(st.history, at, r.window, st.cfg->stale_after());
     if (!rise) {
       SetUnknown(t, fmt::format("no complete data for the rise over {}", FormatDuration(r.window)));
       return;
@@ -158,14 +157,14 @@ void AlertEngine::Impl::EvaluateAreaRain(Track& t) {
   Duration interval{};
   for (const std::string& sid : t.area_stations) {
     const StationState& st = stations.at(sid);
-    if (st.health != Health::kOk || !st.has_reading) {
+    if (st.health != ingest::StationHealth::kOk || !st.has_reading) {
       unknown.push_back(sid);
       continue;
     }
     latest = std::max(latest, st.last_observed);
-    interval = std::max(interval, st.cfg->expected_interval);
+    interval = std::max(interval, st.cfg->interval());
     const RainEvaluation e =
-        EvaluateRain(r.rain_classes, st.history, st.last_observed, st.cfg->expected_interval);
+        EvaluateRain(r.rain_classes, st.history, st.last_observed, st.cfg->interval());
     if (e.condition == Condition::kUnknown) {
       unknown.push_back(sid);
       continue;

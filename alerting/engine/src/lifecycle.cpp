@@ -8,7 +8,6 @@
 
 namespace floodwarn::alerting {
 
-using engine_internal::Health;
 using engine_internal::kRulesActor;
 using engine_internal::kSystemActor;
 using engine_internal::Num;
@@ -170,7 +169,7 @@ void AlertEngine::Impl::ReconcileFlags(Draft& d, TimePoint now) {
     if (a->kind != RuleKind::kSensorOutage && a->kind != RuleKind::kManual &&
         !a->station_id.empty()) {
       auto it = stations.find(a->station_id);
-      if (it != stations.end() && it->second.health != Health::kOk)
+      if (it != stations.end() && it->second.health != ingest::StationHealth::kOk)
         suppress_reason = fmt::format("sensor outage of station {}", a->station_id);
     }
     if (suppress_reason.empty() && a->kind != RuleKind::kSensorOutage) {

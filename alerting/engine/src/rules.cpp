@@ -1,13 +1,17 @@
 #include "floodwarn/alerting/rules.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <toml++/toml.h>
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
+#include <system_error>
 
 #include "floodwarn/common/toml_reader.hpp"
 
@@ -186,44 +190,114 @@ Area ParseArea(const Ctx& ctx, const toml::table& t, const std::string& p) {
   return a;
 }
 
-StationConfig ParseStation(const Ctx& ctx, const toml::table& t, const std::string& p) {
+// Where the [[stations]] entries come from: a station registry (the one the
+// rules file names, or serve's [ingest] one), or the entries themselves.
+struct StationSource {
+  const ingest::StationRegistry* registry = nullptr;  // nullptr: defined inline
+  std::string file;                                   // the registry's path (messages)
+};
+
+// The keys that say what a station is. They belong to the station registry
+// (docs/ingest/FILES.md). An entry with `quantity` still defines its station
+// with them (their older spelling, accepted with or without a registry); an
+// entry that refers to a registry station by id gets an error for each of
+// them that names the registry's spelling.
+struct InlineKey {
+  const char* key;
+  const char* registry_spelling;
+};
+constexpr InlineKey kInlineKeys[] = {
+    {"quantity", "kind"},
+    {"unit", "unit"},
+    {"expected_interval", "expected_interval"},
+    {"stale_after", "[station.qc] stale_factor, in reporting intervals"},
+    {"lat", "location = { lat = .., lon = .. }"},
+    {"lon", "location = { lat = .., lon = .. }"},
+};
+
+StationEntry ParseStation(const Ctx& ctx, const toml::table& t, const std::string& p,
+                          const StationSource& src) {
   CheckKeys(
       ctx, t, p,
       {"id", "name", "area", "quantity", "unit", "expected_interval", "stale_after", "lat", "lon"});
-  StationConfig s;
+  StationEntry e;
+  ingest::Station& s = e.station;
   s.id = RequireId(ctx, t, p);
+  s.source_file = ctx.file();
+  s.source_line = static_cast<int>(t.source().begin.line);
+  if (src.registry != nullptr && t.get("quantity") == nullptr) {
+    // A station of the registry, by id: the entry adds its area (and may
+    // give it another name in alert texts).
+    for (const InlineKey& k : kInlineKeys)
+      if (const toml::node* n = t.get(k.key))
+        ctx.Fail(Join(p, k.key), n,
+                 fmt::format("station \"{}\" comes from the station registry {}: remove {} "
+                             "here (the registry's {} says it), or define the station here "
+                             "with quantity, unit and expected_interval (the older spelling; "
+                             "docs/alerting/RULES.md, \"Stations\")",
+                             s.id, src.file, k.key, k.registry_spelling));
+    const ingest::Station* found = src.registry->Find(s.id);
+    if (found == nullptr)
+      ctx.Fail(Join(p, "id"), t.get("id"),
+               fmt::format("no station \"{}\" in the station registry {} (add a [[station]] "
+                           "there, docs/ingest/FILES.md)",
+                           s.id, src.file));
+    s = *found;
+    e.name = GetString(ctx, t, p, "name").value_or(s.name);
+    e.area = RequireString(ctx, t, p, "area");
+    return e;
+  }
+  if (src.registry != nullptr)
+    spdlog::warn(
+        "rules_config event=inline_station file={} line={} station={} msg=\"{} defines the "
+        "station itself (the older spelling); the station registry {} is the place for it: "
+        "keep only id, area (and name) here (docs/alerting/RULES.md, Stations)\"",
+        ctx.file(), s.source_line, s.id, p, src.file);
+  // The entry defines the station, in the older spelling of the registry's
+  // keys, read into the registry's type. With a registry the engine uses this
+  // definition (as before the registry existed); ingest uses its own.
   s.name = RequireString(ctx, t, p, "name");
-  s.area = RequireString(ctx, t, p, "area");
+  e.name = s.name;
+  e.area = RequireString(ctx, t, p, "area");
   const std::string q = RequireString(ctx, t, p, "quantity");
   if (q == "water_level") {
-    s.quantity = ingest::Quantity::kWaterLevel;
+    s.kind = ingest::Quantity::kWaterLevel;
   } else if (q == "discharge") {
-    s.quantity = ingest::Quantity::kDischarge;
+    s.kind = ingest::Quantity::kDischarge;
   } else if (q == "rainfall") {
-    s.quantity = ingest::Quantity::kRainfall;
+    s.kind = ingest::Quantity::kRainfall;
   } else {
     ctx.Fail(Join(p, "quantity"), t.get("quantity"),
              fmt::format("\"{}\": expected \"water_level\", \"discharge\" or \"rainfall\"", q));
   }
   s.unit = RequireString(ctx, t, p, "unit");
-  if (s.quantity == ingest::Quantity::kRainfall && s.unit != "mm")
+  if (s.kind == ingest::Quantity::kRainfall && s.unit != "mm")
     ctx.Fail(Join(p, "unit"), t.get("unit"), "rainfall stations are in \"mm\"");
   auto ei = GetDuration(ctx, t, p, "expected_interval", false);
   if (!ei) ctx.Fail(Join(p, "expected_interval"), &t, "missing required duration");
-  s.expected_interval = *ei;
-  s.stale_after = GetDuration(ctx, t, p, "stale_after", false).value_or(3 * s.expected_interval);
-  if (s.stale_after < s.expected_interval)
-    ctx.Fail(Join(p, "stale_after"), t.get("stale_after"),
-             "expected at least the expected_interval");
+  if (ei->count() % 1000 != 0)
+    ctx.Fail(Join(p, "expected_interval"), t.get("expected_interval"),
+             "expected whole seconds (a station's reporting interval, as the station "
+             "registry's expected_interval; docs/ingest/FILES.md)");
+  s.expected_interval = std::chrono::duration_cast<std::chrono::seconds>(*ei);
+  // stale_after is the registry's stale factor times the interval; without
+  // it the registry's default applies (ingest::kDefaultStaleFactor).
+  if (auto sa = GetDuration(ctx, t, p, "stale_after", false)) {
+    if (*sa < *ei)
+      ctx.Fail(Join(p, "stale_after"), t.get("stale_after"),
+               "expected at least the expected_interval");
+    s.qc.stale_factor = static_cast<double>(sa->count()) / static_cast<double>(ei->count());
+  }
   const auto lat = GetNumber(ctx, t, p, "lat");
   const auto lon = GetNumber(ctx, t, p, "lon");
   if (lat.has_value() != lon.has_value()) ctx.Fail(p, &t, "give both lat and lon, or neither");
   if (lat) {
     if (*lat < -90 || *lat > 90 || *lon < -180 || *lon > 180)
       ctx.Fail(Join(p, "lat"), t.get("lat"), "outside lat -90..90 / lon -180..180");
-    s.location = GeoPoint{*lat, *lon};
+    s.location.lat = *lat;
+    s.location.lon = *lon;
   }
-  return s;
+  return e;
 }
 
 std::vector<LevelThreshold> ParseLevels(const Ctx& ctx, const toml::table& t, const std::string& p,
@@ -395,11 +469,11 @@ RuleConfig ParseRule(const Ctx& ctx, const toml::table& t, const std::string& p,
     for (auto& s : GetStringList(ctx, t, p, "stations")) r.stations.push_back(s);
     if (r.stations.empty()) ctx.Fail(Join(p, "station"), &t, "missing station or stations");
     for (const auto& id : r.stations) {
-      const StationConfig* s = cfg.FindStation(id);
+      const StationEntry* s = cfg.FindStation(id);
       if (s == nullptr)
         ctx.Fail(Join(p, "station"), t.get("station") ? t.get("station") : t.get("stations"),
                  fmt::format("no [[stations]] with id \"{}\"", id));
-      const bool rain = s->quantity == ingest::Quantity::kRainfall;
+      const bool rain = s->station.kind == ingest::Quantity::kRainfall;
       if (r.kind == RuleKind::kRainfall && !rain)
         ctx.Fail(Join(p, "station"), &t,
                  fmt::format("station \"{}\" is not a rainfall station", id));
@@ -457,9 +531,9 @@ const Area* RulesConfig::FindArea(const std::string& id) const {
     if (a.id == id) return &a;
   return nullptr;
 }
-const StationConfig* RulesConfig::FindStation(const std::string& id) const {
+const StationEntry* RulesConfig::FindStation(const std::string& id) const {
   for (const auto& s : stations)
-    if (s.id == id) return &s;
+    if (s.id() == id) return &s;
   return nullptr;
 }
 const RuleConfig* RulesConfig::FindRule(const std::string& id) const {
@@ -470,12 +544,24 @@ const RuleConfig* RulesConfig::FindRule(const std::string& id) const {
 
 namespace {
 
-// The rules file parsed once (ParseRulesConfig, LoadRulesConfig).
-RulesConfig ParseRulesFile(const common::TomlFile& file) {
+// Two paths name the same file (the registry of the rules file and of [ingest]).
+bool SameFile(const std::string& a, const std::string& b) {
+  std::error_code ec_a, ec_b;
+  const auto ca = std::filesystem::weakly_canonical(a, ec_a);
+  const auto cb = std::filesystem::weakly_canonical(b, ec_b);
+  if (ec_a || ec_b)
+    return std::filesystem::path(a).lexically_normal() ==
+           std::filesystem::path(b).lexically_normal();
+  return ca == cb;
+}
+
+// The rules file parsed once (ParseRulesConfig, LoadRulesConfig); `given` is
+// the caller's station registry (serve's [ingest]), nullptr if none.
+RulesConfig ParseRulesFile(const common::TomlFile& file, const StationSource* given) {
   const std::string& name = file.path;
   const Ctx ctx(file);
   const toml::table& root = file.root;
-  CheckKeys(ctx, root, "", {"engine", "areas", "stations", "rules"});
+  CheckKeys(ctx, root, "", {"stations_file", "engine", "areas", "stations", "rules"});
   RulesConfig cfg;
   cfg.source = name;
   if (const toml::node* n = root.get("engine")) {
@@ -492,12 +578,41 @@ RulesConfig ParseRulesFile(const common::TomlFile& file) {
       cfg.areas.push_back(std::move(a));
     }
   }
+  // Where the stations come from: serve's registry, the one this file names,
+  // or (neither) the entries themselves.
+  StationSource src;
+  std::optional<ingest::StationRegistry> loaded;
+  const toml::node* file_node = root.get("stations_file");
+  if (auto f = GetString(ctx, root, "", "stations_file")) {
+    if (f->empty())
+      ctx.Fail("stations_file", file_node,
+               "empty: name the station registry (docs/ingest/FILES.md) or leave the key out");
+    cfg.stations_file = ctx.Resolve(*f);
+  }
+  if (given != nullptr) {
+    if (!cfg.stations_file.empty() && !SameFile(cfg.stations_file, given->file))
+      ctx.Fail("stations_file", file_node,
+               fmt::format("{} is not the station registry of the service config ([ingest] "
+                           "stations_file = {}): the rules and ingest use one registry; name "
+                           "that file here or leave the key out",
+                           cfg.stations_file, given->file));
+    cfg.stations_file = given->file;
+    src = *given;
+  } else if (!cfg.stations_file.empty()) {
+    if (!std::filesystem::exists(cfg.stations_file))
+      ctx.Fail("stations_file", file_node,
+               fmt::format("{}: file not found (the station registry, docs/ingest/FILES.md)",
+                           cfg.stations_file));
+    loaded = ingest::LoadStations(cfg.stations_file);
+    src.registry = &*loaded;
+    src.file = cfg.stations_file;
+  }
   if (const toml::array* arr = GetTableArray(ctx, root, "", "stations")) {
     for (std::size_t i = 0; i < arr->size(); ++i) {
       const std::string p = Index("stations", i);
-      StationConfig s = ParseStation(ctx, *arr->get(i)->as_table(), p);
-      if (cfg.FindStation(s.id) != nullptr)
-        ctx.Fail(p + ".id", arr->get(i), fmt::format("duplicate station id \"{}\"", s.id));
+      StationEntry s = ParseStation(ctx, *arr->get(i)->as_table(), p, src);
+      if (cfg.FindStation(s.id()) != nullptr)
+        ctx.Fail(p + ".id", arr->get(i), fmt::format("duplicate station id \"{}\"", s.id()));
       if (cfg.FindArea(s.area) == nullptr)
         ctx.Fail(p + ".area", arr->get(i)->as_table()->get("area"),
                  fmt::format("no [[areas]] with id \"{}\"", s.area));
@@ -519,11 +634,24 @@ RulesConfig ParseRulesFile(const common::TomlFile& file) {
 }  // namespace
 
 RulesConfig ParseRulesConfig(const std::string& text, const std::string& name) {
-  return ParseRulesFile(common::ParseTomlText<RulesConfigError>(text, name));
+  return ParseRulesFile(common::ParseTomlText<RulesConfigError>(text, name), nullptr);
 }
 
 RulesConfig LoadRulesConfig(const std::string& path) {
-  return ParseRulesFile(common::ReadTomlFile<RulesConfigError>(path, "rules file"));
+  return ParseRulesFile(common::ReadTomlFile<RulesConfigError>(path, "rules file"), nullptr);
+}
+
+RulesConfig ParseRulesConfig(const std::string& text, const std::string& name,
+                             const ingest::StationRegistry& registry,
+                             const std::string& registry_file) {
+  const StationSource given{&registry, registry_file};
+  return ParseRulesFile(common::ParseTomlText<RulesConfigError>(text, name), &given);
+}
+
+RulesConfig LoadRulesConfig(const std::string& path, const ingest::StationRegistry& registry,
+                            const std::string& registry_file) {
+  const StationSource given{&registry, registry_file};
+  return ParseRulesFile(common::ReadTomlFile<RulesConfigError>(path, "rules file"), &given);
 }
 
 // ---------------------------------------------------------------------------

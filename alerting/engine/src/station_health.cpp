@@ -10,28 +10,27 @@
 
 namespace floodwarn::alerting {
 
-using engine_internal::Health;
 using engine_internal::Key;
 using engine_internal::kOutageRule;
 using engine_internal::kSystemActor;
 using engine_internal::Quote;
 
-void AlertEngine::Impl::SetHealth(Draft& d, StationState& st, Health h, const std::string& reason,
-                                  TimePoint at, const std::string& actor) {
+void AlertEngine::Impl::SetHealth(Draft& d, StationState& st, ingest::StationHealth h,
+                                  const std::string& reason, TimePoint at,
+                                  const std::string& actor) {
   if (st.health == h) {
     st.health_reason = reason;
     return;
   }
-  const char* names[] = {"ok", "stale", "failing"};
   Audit(d, at, actor, "station-health", "",
-        fmt::format("station={} from={} to={} reason={}", st.cfg->id,
-                    names[static_cast<int>(st.health)], names[static_cast<int>(h)], Quote(reason)));
-  spdlog::info("alert_engine event=station_health station={} from={} to={} reason={}", st.cfg->id,
-               names[static_cast<int>(st.health)], names[static_cast<int>(h)], Quote(reason));
+        fmt::format("station={} from={} to={} reason={}", st.cfg->id(), ingest::ToString(st.health),
+                    ingest::ToString(h), Quote(reason)));
+  spdlog::info("alert_engine event=station_health station={} from={} to={} reason={}", st.cfg->id(),
+               ingest::ToString(st.health), ingest::ToString(h), Quote(reason));
   st.health = h;
   st.health_reason = reason;
   st.health_since = at;
-  if (h == Health::kOk) {
+  if (h == ingest::StationHealth::kOk) {
     // Re-evaluate from the next reading: the history before the outage may
     // be far in the past. Keep it for rain sums and rises (gaps say unknown).
     st.fresh_since = at;
@@ -57,13 +56,13 @@ void AlertEngine::Impl::SetHealth(Draft& d, StationState& st, Health h, const st
 
 void AlertEngine::Impl::DetectStale(Draft& d, TimePoint now) {
   for (auto& [id, st] : stations) {
-    if (st.health != Health::kOk) continue;
+    if (st.health != ingest::StationHealth::kOk) continue;
     const TimePoint since =
         st.has_reading ? std::max(st.last_observed, st.fresh_since) : st.fresh_since;
-    if (now - since > st.cfg->stale_after) {
-      SetHealth(d, st, Health::kStale,
+    if (now - since > st.cfg->stale_after()) {
+      SetHealth(d, st, ingest::StationHealth::kStale,
                 fmt::format("no usable reading for {} (expected every {})",
-                            FormatDuration(now - since), FormatDuration(st.cfg->expected_interval)),
+                            FormatDuration(now - since), FormatDuration(st.cfg->interval())),
                 now, kSystemActor);
     }
   }
@@ -71,10 +70,10 @@ void AlertEngine::Impl::DetectStale(Draft& d, TimePoint now) {
 
 void AlertEngine::Impl::ReconcileOutage(Draft& d, StationState& st, TimePoint now) {
   {
-    const std::string& id = st.cfg->id;
+    const std::string& id = st.cfg->id();
     const std::string key = Key(kOutageRule, id);
     const Alert* cur = OpenFor(d, key);
-    const bool out = st.health != Health::kOk;
+    const bool out = st.health != ingest::StationHealth::kOk;
     if (out && cur == nullptr) {
       Alert a = NewAlert(now, kOutageRule, id, RuleKind::kSensorOutage);
       a.first_seen = st.health_since;
@@ -87,8 +86,9 @@ void AlertEngine::Impl::ReconcileOutage(Draft& d, StationState& st, TimePoint no
       a.last_change = now;
       a.value = std::nan("");
       a.threshold = std::nan("");
-      a.reason = fmt::format("{}: {}", st.health == Health::kFailing ? "failing" : "stale",
-                             st.health_reason);
+      a.reason =
+          fmt::format("{}: {}", st.health == ingest::StationHealth::kFailing ? "failing" : "stale",
+                      st.health_reason);
       d.new_keys[key] = a.id;
       d.escalation_base[a.id] = now;
       CapEvent(d, EventKind::kRaised, CapMsgType::kAlert, now, a, kSystemActor, a.reason);
@@ -120,17 +120,8 @@ void AlertEngine::OnStationHealth(const ingest::StationHealthEvent& event) {
         event.reason.empty()
             ? std::string(event.health == ingest::StationHealth::kOk ? "ok" : "reported by ingest")
             : event.reason;
-    switch (event.health) {
-      case ingest::StationHealth::kOk:
-        m.SetHealth(d, st, Health::kOk, reason, now, kSystemActor);
-        break;
-      case ingest::StationHealth::kStale:
-        m.SetHealth(d, st, Health::kStale, reason, now, kSystemActor);
-        break;
-      case ingest::StationHealth::kFailing:
-        m.SetHealth(d, st, Health::kFailing, reason, now, kSystemActor);
-        break;
-    }
+    // Ingest's verdict, in ingest's health states (the engine's own).
+    m.SetHealth(d, st, event.health, reason, now, kSystemActor);
     m.Reconcile(d, now);
     m.Commit(d, &committed);
   }

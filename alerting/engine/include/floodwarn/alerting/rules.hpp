@@ -13,6 +13,7 @@
 #include "floodwarn/common/config_error.hpp"
 #include "floodwarn/common/duration.hpp"
 #include "floodwarn/ingest/reading.hpp"
+#include "floodwarn/ingest/stations.hpp"
 
 namespace floodwarn::alerting {
 
@@ -36,16 +37,24 @@ struct EngineSettings {
   Level outage_level = 2;                         // level of sensor-outage alerts
 };
 
-// [[stations]]
-struct StationConfig {
-  std::string id;
-  std::string name;
-  std::string area;  // id of a configured area
-  ingest::Quantity quantity = ingest::Quantity::kWaterLevel;
-  std::string unit;              // readings are converted to it (cm/m/mm) or ignored
-  Duration expected_interval{};  // reporting interval (rain readings are depths over it)
-  Duration stale_after{};        // no usable reading for this long = stale (default 3 x interval)
-  std::optional<GeoPoint> location;
+// [[stations]]: a station of ingest's station registry as the rules see it.
+// The station itself (its kind, unit, reporting interval, stale limit and
+// location) is ingest's: it comes from the registry the rules file names
+// (stations_file) or serve's [ingest] names, by id; an entry with `quantity`
+// defines it with its own keys instead (the older spelling, still accepted;
+// docs/alerting/RULES.md, "Stations"). The rules add where its alerts go.
+struct StationEntry {
+  ingest::Station station;  // the registry's entry (or the inline definition)
+  std::string area;         // id of a configured area: the area of the station's alerts
+  std::string name;         // name in alert texts: the entry's `name`, else the registry's
+
+  const std::string& id() const { return station.id; }
+  // Readings are converted to this unit (cm/m/mm) or ignored.
+  const std::string& unit() const { return station.unit; }
+  // Reporting interval (a rain reading is the depth over the interval ending at its time).
+  Duration interval() const { return station.expected_interval; }
+  // No usable reading for this long = stale (ingest's StaleLimit of the station).
+  Duration stale_after() const { return station.StaleAfter(); }
 };
 
 // One warning level of a threshold rule: raised at value >= rising (or >
@@ -97,19 +106,34 @@ struct RuleConfig {
 struct RulesConfig {
   std::vector<Area> areas;
   std::string source;  // file name (for messages)
+  // The station registry the [[stations]] entries come from (resolved path);
+  // empty when they are defined in the rules file itself.
+  std::string stations_file;
   EngineSettings engine;
-  std::vector<StationConfig> stations;
+  std::vector<StationEntry> stations;
   std::vector<RuleConfig> rules;
 
   const Area* FindArea(const std::string& id) const;
-  const StationConfig* FindStation(const std::string& id) const;
+  const StationEntry* FindStation(const std::string& id) const;
   const RuleConfig* FindRule(const std::string& id) const;
 };
 
-// Reads and validates a rules file. Throws RulesConfigError.
+// Reads and validates a rules file; the station registry it names
+// (stations_file, relative to the rules file) is loaded with it. Throws
+// RulesConfigError (and ingest::StationConfigError for a broken registry).
 RulesConfig LoadRulesConfig(const std::string& path);
-// Same from text; `name` is used in messages.
+// Same from text; `name` is used in messages (and its folder resolves
+// stations_file).
 RulesConfig ParseRulesConfig(const std::string& text, const std::string& name);
+// With the station registry the caller already has (`floodwarn serve`: the
+// one of [ingest]; `registry_file` is its path): the [[stations]] entries
+// that refer to a station by id come from it (inline ones stay as they are),
+// and a stations_file in the rules file must name the same file.
+RulesConfig LoadRulesConfig(const std::string& path, const ingest::StationRegistry& registry,
+                            const std::string& registry_file);
+RulesConfig ParseRulesConfig(const std::string& text, const std::string& name,
+                             const ingest::StationRegistry& registry,
+                             const std::string& registry_file);
 
 // Durations in the one grammar of every config file ("90s", "15m", "15min",
 // "1h30m", "2d", "250ms"; docs/DURATIONS.md) and their shortest spelling.
