@@ -24,12 +24,14 @@
 #include "floodwarn/alerting/store.hpp"
 #include "floodwarn/common/iso8601.hpp"
 #include "floodwarn/common/toml_reader.hpp"
+#include "floodwarn/ingest/ingest_config.hpp"
+#include "floodwarn/ingest/stations.hpp"
 #include "serve_wiring.hpp"
 
 namespace floodwarn::apps {
 
 // ---- floodwarn watch / floodwarn ack: clients of the AlertService ----------
-// (alerting/include/floodwarn/alerting/client.hpp; docs/alerting/CLIENTS.md)
+// (alerting/client/include/floodwarn/alerting/client.hpp; docs/alerting/CLIENTS.md)
 namespace {
 
 namespace fa = floodwarn::alerting;
@@ -291,7 +293,7 @@ void AddAckCommand(CLI::App& app, Commands& out) {
 }
 
 // ---- floodwarn serve: the live alerting service -----------------------------
-// (alerting/include/floodwarn/alerting/service.hpp; docs/alerting/SERVICE.md)
+// (alerting/service/include/floodwarn/alerting/service.hpp; docs/alerting/SERVICE.md)
 namespace {
 
 namespace fa_serve = floodwarn::alerting;
@@ -314,7 +316,18 @@ int RunServe(const std::string& config_path) {
   const floodwarn::common::TomlFile config =
       floodwarn::common::ReadTomlFile(config_path, "service config");
   const fa_serve::ServiceConfig cfg = fa_serve::ParseServiceConfig(config);
-  fa_serve::RulesConfig rules = fa_serve::LoadRulesConfig(cfg.rules_file);
+  // [ingest] and its station registry before the rules: a bad input config
+  // refuses start-up before any thread runs, and the rules' stations come
+  // from the one registry ingest uses (docs/alerting/RULES.md, "Stations").
+  // Without [ingest] the rules file names its registry itself (or defines
+  // its stations).
+  const std::optional<floodwarn::ingest::IngestConfig> ingest =
+      floodwarn::ingest::ParseIngestConfig(config);
+  std::optional<floodwarn::ingest::StationRegistry> stations;
+  if (ingest) stations = LoadServeStations(*ingest);
+  fa_serve::RulesConfig rules =
+      stations ? fa_serve::LoadRulesConfig(cfg.rules_file, *stations, ingest->stations_file)
+               : fa_serve::LoadRulesConfig(cfg.rules_file);
   fa_serve::AlertStore store(cfg.store_path, cfg.store);
   fa_serve::AlertEngine engine(std::move(rules), store, cfg.cap, WallNow);
   auto registry = fa_serve::MakeMetricsRegistry();
@@ -323,7 +336,7 @@ int RunServe(const std::string& config_path) {
     metrics = std::make_unique<fa_serve::MetricsEndpoint>(cfg.metrics_listen, registry);
   // Channels ([[channels]]) and live inputs ([ingest]), before the server
   // takes traffic; a misconfiguration refuses start-up (serve_wiring.hpp).
-  ServeWiring wiring(config, engine, store, *registry);
+  ServeWiring wiring(config, ingest, stations ? &*stations : nullptr, engine, store, *registry);
   fa_serve::AlertServer server(cfg, engine, store, *registry);
 
   // The first stdout line is the contract for scripts and tests.

@@ -76,8 +76,7 @@ int Stations(const StationsArgs& args) {
       status = "STALE (no reading)";
       ++stale;
     } else {
-      const auto limit = std::chrono::duration_cast<std::chrono::milliseconds>(
-          st->expected_interval * st->qc.stale_factor);
+      const auto limit = st->StaleAfter();
       if (now - last->observed > limit) {
         status = fmt::format("STALE (expected every {} min)", st->expected_interval.count() / 60);
         ++stale;

@@ -79,7 +79,7 @@ struct ServeWiring::Impl {
   std::vector<std::unique_ptr<fa::ChannelDispatcher>> dispatchers;
   // ingest
   std::unique_ptr<fi::ReadingStore> readings;
-  std::unique_ptr<fi::StationRegistry> stations;
+  const fi::StationRegistry* stations = nullptr;  // the caller's
   std::unique_ptr<EngineSubscriber> subscriber;
   std::unique_ptr<fi::IngestPipeline> pipeline;
   std::vector<std::unique_ptr<fi::MqttSource>> mqtt;
@@ -101,8 +101,8 @@ struct ServeWiring::Impl {
       pipeline->metrics().SetConnectionTotals(mqtt_names[i], st.connects, st.connect_failures);
     }
   }
-  void StartIngest(const fi::IngestConfig& cfg, fa::AlertEngine& engine,
-                   prometheus::Registry& registry);
+  void StartIngest(const fi::IngestConfig& cfg, const fi::StationRegistry& registry_stations,
+                   fa::AlertEngine& engine, prometheus::Registry& registry);
 };
 
 void ServeWiring::Impl::StartChannels(const common::TomlFile& config, fa::AlertEngine& engine,
@@ -142,18 +142,17 @@ void ServeWiring::Impl::StartChannels(const common::TomlFile& config, fa::AlertE
   }
 }
 
-void ServeWiring::Impl::StartIngest(const fi::IngestConfig& cfg, fa::AlertEngine& engine,
-                                    prometheus::Registry& registry) {
-  stations = std::make_unique<fi::StationRegistry>(fi::LoadStations(cfg.stations_file));
+void ServeWiring::Impl::StartIngest(const fi::IngestConfig& cfg,
+                                    const fi::StationRegistry& registry_stations,
+                                    fa::AlertEngine& engine, prometheus::Registry& registry) {
+  stations = &registry_stations;
   readings = std::make_unique<fi::ReadingStore>(cfg.store_path);
+  // Stale factors (with [ingest] stale_after_intervals applied) come from the
+  // registry, the same ones the engine's stations carry.
   fi::IngestPipelineOptions options = fi::PipelineOptionsFromRegistry(*stations, *readings);
-  if (cfg.stale_after_intervals) {
-    options.stale_after_intervals = *cfg.stale_after_intervals;
-    options.stale_after_intervals_by_station.clear();
-  }
   for (const auto& s : stations->stations()) {
     if (std::none_of(engine.rules().stations.begin(), engine.rules().stations.end(),
-                     [&](const auto& rs) { return rs.id == s.id; }))
+                     [&](const auto& rs) { return rs.id() == s.id; }))
       spdlog::warn("event=station_not_in_rules station={} (stored, no rule evaluates it)", s.id);
   }
   // The engine keeps its rain/rise windows and its timers (minimum time
@@ -230,15 +229,24 @@ void ServeWiring::Impl::StartIngest(const fi::IngestConfig& cfg, fa::AlertEngine
                readings->path(), mqtt.size(), pegelonline.size() + sensorthings.size());
 }
 
-ServeWiring::ServeWiring(const common::TomlFile& config, alerting::AlertEngine& engine,
+fi::StationRegistry LoadServeStations(const fi::IngestConfig& ingest) {
+  fi::StationRegistry registry = fi::LoadStations(ingest.stations_file);
+  if (!ingest.stale_after_intervals) return registry;
+  std::vector<fi::Station> stations = registry.stations();
+  for (fi::Station& s : stations) s.qc.stale_factor = *ingest.stale_after_intervals;
+  return fi::StationRegistry(std::move(stations));
+}
+
+ServeWiring::ServeWiring(const common::TomlFile& config,
+                         const std::optional<ingest::IngestConfig>& ingest,
+                         const ingest::StationRegistry* stations, alerting::AlertEngine& engine,
                          alerting::AlertStore& store, prometheus::Registry& registry)
     : impl_(std::make_unique<Impl>()) {
-  // Read [ingest] first: a bad input config refuses start-up before any
-  // thread runs.
-  const std::optional<fi::IngestConfig> ingest = fi::ParseIngestConfig(config);
+  if (ingest && stations == nullptr)
+    throw std::logic_error("ServeWiring: [ingest] without its station registry");
   try {
     impl_->StartChannels(config, engine, store, registry);
-    if (ingest) impl_->StartIngest(*ingest, engine, registry);
+    if (ingest) impl_->StartIngest(*ingest, *stations, engine, registry);
   } catch (...) {
     Stop();
     throw;

@@ -5,7 +5,11 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+
+#include "floodwarn/ingest/ingest_config.hpp"
+#include "floodwarn/ingest/stations.hpp"
 
 namespace prometheus {
 class Registry;
@@ -22,15 +26,25 @@ struct TomlFile;
 
 namespace floodwarn::apps {
 
+// The station registry of [ingest] (stations_file), read before the engine
+// so that the rules' stations come from it: the one place a station is
+// defined. [ingest] stale_after_intervals, when set, replaces every
+// station's stale factor here, so ingest's check and the engine's use the
+// same limit. Throws ingest::StationConfigError.
+ingest::StationRegistry LoadServeStations(const ingest::IngestConfig& ingest);
+
 class ServeWiring {
  public:
-  // Reads and checks [[channels]] (escalation channel, area ids) and [ingest]
-  // of the service config (parsed once by the caller), starts a dispatcher per channel
-  // (woken by the engine's commit listener), then the reading store, the
-  // station registry, the ingest pipeline feeding `engine`, the MQTT sources,
-  // the pollers and the stale-station timer. Throws std::runtime_error with
-  // the reason when something is misconfigured: `serve` must not start then.
-  ServeWiring(const common::TomlFile& config, alerting::AlertEngine& engine,
+  // Reads and checks [[channels]] (escalation channel, area ids) of the
+  // service config (parsed once by the caller), starts a dispatcher per
+  // channel (woken by the engine's commit listener), then, with [ingest]
+  // (`ingest`, parsed by the caller, and its registry `stations`, which must
+  // outlive this), the reading store, the ingest pipeline feeding `engine`,
+  // the MQTT sources, the pollers and the stale-station timer. Throws
+  // std::runtime_error with the reason when something is misconfigured:
+  // `serve` must not start then.
+  ServeWiring(const common::TomlFile& config, const std::optional<ingest::IngestConfig>& ingest,
+              const ingest::StationRegistry* stations, alerting::AlertEngine& engine,
               alerting::AlertStore& store, prometheus::Registry& registry);
   ~ServeWiring();  // Stop()
   ServeWiring(const ServeWiring&) = delete;

@@ -5,16 +5,16 @@
 find_package(OpenSSL REQUIRED)
 add_library(floodwarn_test_client_harness STATIC test_client_harness.cpp)
 target_link_libraries(floodwarn_test_client_harness
-  PUBLIC floodwarn_test_main floodwarn_alerting_client
+  PUBLIC floodwarn_test_main floodwarn::alerting_client
   PRIVATE OpenSSL::Crypto floodwarn_warnings)
 
 floodwarn_add_test(test_alerting_client integration test_client.cpp
-  LIBS floodwarn_test_client_harness floodwarn_alerting_client floodwarn_alerting_core
+  LIBS floodwarn_test_client_harness floodwarn::alerting_client floodwarn::alerting_store
        floodwarn_warnings)
 add_dependencies(test_alerting_client floodwarn)
 
 floodwarn_add_test(test_alerting_crash integration test_crash.cpp
-  LIBS floodwarn_test_client_harness floodwarn_alerting_client floodwarn_alerting_core
+  LIBS floodwarn_test_client_harness floodwarn::alerting_client floodwarn::alerting_store
        floodwarn_warnings)
 add_dependencies(test_alerting_crash floodwarn)
 set_tests_properties(test_alerting_crash PROPERTIES TIMEOUT 180)

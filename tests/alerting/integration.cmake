@@ -5,13 +5,13 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(FLOODWARN_E2E_MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
 pkg_check_modules(FLOODWARN_E2E_HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 floodwarn_add_test(test_end_to_end integration test_end_to_end.cpp
-  LIBS floodwarn_test_client_harness floodwarn_test_channel_receiver floodwarn_alerting_client
-       floodwarn_alerting_core PkgConfig::FLOODWARN_E2E_MOSQUITTO
+  LIBS floodwarn_test_client_harness floodwarn_test_channel_receiver floodwarn::alerting_client
+       floodwarn::alerting_core floodwarn_ingest_types PkgConfig::FLOODWARN_E2E_MOSQUITTO
        PkgConfig::FLOODWARN_E2E_HTTPLIB floodwarn_warnings)
 add_dependencies(test_end_to_end floodwarn)
 set_tests_properties(test_end_to_end PROPERTIES TIMEOUT 120)
 
 # The [ingest] loader and the shipped configs/alerting/serve.toml.
 floodwarn_add_test(test_ingest_config unit test_ingest_config.cpp
-  LIBS floodwarn_alerting_service floodwarn_alerting_channels floodwarn_alerting_engine
+  LIBS floodwarn::alerting_service floodwarn::alerting_channels floodwarn::alerting_engine
        floodwarn_ingest_live floodwarn_ingest_files floodwarn_warnings)

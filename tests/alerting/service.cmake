@@ -1,5 +1,5 @@
-# tests of alerting component "service": the gRPC AlertService in process
-# (test_alerting_service), its config loader (test_alerting_service_config)
+# tests of alerting part "service" (alerting/service): the gRPC AlertService
+# in process (test_alerting_service), its config loader (test_alerting_service_config)
 # and the `floodwarn serve` process (test_alerting_serve); a real Prometheus
 # server scrapes the service's /metrics (test_prometheus_scrape). Certificates are
 # made with openssl at test time.
@@ -7,7 +7,7 @@ find_package(gRPC CONFIG REQUIRED)
 find_package(prometheus-cpp CONFIG REQUIRED)
 add_library(floodwarn_test_service_harness STATIC service_harness.cpp)
 target_link_libraries(floodwarn_test_service_harness
-  PUBLIC floodwarn_test_main floodwarn_alerting_service floodwarn::proto prometheus-cpp::core
+  PUBLIC floodwarn_test_main floodwarn::alerting_service floodwarn::proto prometheus-cpp::core
   PRIVATE fmt::fmt floodwarn_warnings)
 
 find_package(PkgConfig REQUIRED)

@@ -164,5 +164,46 @@ TEST(ChannelRouting, FiltersByKindLevelAreaModeAndEscalation) {
   EXPECT_TRUE(Routes(pager, Event(EventKind::kEscalated, 2)));
 }
 
+// Sirens and cell broadcast are public warning means: a sensor outage (a dead
+// gauge) is operational, for the duty officer, and never reaches them, at
+// any level and whatever min_level says. Webhooks (consoles, pagers) get it.
+TEST(ChannelRouting, SensorOutagesNeverReachSirensOrCellBroadcast) {
+  const auto cs = ParseChannelsConfig(R"(
+[[channels]]
+name = "sirens"
+type = "siren"
+url = "https://sirens.example/api/signal"
+min_level = 1
+siren_groups = { unterstadt = ["S-101"] }
+
+[[channels]]
+name = "de_alert"
+type = "cell_broadcast"
+url = "https://cbe.example/broadcast"
+min_level = 1
+
+[[channels]]
+name = "console"
+type = "webhook"
+url = "https://console.example/hook"
+)",
+                                      "serve.toml");
+  ASSERT_EQ(cs.size(), 3u);
+  for (auto kind : {EventKind::kRaised, EventKind::kUpdated, EventKind::kResolved}) {
+    for (Level level : {1, 2, 4}) {
+      AlertEvent outage = Event(kind, level);
+      outage.alert.kind = RuleKind::kSensorOutage;
+      outage.alert.rule_id = "sensor_outage";
+      EXPECT_FALSE(Routes(cs[0], outage)) << "siren, " << ToString(kind) << " level " << level;
+      EXPECT_FALSE(Routes(cs[1], outage))
+          << "cell broadcast, " << ToString(kind) << " level " << level;
+      EXPECT_TRUE(Routes(cs[2], outage)) << "webhook, " << ToString(kind) << " level " << level;
+    }
+  }
+  // The same events of a threshold rule still reach the public channels.
+  EXPECT_TRUE(Routes(cs[0], Event(EventKind::kRaised, 1)));
+  EXPECT_TRUE(Routes(cs[1], Event(EventKind::kRaised, 1)));
+}
+
 }  // namespace
 }  // namespace floodwarn::alerting

@@ -189,6 +189,7 @@ TEST(IngestConfig, ShippedServeTomlLoadsWithChannelsAndIngestExample) {
     std::ofstream(tmp + f) << "placeholder\n";
   std::filesystem::copy_file(path, tmp + "/serve.toml");
   std::filesystem::copy_file(dir + "/town_rules.toml", tmp + "/town_rules.toml");
+  std::filesystem::copy_file(dir + "/town_stations.toml", tmp + "/town_stations.toml");
   const fa::ServiceConfig cfg = fa::LoadServiceConfig(tmp + "/serve.toml");
   const fa::RulesConfig rules = fa::LoadRulesConfig(cfg.rules_file);
   const auto channels = fa::LoadChannelsConfig(path);
@@ -216,6 +217,15 @@ TEST(IngestConfig, ShippedServeTomlLoadsWithChannelsAndIngestExample) {
   EXPECT_EQ(c->mqtt.size(), 1u);
   EXPECT_EQ(c->pegelonline.size(), 1u);
   EXPECT_GT(fi::LoadStations(c->stations_file).size(), 0u);
+  // ... and it is the registry the rules name: with the example uncommented,
+  // serve resolves the town's stations from it (the rules' stations_file names
+  // the same file, so the two agree).
+  const fi::StationRegistry registry = fi::LoadStations(c->stations_file);
+  const fa::RulesConfig live =
+      fa::LoadRulesConfig(dir + "/town_rules.toml", registry, c->stations_file);
+  ASSERT_EQ(live.stations.size(), 2u);
+  EXPECT_EQ(live.stations[0].station.unit, "cm");
+  EXPECT_EQ(live.stations[0].area, "unterstadt");
 }
 
 }  // namespace

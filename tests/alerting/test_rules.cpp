@@ -2,10 +2,12 @@
 // heavy-rain classes, rain sums with gaps, rate of rise).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "floodwarn/alerting/rules.hpp"
+#include "floodwarn/ingest/stations.hpp"
 #include "test_support.hpp"
 
 namespace fa = floodwarn::alerting;
@@ -94,8 +96,16 @@ TEST(RulesConfig, LoadsTheTownExample) {
   ASSERT_TRUE(cfg.areas[2].circle.has_value());
   EXPECT_DOUBLE_EQ(cfg.areas[2].circle->second, 0.2);
   ASSERT_EQ(cfg.stations.size(), 2u);
-  EXPECT_EQ(cfg.stations[0].stale_after, Duration(minutes(45)));
-  EXPECT_EQ(cfg.stations[1].stale_after, Duration(minutes(15)));  // 3 x 5 min default
+  EXPECT_EQ(cfg.stations[0].stale_after(), Duration(minutes(45)));
+  EXPECT_EQ(cfg.stations[1].stale_after(), Duration(minutes(15)));  // 3 x 5 min (registry)
+  // The stations come from the registry the file names (town_stations.toml).
+  EXPECT_NE(cfg.stations_file.find("town_stations.toml"), std::string::npos);
+  EXPECT_EQ(cfg.stations[0].station.kind, floodwarn::ingest::Quantity::kWaterLevel);
+  EXPECT_EQ(cfg.stations[0].unit(), "cm");
+  EXPECT_EQ(cfg.stations[0].interval(), Duration(minutes(15)));
+  EXPECT_EQ(cfg.stations[0].name, "Pegel Talstadt");  // the registry's name
+  EXPECT_EQ(cfg.stations[0].area, "unterstadt");      // the rules' own
+  EXPECT_EQ(cfg.stations[1].station.kind, floodwarn::ingest::Quantity::kRainfall);
   ASSERT_EQ(cfg.rules.size(), 5u);
   const fa::RuleConfig* ms = cfg.FindRule("talstadt_meldestufen");
   ASSERT_NE(ms, nullptr);
@@ -266,6 +276,234 @@ TEST(RulesConfig, AreaValidation) {
                     "quantity = \"water_level\"\nunit = \"cm\"\nexpected_interval = \"15m\"\n")
                 .find("no [[areas]] with id \"elsewhere\""),
             std::string::npos);
+}
+
+// Stations live in ingest's registry: with one, a [[stations]] entry refers
+// to a registry station by id and adds only what alerting adds (area,
+// optionally a name for alert texts); the older keys that duplicate the
+// registry are errors that name the registry's spelling, unless the entry
+// defines its station inline (the older spelling, with `quantity`), which is
+// still accepted (docs/alerting/RULES.md, "Stations").
+namespace {
+
+const char* kRegistry = R"toml(
+[[station]]
+id = "g1"
+name = "Gauge One (registry)"
+kind = "water_level"
+unit = "cm"
+expected_interval = "15min"
+location = { lat = 50.05, lon = 8.05 }
+[station.qc]
+stale_factor = 4
+
+[[station]]
+id = "r1"
+name = "Rain One"
+kind = "rainfall"
+unit = "mm"
+expected_interval = "1h"
+location = { lat = 50.06, lon = 8.06 }
+)toml";
+
+const char* kAreas = R"(
+[[areas]]
+id = "town"
+name = "Town"
+polygon = [[50.0, 8.0], [50.0, 8.1], [50.1, 8.1], [50.0, 8.0]]
+)";
+
+fa::RulesConfig WithRegistry(const std::string& rules) {
+  const auto registry = floodwarn::ingest::ParseStations(kRegistry, "stations.toml");
+  return fa::ParseRulesConfig(std::string(kAreas) + rules, "rules.toml", registry, "stations.toml");
+}
+
+std::string ErrorWithRegistry(const std::string& rules) {
+  try {
+    WithRegistry(rules);
+  } catch (const fa::RulesConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(RulesStations, ComeFromTheRegistryWithTheirAreas) {
+  const fa::RulesConfig cfg = WithRegistry(R"(
+[[stations]]
+id = "g1"
+area = "town"
+name = "Pegel Eins"
+
+[[stations]]
+id = "r1"
+area = "town"
+
+[[rules]]
+id = "rain"
+kind = "rainfall"
+station = "r1"
+
+[[rules]]
+id = "level"
+kind = "water_level"
+station = "g1"
+levels = [{ level = 1, rising = 300 }]
+)");
+  ASSERT_EQ(cfg.stations.size(), 2u);
+  EXPECT_EQ(cfg.stations_file, "stations.toml");
+  const fa::StationEntry* g = cfg.FindStation("g1");
+  ASSERT_NE(g, nullptr);
+  EXPECT_EQ(g->id(), "g1");
+  EXPECT_EQ(g->area, "town");                          // the rules' own
+  EXPECT_EQ(g->name, "Pegel Eins");                    // the rules' name for alert texts
+  EXPECT_EQ(g->station.name, "Gauge One (registry)");  // the registry's stays
+  // Kind, unit, interval, stale limit and location: the registry's.
+  EXPECT_EQ(g->station.kind, floodwarn::ingest::Quantity::kWaterLevel);
+  EXPECT_EQ(g->unit(), "cm");
+  EXPECT_EQ(g->interval(), Duration(minutes(15)));
+  EXPECT_EQ(g->stale_after(), Duration(minutes(60)));  // 4 x 15 min from the registry
+  EXPECT_EQ(g->station.location.lat, 50.05);
+  const fa::StationEntry* r = cfg.FindStation("r1");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->name, "Rain One");  // no name: the registry's
+  EXPECT_EQ(r->station.kind, floodwarn::ingest::Quantity::kRainfall);
+  EXPECT_EQ(r->unit(), "mm");
+  EXPECT_EQ(r->interval(), Duration(hours(1)));
+}
+
+TEST(RulesStations, RulesCheckTheRegistrysKind) {
+  // g1 is a water-level gauge in the registry: a rainfall rule on it is refused.
+  const std::string err = ErrorWithRegistry(R"(
+[[stations]]
+id = "g1"
+area = "town"
+
+[[rules]]
+id = "rain"
+kind = "rainfall"
+station = "g1"
+)");
+  EXPECT_NE(err.find("station \"g1\" is not a rainfall station"), std::string::npos) << err;
+}
+
+TEST(RulesStations, UnknownStationIdNamesTheFileTheLineAndTheId) {
+  const std::string rules = "\n[[stations]]\nid = \"g9\"\narea = \"town\"\n";
+  const std::string err = ErrorWithRegistry(rules);
+  // line of `id = "g9"` in kAreas + rules
+  const std::string text = std::string(kAreas) + rules;
+  const int line = 1 + static_cast<int>(std::count(
+                           text.begin(), text.begin() + static_cast<long>(text.find("g9")), '\n'));
+  EXPECT_NE(err.find("rules.toml:" + std::to_string(line) + ": stations[0].id"), std::string::npos)
+      << err;
+  EXPECT_NE(err.find("no station \"g9\" in the station registry stations.toml"), std::string::npos)
+      << err;
+}
+
+TEST(RulesStations, OldKeysOnARegistryStationNameTheNewSpelling) {
+  const std::string head = "\n[[stations]]\nid = \"g1\"\narea = \"town\"\n";
+  struct Case {
+    std::string key, registry_spelling;
+  };
+  for (const Case& c : {Case{"unit = \"cm\"", "the registry's unit"},
+                        Case{"expected_interval = \"15m\"", "the registry's expected_interval"},
+                        Case{"stale_after = \"45m\"", "the registry's [station.qc] stale_factor"},
+                        Case{"lat = 50.1\nlon = 8.2", "the registry's location"}}) {
+    const std::string err = ErrorWithRegistry(head + c.key + "\n");
+    const std::string key = c.key.substr(0, c.key.find(' '));
+    EXPECT_NE(err.find("rules.toml:"), std::string::npos) << err;
+    EXPECT_NE(err.find("stations[0]." + key), std::string::npos) << err;
+    EXPECT_NE(err.find("station registry stations.toml"), std::string::npos) << err;
+    EXPECT_NE(err.find(c.registry_spelling), std::string::npos) << err;
+  }
+  // The rules' registry must be serve's ([ingest]) registry.
+  const auto registry = floodwarn::ingest::ParseStations(kRegistry, "stations.toml");
+  try {
+    fa::ParseRulesConfig("stations_file = \"other.toml\"\n", "rules.toml", registry,
+                         "stations.toml");
+    ADD_FAILURE() << "expected an error";
+  } catch (const fa::RulesConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  "rules.toml:1: stations_file: other.toml is not the station registry of the "
+                  "service config ([ingest] stations_file = stations.toml)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+// A rules file that defines its stations inline (the older spelling) keeps
+// working, without a registry and with one (`floodwarn serve` with [ingest]):
+// the engine uses the inline definition, as it did before the registry.
+TEST(RulesStations, InlineStationsKeepWorking) {
+  const fa::RulesConfig cfg = fa::ParseRulesConfig(std::string(kBase), "test.toml");
+  ASSERT_EQ(cfg.stations.size(), 2u);
+  EXPECT_TRUE(cfg.stations_file.empty());
+  EXPECT_EQ(cfg.stations[0].station.kind, floodwarn::ingest::Quantity::kWaterLevel);
+  EXPECT_EQ(cfg.stations[0].name, "Gauge 1");
+  EXPECT_EQ(cfg.stations[0].area, "town");
+  EXPECT_EQ(cfg.stations[0].unit(), "cm");
+  EXPECT_EQ(cfg.stations[1].station.kind, floodwarn::ingest::Quantity::kRainfall);
+
+  const fa::RulesConfig mixed = WithRegistry(R"toml(
+[[stations]]
+id = "g1"
+name = "Gauge 1 (inline)"
+area = "town"
+quantity = "water_level"
+unit = "m"
+expected_interval = "10m"
+stale_after = "25m"
+lat = 50.1
+lon = 8.2
+
+[[stations]]
+id = "r1"
+area = "town"
+)toml");
+  const fa::StationEntry* g = mixed.FindStation("g1");
+  ASSERT_NE(g, nullptr);
+  EXPECT_EQ(g->name, "Gauge 1 (inline)");
+  EXPECT_EQ(g->unit(), "m");  // thresholds in m; the registry's cm readings are converted
+  EXPECT_EQ(g->interval(), Duration(minutes(10)));
+  EXPECT_EQ(g->stale_after(), Duration(minutes(25)));
+  EXPECT_EQ(g->station.location.lon, 8.2);
+  EXPECT_EQ(mixed.FindStation("r1")->interval(), Duration(hours(1)));  // the registry's
+
+  // An inline station still needs its keys, registry or not.
+  EXPECT_NE(ErrorWithRegistry("\n[[stations]]\nid = \"g1\"\nname = \"G\"\narea = \"town\"\n"
+                              "quantity = \"water_level\"\nunit = \"cm\"\n")
+                .find("rules.toml:7: stations[0].expected_interval: missing required duration"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("\n[[stations]]\nid = \"g2\"\nname = \"G\"\narea = \"town\"\n"
+                    "quantity = \"water_level\"\nunit = \"cm\"\nexpected_interval = \"1500ms\"\n")
+                .find("expected_interval: expected whole seconds"),
+            std::string::npos);
+  // A named registry that is not there names the file and the key.
+  const std::string err = [] {
+    try {
+      fa::ParseRulesConfig("stations_file = \"/nonexistent/stations.toml\"\n", "rules.toml");
+    } catch (const fa::RulesConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  }();
+  EXPECT_NE(err.find("rules.toml:1: stations_file: /nonexistent/stations.toml: file not found"),
+            std::string::npos)
+      << err;
+}
+
+// One default for "stale": ingest's kDefaultStaleFactor, for a registry
+// station without [station.qc] stale_factor and an inline station without
+// stale_after alike.
+TEST(RulesStations, OneStaleDefault) {
+  EXPECT_EQ(floodwarn::ingest::kDefaultStaleFactor, 2.0);
+  const fa::RulesConfig inline_cfg = fa::ParseRulesConfig(std::string(kBase), "test.toml");
+  EXPECT_EQ(inline_cfg.FindStation("g1")->stale_after(), Duration(minutes(30)));  // 2 x 15 min
+  EXPECT_EQ(inline_cfg.FindStation("r1")->stale_after(), Duration(hours(2)));     // 2 x 1 h
+  const fa::RulesConfig reg = WithRegistry("\n[[stations]]\nid = \"r1\"\narea = \"town\"\n");
+  EXPECT_EQ(reg.FindStation("r1")->station.qc.stale_factor, floodwarn::ingest::kDefaultStaleFactor);
+  EXPECT_EQ(reg.FindStation("r1")->stale_after(), Duration(hours(2)));  // the same 2 x 1 h
 }
 
 TEST(RulesConfig, MissingFileNamesThePath) {

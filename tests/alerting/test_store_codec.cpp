@@ -39,6 +39,51 @@ TEST(JsonCodec, EventSilenceAuditRoundTrip) {
   ExpectSameAudit(au, AuditEntryFromJson(ParseJson(Dump(ToJson(au)))));
 }
 
+// The channel form is the webhook document of docs/alerting/CHANNELS.md
+// (the same encoder as the store's rows, its other documented form).
+TEST(JsonCodec, ChannelFormIsTheDocumentedWebhookDocument) {
+  AlertEvent e = SampleEvent("fw.hook", 1);
+  e.alert.kind = RuleKind::kWaterLevel;  // onset = first_seen
+  const json j = ParseJson(Dump(ToJson(e, JsonForm::kChannel)));
+  EXPECT_EQ(j["kind"], "updated");
+  EXPECT_EQ(j["at"], "2023-11-14T22:16:40.001Z");  // ISO 8601 UTC with milliseconds
+  EXPECT_EQ(j["cap_xml"], e.cap_xml);
+  const json& a = j["alert"];
+  EXPECT_EQ(a["id"], "fw.hook");
+  EXPECT_EQ(a["kind"], "water_level");
+  EXPECT_EQ(a["state"], "acknowledged");
+  EXPECT_EQ(a["mode"], "Exercise");
+  EXPECT_EQ(a["first_seen"], "2023-11-14T22:13:20.124Z");
+  EXPECT_EQ(a["onset"], "2023-11-14T22:13:20.124Z");  // as in the CAP message
+  EXPECT_EQ(a["last_change"], "1969-12-31T23:59:59.995Z");
+  EXPECT_TRUE(a["threshold"].is_null());  // NaN: a JSON null, not the store's "NaN"
+  EXPECT_DOUBLE_EQ(a["value"].get<double>(), e.alert.value);
+  EXPECT_EQ(a["ack"]["by"], "officer.mueller");
+  EXPECT_EQ(a["ack"]["at"], "2023-11-14T22:15:00.789Z");
+  EXPECT_FALSE(a.contains("messages"));  // the CAP chain stays in the store
+  const json& area = a["area"];
+  ASSERT_EQ(area["polygon"].size(), 4u);
+  EXPECT_EQ(area["polygon"][1], json::array({50.2, 8.25}));  // [lat, lon] pairs
+  EXPECT_DOUBLE_EQ(area["circle"]["radius_km"].get<double>(), 2.5);
+  EXPECT_TRUE(area["circle"].contains("lat"));
+  EXPECT_EQ(area["ars"], "064120000000");
+
+  // Absent things are absent: no ack, no circle, no onset, no CAP; "" for a
+  // time that never happened.
+  Alert bare;
+  bare.id = "fw.bare";
+  AlertEvent quiet;
+  quiet.alert = bare;
+  const json q = ParseJson(Dump(ToJson(quiet, JsonForm::kChannel)));
+  EXPECT_FALSE(q.contains("cap_xml"));
+  EXPECT_FALSE(q["alert"].contains("ack"));
+  EXPECT_FALSE(q["alert"].contains("onset"));
+  EXPECT_FALSE(q["alert"]["area"].contains("circle"));
+  EXPECT_EQ(q["alert"]["area"]["polygon"], json::array());
+  EXPECT_EQ(q["alert"]["activated"], "");
+  EXPECT_EQ(ChannelTime(TimePoint{}), "");
+}
+
 TEST(JsonCodec, EveryEnumValueRoundTrips) {
   for (auto k : {RuleKind::kWaterLevel, RuleKind::kRateOfRise, RuleKind::kRainfall,
                  RuleKind::kForecastDepth, RuleKind::kSensorOutage, RuleKind::kManual}) {

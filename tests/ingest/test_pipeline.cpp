@@ -165,6 +165,24 @@ TEST(Pipeline, FailingStoreRaisesNothingAndKeepsCursor) {
   EXPECT_EQ(store.Count(), 1u);
 }
 
+// One default for "stale" (issue #11): the pipeline's, a registry station's
+// without [station.qc] stale_factor and so the alert engine's (which takes
+// its stations' stale limits from the registry) are kDefaultStaleFactor.
+TEST(Pipeline, OneStaleDefault) {
+  EXPECT_EQ(fi::IngestPipelineOptions{}.stale_after_intervals, fi::kDefaultStaleFactor);
+  EXPECT_EQ(fi::QcParams{}.stale_factor, fi::kDefaultStaleFactor);
+  const fi::StationRegistry registry = fi::ParseStations(
+      "[[station]]\nid = \"A\"\nkind = \"water_level\"\nunit = \"cm\"\n"
+      "expected_interval = \"15min\"\nlocation = { lat = 50.0, lon = 8.0 }\n",
+      "stations.toml");
+  ASSERT_NE(registry.Find("A"), nullptr);
+  EXPECT_EQ(registry.Find("A")->qc.stale_factor, fi::kDefaultStaleFactor);
+  EXPECT_EQ(registry.Find("A")->StaleAfter(), 30min);
+  fi::ReadingStore store(ft::MakeTempDir("pipeline") + "/r.db");
+  const fi::IngestPipelineOptions opt = fi::PipelineOptionsFromRegistry(registry, store);
+  EXPECT_EQ(opt.stale_after_intervals_by_station.at("A"), fi::kDefaultStaleFactor);
+}
+
 TEST(Pipeline, StaleThenBackToOk) {
   prometheus::Registry registry;
   fi::ReadingStore store(ft::MakeTempDir("pipeline") + "/r.db");

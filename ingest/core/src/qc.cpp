@@ -218,8 +218,7 @@ StaleStatus StaleCheck(std::optional<TimePoint> last_observed, TimePoint now,
     return s;
   }
   s.age = std::chrono::duration_cast<std::chrono::milliseconds>(now - *last_observed);
-  const auto limit = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::duration<double>(expected_interval.count() * factor));
+  const auto limit = StaleLimit(expected_interval, factor);
   if (s.age > limit) {
     s.stale = true;
     s.reason = fmt::format("no reading for {} min (expected every {} min)", minutes(s.age),

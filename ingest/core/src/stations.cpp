@@ -142,7 +142,7 @@ QcParams ParseQc(const Ctx& ctx, const toml::table& t, const std::string& p) {
   q.flat_suspect_count = GetInt(ctx, t, p, "flat_suspect_count").value_or(0);
   q.flat_fail_count = GetInt(ctx, t, p, "flat_fail_count").value_or(0);
   q.flat_epsilon = GetNumber(ctx, t, p, "flat_epsilon").value_or(0.0);
-  q.stale_factor = GetNumber(ctx, t, p, "stale_factor").value_or(2.0);
+  q.stale_factor = GetNumber(ctx, t, p, "stale_factor").value_or(kDefaultStaleFactor);
   auto order = [&](const std::optional<double>& lo, const std::optional<double>& hi,
                    const char* klo, const char* khi) {
     if (lo && hi && !(*lo < *hi))

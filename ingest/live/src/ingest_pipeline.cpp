@@ -61,8 +61,7 @@ std::chrono::milliseconds IngestPipeline::StaleLimit(const std::string& station_
   const double factor = it != options_.stale_after_intervals_by_station.end()
                             ? it->second
                             : options_.stale_after_intervals;
-  return std::chrono::milliseconds(
-      static_cast<long long>(std::chrono::duration<double, std::milli>(interval).count() * factor));
+  return ingest::StaleLimit(interval, factor);
 }
 
 IngestPipeline::StationState& IngestPipeline::State(const std::string& station_id) {
@@ -71,10 +70,7 @@ IngestPipeline::StationState& IngestPipeline::State(const std::string& station_i
 
 void IngestPipeline::Emit(const StationHealthEvent& e) {
   spdlog::log(e.health == StationHealth::kOk ? spdlog::level::info : spdlog::level::warn,
-              "station_health station={} health={} reason=\"{}\"", e.station_id,
-              e.health == StationHealth::kOk      ? "ok"
-              : e.health == StationHealth::kStale ? "stale"
-                                                  : "failing",
+              "station_health station={} health={} reason=\"{}\"", e.station_id, ToString(e.health),
               e.reason);
   for (IngestSubscriber* s : subscribers_) s->OnStationHealth(e);
 }

@@ -46,8 +46,10 @@ struct Reading {
   TimePoint received{};  // when ingest received it (UTC)
 };
 
-// Health of a station as seen by ingest: stale = it missed its expected
-// reporting interval (a dead gauge is never "no flood").
+// Health of a station: ok, stale (no reading for longer than its stale limit,
+// stations.hpp StaleLimit) or failing (it reports, but nothing usable). The
+// one set of health states: ingest decides them, the alerting engine acts on
+// them (a dead gauge is never "no flood").
 enum class StationHealth : std::uint8_t { kOk, kStale, kFailing };
 
 struct StationHealthEvent {
@@ -79,6 +81,18 @@ inline const char* ToString(QcFlag f) {
       return "fail";
     case QcFlag::kMissing:
       return "missing";
+  }
+  return "unknown";
+}
+
+inline const char* ToString(StationHealth h) {
+  switch (h) {
+    case StationHealth::kOk:
+      return "ok";
+    case StationHealth::kStale:
+      return "stale";
+    case StationHealth::kFailing:
+      return "failing";
   }
   return "unknown";
 }

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -42,6 +43,25 @@ struct GaugeZero {
   TimePoint valid_from{};
 };
 
+// How many reporting intervals a station may go without a usable reading
+// before it is stale: the one default of every check of a station's health
+// (the ingest pipeline's, `floodwarn stations`, the alert engine's own, and
+// a rules file's inline station without stale_after). 2: the ingest check
+// has always used it, and it is the limit that raises outage alerts in a
+// live `floodwarn serve` (the engine's own check used to wait 3 intervals
+// but only ever fired after ingest's). A station's [station.qc]
+// stale_factor overrides it.
+inline constexpr double kDefaultStaleFactor = 2.0;
+
+// The time a station reporting every `expected_interval` may go without a
+// usable reading before it is stale: stale_factor x expected_interval, to the
+// nearest millisecond.
+inline std::chrono::milliseconds StaleLimit(std::chrono::milliseconds expected_interval,
+                                            double stale_factor) {
+  return std::chrono::milliseconds(
+      std::llround(static_cast<double>(expected_interval.count()) * stale_factor));
+}
+
 // QC parameters (docs/ingest/FILES.md, "Quality control"). An absent test is
 // not run. Units are the station's unit; rates are per hour.
 struct QcParams {
@@ -54,7 +74,8 @@ struct QcParams {
   int flat_suspect_count = 0;  // this many consecutive values within epsilon = suspect (0 = off)
   int flat_fail_count = 0;     // ... = fail (0 = off)
   double flat_epsilon = 0.0;
-  double stale_factor = 2.0;  // stale after stale_factor * expected_interval without a reading
+  // stale after stale_factor * expected_interval without a usable reading
+  double stale_factor = kDefaultStaleFactor;
 };
 
 // One segment of a rating: Q = a (h - h0)^b for h in [h_min, h_max).
@@ -88,6 +109,11 @@ struct Station {
   std::string source_file;           // registry file it came from
   int source_line = 0;
 
+  // No usable reading for longer than this = stale (StaleLimit of the
+  // station's interval and stale factor).
+  std::chrono::milliseconds StaleAfter() const {
+    return StaleLimit(expected_interval, qc.stale_factor);
+  }
   // The gauge zero in force at `t` (the latest valid_from <= t), or nullptr.
   const GaugeZero* GaugeZeroAt(TimePoint t) const;
   // The rating curve valid at `t`, or nullptr.

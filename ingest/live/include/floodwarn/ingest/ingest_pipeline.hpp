@@ -7,9 +7,10 @@
 //
 // Staleness: each station with an expected reporting interval becomes
 // kStale when its last reading is older than stale_after_intervals x the
-// interval, kFailing when it still reports but nothing usable (fail/missing),
-// and kOk again with the next usable reading. A dead gauge is never read as
-// "no flood": the alerting side treats kStale as "unknown".
+// interval (StaleLimit and kDefaultStaleFactor, stations.hpp), kFailing when
+// it still reports but nothing usable (fail/missing), and kOk again with the
+// next usable reading. A dead gauge is never read as "no flood": the
+// alerting side treats kStale as "unknown".
 #pragma once
 
 #include <chrono>
@@ -37,7 +38,7 @@ struct IngestPipelineOptions {
   // Expected reporting interval per station; stations not listed here are
   // stored and forwarded but never checked for staleness.
   std::map<std::string, std::chrono::seconds> expected_interval;
-  double stale_after_intervals = 2.0;
+  double stale_after_intervals = kDefaultStaleFactor;
   // Per-station factor (a station's QcParams::stale_factor); overrides the above.
   std::map<std::string, double> stale_after_intervals_by_station;
   // Quality control, run on each batch before it is stored; it sets flag and
