@@ -22,10 +22,12 @@
 #include "floodwarn/alerting/rules.hpp"
 #include "floodwarn/alerting/service.hpp"
 #include "floodwarn/alerting/store.hpp"
+#include "floodwarn/common/config_error.hpp"
 #include "floodwarn/common/iso8601.hpp"
 #include "floodwarn/common/toml_reader.hpp"
 #include "floodwarn/ingest/ingest_config.hpp"
 #include "floodwarn/ingest/stations.hpp"
+#include "forecast_wiring.hpp"
 #include "serve_wiring.hpp"
 
 namespace floodwarn::apps {
@@ -328,6 +330,19 @@ int RunServe(const std::string& config_path) {
   fa_serve::RulesConfig rules =
       stations ? fa_serve::LoadRulesConfig(cfg.rules_file, *stations, ingest->stations_file)
                : fa_serve::LoadRulesConfig(cfg.rules_file);
+  // [forecast]: the town's model on the live readings (docs/FORECAST.md).
+  // Checked before anything starts: its stations must be in [ingest]'s
+  // registry and measure what they drive.
+  std::optional<floodwarn::forecast::ForecastConfig> forecast =
+      floodwarn::forecast::ParseForecastConfig(config);
+  if (forecast) {
+    if (!stations)
+      throw floodwarn::common::ConfigError(
+          fmt::format("{}: [forecast] needs [ingest]: the model is driven by the stored readings "
+                      "of its stations",
+                      config.path));
+    floodwarn::forecast::CheckForecastStations(*forecast, *stations);
+  }
   fa_serve::AlertStore store(cfg.store_path, cfg.store);
   fa_serve::AlertEngine engine(std::move(rules), store, cfg.cap, WallNow);
   auto registry = fa_serve::MakeMetricsRegistry();
@@ -338,6 +353,21 @@ int RunServe(const std::string& config_path) {
   // takes traffic; a misconfiguration refuses start-up (serve_wiring.hpp).
   ServeWiring wiring(config, ingest, stations ? &*stations : nullptr, engine, store, *registry);
   fa_serve::AlertServer server(cfg, engine, store, *registry);
+  // The forecast loop last: it needs the reading store and the engine. A
+  // loop that dies or stalls says so: no forecast for two intervals plus the
+  // cycle's time limit is a forecast outage (engine.hpp ExpectForecasts).
+  std::unique_ptr<ForecastWiring> forecasts;
+  if (forecast) {
+    const auto limit = forecast->timeout.count() > 0 ? forecast->timeout : forecast->interval;
+    const std::string summary =
+        fmt::format("forecast every {} s, lead time {} s, model {}", forecast->interval.count(),
+                    forecast->lead_time.count(), forecast->scenario);
+    engine.ExpectForecasts(2 * forecast->interval + limit);
+    forecasts = std::make_unique<ForecastWiring>(std::move(*forecast), *stations,
+                                                 *wiring.readings(), engine, *registry, WallNow);
+    forecasts->Start();
+    Print(summary);
+  }
 
   // The first stdout line is the contract for scripts and tests.
   Print(fmt::format("listening on {}", server.address()));
@@ -373,7 +403,8 @@ int RunServe(const std::string& config_path) {
     }
   }
   Print(fmt::format("stopping ({})", sig == SIGINT ? "SIGINT" : "SIGTERM"));
-  wiring.Stop();  // inputs first, then channels
+  if (forecasts) forecasts->Stop();  // a running cycle is stopped
+  wiring.Stop();                     // inputs first, then channels
   server.Shutdown();
   return 0;
 }

@@ -255,6 +255,8 @@ ServeWiring::ServeWiring(const common::TomlFile& config,
 
 ServeWiring::~ServeWiring() { Stop(); }
 
+const ingest::ReadingStore* ServeWiring::readings() const { return impl_->readings.get(); }
+
 void ServeWiring::Stop() {
   Impl& s = *impl_;
   if (s.stopped) return;

@@ -11,6 +11,10 @@
 #include "floodwarn/ingest/ingest_config.hpp"
 #include "floodwarn/ingest/stations.hpp"
 
+namespace floodwarn::ingest {
+class ReadingStore;
+}  // namespace floodwarn::ingest
+
 namespace prometheus {
 class Registry;
 }
@@ -52,6 +56,10 @@ class ServeWiring {
 
   // Stops inputs first (timer, pollers, MQTT), then the channels. Idempotent.
   void Stop();
+
+  // The reading store of [ingest] (nullptr without it): the forecast loop
+  // plans its cycles' forcing from it.
+  const ingest::ReadingStore* readings() const;
 
  private:
   struct Impl;

@@ -307,6 +307,7 @@ TEST(CapXml, ObservedForecastOutageAndAllClearDifferInUrgencyAndCertainty) {
       {RuleKind::kForecastDepth, CapMsgType::kAlert, "Met", "Expected", "Likely", "Severe"},
       {RuleKind::kManual, CapMsgType::kAlert, "Met", "Immediate", "Likely", "Severe"},
       {RuleKind::kSensorOutage, CapMsgType::kAlert, "Infra", "Unknown", "Unknown", "Unknown"},
+      {RuleKind::kForecastOutage, CapMsgType::kAlert, "Infra", "Unknown", "Unknown", "Unknown"},
       {RuleKind::kWaterLevel, CapMsgType::kCancel, "Met", "Past", "Observed", "Minor"},
       {RuleKind::kForecastDepth, CapMsgType::kCancel, "Met", "Past", "Observed", "Minor"},
   };
@@ -348,6 +349,29 @@ TEST(CapXml, EventNamesPerRuleKindAndRainLevel) {
   EXPECT_EQ(events(RuleKind::kRainfall, 4).first, "Extrem heftiger Starkregen");
   EXPECT_EQ(events(RuleKind::kRainfall, 4).second, "Extremely heavy rain");
   EXPECT_EQ(events(RuleKind::kSensorOutage, 1).first, "Ausfall Messstelle");
+  EXPECT_EQ(events(RuleKind::kForecastOutage, 1),
+            std::make_pair(std::string("Ausfall Hochwasservorhersage"),
+                           std::string("Flood forecast outage")));
+}
+
+// Issue #12: a forecast warning says when the water is expected and how long
+// that leaves, in the profile's local time (+01:00 here), first thing in the
+// headline; sent 10:15 local, onset 40 min later.
+TEST(CapXml, ForecastHeadlineNamesTheOnsetAndTheLeadTime) {
+  const CapProfile p = Profile();
+  Alert a = MakeAlert(RuleKind::kForecastDepth, 3);
+  a.onset = Minutes(40);
+  CapDoc d(ToCapXml(p, FirstMessage(p, a), a));
+  const std::string de = d.One(std::string(kDe) + "/c:headline");
+  const std::string en = d.One(std::string(kEn) + "/c:headline");
+  EXPECT_NE(de.find("um 10:55 (in 40 Min.)"), std::string::npos) << de;
+  EXPECT_NE(en.find("at 10:55, in 40 min"), std::string::npos) << en;
+  EXPECT_NE(en.find("Unterführung Bahnhofstraße"), std::string::npos) << en;
+  EXPECT_EQ(d.One(std::string(kEn) + "/c:onset"), "2026-11-22T10:55:00+01:00");
+  // Without an onset no time is invented.
+  a.onset = TimePoint{};
+  CapDoc none(ToCapXml(p, FirstMessage(p, a), a));
+  EXPECT_EQ(none.One(std::string(kEn) + "/c:headline").find(" in "), std::string::npos);
 }
 
 TEST(CapXml, ExpiresIsSentPlusValidityUnlessTheAlertSaysLater) {
@@ -573,8 +597,9 @@ TEST(CapArea, OpenPolygonIsClosedAndInvalidGeometryIsLeftOut) {
 
 TEST(CapRules, AllOurMessageKindsPass) {
   const CapProfile p = Profile();
-  for (RuleKind k : {RuleKind::kWaterLevel, RuleKind::kRateOfRise, RuleKind::kRainfall,
-                     RuleKind::kForecastDepth, RuleKind::kSensorOutage, RuleKind::kManual}) {
+  for (RuleKind k :
+       {RuleKind::kWaterLevel, RuleKind::kRateOfRise, RuleKind::kRainfall, RuleKind::kForecastDepth,
+        RuleKind::kSensorOutage, RuleKind::kManual, RuleKind::kForecastOutage}) {
     for (Mode mode : {Mode::kActual, Mode::kExercise, Mode::kTest}) {
       for (CapMsgType t : {CapMsgType::kAlert, CapMsgType::kUpdate, CapMsgType::kCancel}) {
         Alert a = MakeAlert(k, 3, mode);

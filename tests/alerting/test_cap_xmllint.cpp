@@ -64,8 +64,9 @@ struct Named {
 std::vector<Named> EveryMessageKind() {
   const CapProfile p = Profile();
   std::vector<Named> out;
-  for (RuleKind k : {RuleKind::kWaterLevel, RuleKind::kRateOfRise, RuleKind::kRainfall,
-                     RuleKind::kForecastDepth, RuleKind::kSensorOutage, RuleKind::kManual}) {
+  for (RuleKind k :
+       {RuleKind::kWaterLevel, RuleKind::kRateOfRise, RuleKind::kRainfall, RuleKind::kForecastDepth,
+        RuleKind::kSensorOutage, RuleKind::kManual, RuleKind::kForecastOutage}) {
     for (Mode mode : {Mode::kActual, Mode::kExercise, Mode::kTest}) {
       Alert a = MakeAlert(k, k == RuleKind::kRainfall ? 4 : 3, mode);
       // Alert -> Update -> Cancel, each referencing all earlier ones.
@@ -125,7 +126,7 @@ TEST_F(CapXmllint, EveryMessageKindValidatesAgainstTheCapSchema) {
   const CapSchemaValidator validator(xsd);
   ASSERT_TRUE(validator.error().empty()) << validator.error();
   const auto messages = EveryMessageKind();
-  ASSERT_EQ(messages.size(), 6u * 3u * 3u + 5u);
+  ASSERT_EQ(messages.size(), 7u * 3u * 3u + 5u);  // 7 rule kinds, 3 modes, 3 types
   for (const Named& m : messages) {
     const std::string file = dir + "/" + m.name + ".xml";
     WriteFile(file, m.xml);
@@ -170,10 +171,11 @@ TEST_F(CapXmllint, ArbitraryBytesInEveryTextFieldStillValidate) {
   };
   const CapProfile p = Profile();
   for (int i = 0; i < 300; ++i) {
-    const RuleKind kinds[] = {RuleKind::kWaterLevel,   RuleKind::kRateOfRise,
-                              RuleKind::kRainfall,     RuleKind::kForecastDepth,
-                              RuleKind::kSensorOutage, RuleKind::kManual};
-    Alert a = MakeAlert(kinds[i % 6], 1 + i % 4, static_cast<Mode>(i % 3));
+    const RuleKind kinds[] = {RuleKind::kWaterLevel,    RuleKind::kRateOfRise,
+                              RuleKind::kRainfall,      RuleKind::kForecastDepth,
+                              RuleKind::kSensorOutage,  RuleKind::kManual,
+                              RuleKind::kForecastOutage};
+    Alert a = MakeAlert(kinds[i % 7], 1 + i % 4, static_cast<Mode>(i % 3));
     a.id = junk(40);
     a.rule_id = junk(40);
     a.subject = junk(40);

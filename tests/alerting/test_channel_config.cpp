@@ -189,15 +189,20 @@ url = "https://console.example/hook"
 )",
                                       "serve.toml");
   ASSERT_EQ(cs.size(), 3u);
-  for (auto kind : {EventKind::kRaised, EventKind::kUpdated, EventKind::kResolved}) {
-    for (Level level : {1, 2, 4}) {
-      AlertEvent outage = Event(kind, level);
-      outage.alert.kind = RuleKind::kSensorOutage;
-      outage.alert.rule_id = "sensor_outage";
-      EXPECT_FALSE(Routes(cs[0], outage)) << "siren, " << ToString(kind) << " level " << level;
-      EXPECT_FALSE(Routes(cs[1], outage))
-          << "cell broadcast, " << ToString(kind) << " level " << level;
-      EXPECT_TRUE(Routes(cs[2], outage)) << "webhook, " << ToString(kind) << " level " << level;
+  // A dead gauge and a failed forecast alike (issue #12: a forecast outage
+  // is for the duty officer only).
+  for (auto outage_kind : {RuleKind::kSensorOutage, RuleKind::kForecastOutage}) {
+    for (auto kind : {EventKind::kRaised, EventKind::kUpdated, EventKind::kResolved}) {
+      for (Level level : {1, 2, 4}) {
+        AlertEvent outage = Event(kind, level);
+        outage.alert.kind = outage_kind;
+        outage.alert.rule_id = ToString(outage_kind);
+        SCOPED_TRACE(ToString(outage_kind));
+        EXPECT_FALSE(Routes(cs[0], outage)) << "siren, " << ToString(kind) << " level " << level;
+        EXPECT_FALSE(Routes(cs[1], outage))
+            << "cell broadcast, " << ToString(kind) << " level " << level;
+        EXPECT_TRUE(Routes(cs[2], outage)) << "webhook, " << ToString(kind) << " level " << level;
+      }
     }
   }
   // The same events of a threshold rule still reach the public channels.

@@ -33,8 +33,9 @@ TEST(ProtoConvert, AlertEventAndSilenceSurviveTheRoundTrip) {
 }
 
 TEST(ProtoConvert, EveryEnumValueSurvivesTheRoundTrip) {
-  for (RuleKind k : {RuleKind::kWaterLevel, RuleKind::kRateOfRise, RuleKind::kRainfall,
-                     RuleKind::kForecastDepth, RuleKind::kSensorOutage, RuleKind::kManual})
+  for (RuleKind k :
+       {RuleKind::kWaterLevel, RuleKind::kRateOfRise, RuleKind::kRainfall, RuleKind::kForecastDepth,
+        RuleKind::kSensorOutage, RuleKind::kManual, RuleKind::kForecastOutage})
     EXPECT_EQ(convert::FromProto(convert::ToProto(k)), k) << ToString(k);
   for (AlertState s : {AlertState::kPending, AlertState::kActive, AlertState::kAcknowledged,
                        AlertState::kResolved})

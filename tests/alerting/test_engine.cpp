@@ -767,6 +767,115 @@ levels = [
   EXPECT_NE(ev[0].cap_xml.find("AllClear"), std::string::npos);
 }
 
+// Issue #12: a forecast that does not come (a cycle late, failed, without
+// forcing, or no cycle at all) makes the forecast rules "unknown" with the
+// reason and raises ONE operational alert (never a siren: channels test),
+// keeps the forecast alert it had, lets observed-level warnings go on, and
+// the next forecast resolves the outage without a second forecast alert.
+TEST_F(EngineTest, ForecastOutageIsUnknownPlusOneOperationalAlert) {
+  Start(R"(
+[[rules]]
+id = "underpass"
+kind = "forecast_depth"
+target = "underpass"
+area = "town"
+lead_time = "2h"
+min_dwell = "30m"
+levels = [
+  { level = 2, rising = 0.10, falling = 0.05, label = "Wasser in der Unterführung" },
+  { level = 3, rising = 0.30, falling = 0.20, label = "Unterführung unpassierbar" },
+]
+)" + LevelRule("ms", "g1", "0s", "0s"));
+  FakeForecastProducer producer(*engine_);
+  At(minutes(0));
+  producer.Publish("run-1", now_, {{"underpass", {{minutes(40), 0.35}}}});
+  auto ev = Only(Take(), EventKind::kRaised);
+  ASSERT_EQ(ev.size(), 1u);
+  const std::string forecast_alert = ev[0].alert.id;
+  // "... at 08:40, in 40 min": the onset and the lead time in the headline.
+  EXPECT_NE(ev[0].cap_xml.find("at 08:40, in 40 min"), std::string::npos) << ev[0].cap_xml;
+
+  At(minutes(5));
+  engine_->OnForecastUnavailable("run-2", now_, "blow-up at t = 1200 s in cell (3, 4)");
+  const auto status = StatusOf("underpass", "underpass");
+  EXPECT_EQ(status.condition, Condition::kUnknown);
+  EXPECT_NE(status.reason.find("blow-up at t = 1200 s"), std::string::npos) << status.reason;
+  ev = Take();
+  auto raised = Only(ev, EventKind::kRaised);
+  ASSERT_EQ(raised.size(), 1u);
+  const fa::Alert& outage = raised[0].alert;
+  EXPECT_EQ(outage.kind, fa::RuleKind::kForecastOutage);
+  EXPECT_EQ(outage.rule_id, "forecast_outage");
+  EXPECT_EQ(outage.area.id, "town");
+  EXPECT_NE(outage.reason.find("run-2"), std::string::npos) << outage.reason;
+  EXPECT_NE(raised[0].cap_xml.find("<category>Infra</category>"), std::string::npos);
+  EXPECT_NE(raised[0].cap_xml.find("Flood forecast unavailable"), std::string::npos);
+  EXPECT_TRUE(Only(ev, EventKind::kResolved).empty()) << "unknown is not all clear";
+  EXPECT_EQ(engine_->ListActive({}).size(), 2u);
+
+  // A second failed cycle: the same outage, no second alert.
+  At(minutes(10));
+  engine_->OnForecastUnavailable("run-3", now_, "forcing gauge river_q stale");
+  EXPECT_TRUE(Only(Take(), EventKind::kRaised).empty());
+  EXPECT_NE(StatusOf("underpass", "underpass").reason.find("river_q stale"), std::string::npos);
+
+  // Observed-level warnings go on during the outage.
+  Reading("g1", 410, minutes(12));
+  raised = Only(Take(), EventKind::kRaised);
+  ASSERT_EQ(raised.size(), 1u);
+  EXPECT_EQ(raised[0].alert.kind, fa::RuleKind::kWaterLevel);
+
+  // A forecast again: the outage is resolved, the forecast alert continues
+  // (still level 3: no new message for it).
+  At(minutes(15));
+  producer.Publish("run-4", now_, {{"underpass", {{minutes(30), 0.36}}}});
+  ev = Take();
+  auto resolved = Only(ev, EventKind::kResolved);
+  ASSERT_EQ(resolved.size(), 1u);
+  EXPECT_EQ(resolved[0].alert.kind, fa::RuleKind::kForecastOutage);
+  EXPECT_NE(resolved[0].cap_xml.find("Flood forecast available again"), std::string::npos);
+  EXPECT_TRUE(Only(ev, EventKind::kRaised).empty());
+  EXPECT_EQ(StatusOf("underpass", "underpass").condition, Condition::kRaised);
+  bool still_open = false;
+  for (const auto& a : engine_->ListActive({})) still_open |= a.id == forecast_alert;
+  EXPECT_TRUE(still_open);
+
+  // A loop that stops giving anything: no forecast for longer than expected
+  // is an outage too.
+  engine_->ExpectForecasts(minutes(20));
+  Tick(minutes(30));
+  EXPECT_TRUE(Only(Take(), EventKind::kRaised).empty());
+  Tick(minutes(36));
+  raised = Only(Take(), EventKind::kRaised);
+  ASSERT_EQ(raised.size(), 1u);
+  EXPECT_EQ(raised[0].alert.kind, fa::RuleKind::kForecastOutage);
+  EXPECT_NE(raised[0].alert.reason.find("no forecast for 21m"), std::string::npos)
+      << raised[0].alert.reason;
+
+  // A restart keeps the outage open until a forecast comes.
+  engine_.reset();
+  Start(R"(
+[[rules]]
+id = "underpass"
+kind = "forecast_depth"
+target = "underpass"
+area = "town"
+lead_time = "2h"
+min_dwell = "30m"
+levels = [
+  { level = 2, rising = 0.10, falling = 0.05, label = "Wasser in der Unterführung" },
+]
+)" + LevelRule("ms", "g1", "0s", "0s"));
+  Tick(minutes(40));
+  EXPECT_TRUE(Only(Take(), EventKind::kResolved).empty());
+  At(minutes(45));
+  FakeForecastProducer(*engine_).Publish("run-9", now_, {{"underpass", {{minutes(30), 0.0}}}});
+  resolved = Only(Take(), EventKind::kResolved);
+  bool outage_resolved = false;
+  for (const auto& e : resolved) outage_resolved |= e.alert.kind == fa::RuleKind::kForecastOutage;
+  EXPECT_TRUE(outage_resolved);
+}
+
 TEST_F(EngineTest, RestartContinuesOpenAlerts) {
   const std::string rules = LevelRule("ms", "g1", "0s", "0s");
   Start(rules);

@@ -4,6 +4,7 @@
 // levels; docs/alerting/CAP.md shows them side by side.
 #include "cap_texts.hpp"
 
+#include <chrono>
 #include <cmath>
 #include <string>
 
@@ -125,7 +126,7 @@ const char* RainInstruction(Level level, Lang lang) {
 
 // --- per rule kind ---------------------------------------------------------
 
-InfoTexts Raised(Lang lang, const Alert& a) {
+InfoTexts Raised(Lang lang, const Alert& a, const TextTimes& times) {
   const bool de = De(lang);
   const std::string s = SubjectName(a);
   const int lv = a.level;
@@ -182,22 +183,57 @@ InfoTexts Raised(Lang lang, const Alert& a) {
       t.instruction = RainInstruction(lv, lang);
       break;
     }
-    case RuleKind::kForecastDepth:
+    case RuleKind::kForecastDepth: {
+      // "Unterführung: über 0,3 m erwartet um 14:35 (in 40 Min.)": the onset
+      // and the lead time first, for whoever has to act before it.
+      std::string when;
+      if (!times.onset_local.empty()) {
+        const long minutes =
+            std::chrono::duration_cast<std::chrono::minutes>(a.onset - times.sent).count();
+        when = minutes > 0 ? (de ? fmt::format(" um {} (in {} Min.)", times.onset_local, minutes)
+                                 : fmt::format(" at {}, in {} min", times.onset_local, minutes))
+                           : (de ? fmt::format(" seit {}", times.onset_local)
+                                 : fmt::format(" since {}", times.onset_local));
+      }
       t.event = de ? "Hochwasser (Vorhersage)" : "Flood (forecast)";
-      t.headline = de ? fmt::format("Hochwasser erwartet (Stufe {}): {}", lv, s)
-                      : fmt::format("Flooding expected (level {}): {}", lv, s);
+      t.headline =
+          de ? fmt::format("Hochwasser erwartet (Stufe {}): {} über {}{}", lv, s, thr, when)
+             : fmt::format("Flooding expected (level {}): {} above {}{}", lv, s, thr, when);
       t.description =
           de ? fmt::format(
                    "{}: Die Hochwasservorhersage (Modellrechnung) erwartet eine "
-                   "Wassertiefe von {}; die Schwelle der Stufe {} liegt bei {}. Dies ist "
+                   "Wassertiefe von {}; die Schwelle der Stufe {} liegt bei {}{}. Dies ist "
                    "eine Vorhersage, keine Messung: Zeitpunkt und Ausmaß sind unsicher.",
-                   s, val, lv, thr)
+                   s, val, lv, thr,
+                   when.empty() ? "" : fmt::format(" und wird voraussichtlich{} erreicht", when))
              : fmt::format(
                    "{}: the flood forecast (model run) expects a water depth of {}; the "
-                   "threshold of level {} is {}. This is a forecast, not a measurement: "
+                   "threshold of level {} is {}{}. This is a forecast, not a measurement: "
                    "timing and extent are uncertain.",
-                   s, val, lv, thr);
+                   s, val, lv, thr,
+                   when.empty() ? "" : fmt::format(" and is expected to be reached{}", when));
       t.instruction = FloodInstruction(lv, lang);
+      break;
+    }
+    case RuleKind::kForecastOutage:
+      t.event = de ? "Ausfall Hochwasservorhersage" : "Flood forecast outage";
+      t.headline = de ? std::string("Hochwasservorhersage nicht verfügbar")
+                      : std::string("Flood forecast unavailable");
+      t.description =
+          de ? fmt::format(
+                   "Die Hochwasservorhersage liefert keine aktuelle Berechnung ({}). "
+                   "Vorhersagewarnungen sind unbekannt – das ist keine Entwarnung. Warnungen "
+                   "auf Grundlage gemessener Pegel gehen weiter.",
+                   a.reason)
+             : fmt::format(
+                   "The flood forecast has no current model run ({}). Forecast warnings are "
+                   "unknown, not 'all clear'. Warnings based on measured gauge levels go on.",
+                   a.reason);
+      t.instruction = de ? "Verfolgen Sie die Lage über die Pegel, den Niederschlagsradar und die "
+                           "Hochwasservorhersagezentrale; benachrichtigen Sie den technischen "
+                           "Dienst."
+                         : "Follow the situation through the gauges, the rain radar and the flood "
+                           "forecasting centre; notify technical support.";
       break;
     case RuleKind::kSensorOutage:
       t.event = de ? "Ausfall Messstelle" : "Gauge outage";
@@ -239,7 +275,8 @@ InfoTexts Raised(Lang lang, const Alert& a) {
   // "close the railway underpass") comes first, before the generic advice of
   // the level. Operator texts of manual alerts were used above; an outage has
   // nothing local to add.
-  if (a.kind != RuleKind::kManual && a.kind != RuleKind::kSensorOutage) {
+  if (a.kind != RuleKind::kManual && a.kind != RuleKind::kSensorOutage &&
+      a.kind != RuleKind::kForecastOutage) {
     const std::string& local = de ? a.instruction_de : a.instruction_en;
     if (!local.empty()) t.instruction = local + " " + t.instruction;
   }
@@ -249,7 +286,7 @@ InfoTexts Raised(Lang lang, const Alert& a) {
 InfoTexts AllClear(Lang lang, const Alert& a) {
   const bool de = De(lang);
   const std::string s = SubjectName(a);
-  InfoTexts t = Raised(lang, a);  // keeps the event
+  InfoTexts t = Raised(lang, a, {});  // keeps the event
   if (a.kind == RuleKind::kSensorOutage) {
     t.headline = de ? fmt::format("Messstelle meldet wieder: {}", s)
                     : fmt::format("Gauge reporting again: {}", s);
@@ -261,6 +298,18 @@ InfoTexts AllClear(Lang lang, const Alert& a) {
                              "The gauge {} is reporting again. Warnings based on this "
                              "gauge can be issued again.",
                              s);
+    t.instruction.clear();
+    return t;
+  }
+  if (a.kind == RuleKind::kForecastOutage) {
+    t.headline = de ? std::string("Hochwasservorhersage wieder verfügbar")
+                    : std::string("Flood forecast available again");
+    t.description = de ? std::string(
+                             "Die Hochwasservorhersage rechnet wieder; "
+                             "Vorhersagewarnungen sind wieder möglich.")
+                       : std::string(
+                             "The flood forecast is running again; forecast warnings "
+                             "can be issued again.");
     t.instruction.clear();
     return t;
   }
@@ -308,8 +357,8 @@ std::string FormatNumber(double v, Lang lang) {
   return s;
 }
 
-InfoTexts MakeTexts(Lang lang, CapMsgType type, const Alert& alert) {
-  InfoTexts t = type == CapMsgType::kCancel ? AllClear(lang, alert) : Raised(lang, alert);
+InfoTexts MakeTexts(Lang lang, CapMsgType type, const Alert& alert, const TextTimes& times) {
+  InfoTexts t = type == CapMsgType::kCancel ? AllClear(lang, alert) : Raised(lang, alert, times);
   const bool de = De(lang);
   if (type == CapMsgType::kUpdate) t.headline = (de ? "Aktualisierung: " : "Update: ") + t.headline;
   if (alert.mode == Mode::kExercise) {

@@ -18,10 +18,17 @@ struct InfoTexts {
   std::string instruction;  // may be empty (then no <instruction>)
 };
 
+// When the message is sent and the local time of a forecast's onset, for
+// the texts of forecast alerts ("expected at 14:35, in 40 min").
+struct TextTimes {
+  TimePoint sent{};
+  std::string onset_local;  // "14:35" in the profile's local time; "" = no onset
+};
+
 // Texts for one language. Manual alerts use the operator's texts from
 // `alert` where set (not on Cancel: the all-clear is always generated).
 // Exercise and Test messages get an "ÜBUNG:"/"EXERCISE:" or "TEST:" prefix.
-InfoTexts MakeTexts(Lang lang, CapMsgType type, const Alert& alert);
+InfoTexts MakeTexts(Lang lang, CapMsgType type, const Alert& alert, const TextTimes& times = {});
 
 // The name the texts use for the alert's subject (subject_name, station id,
 // subject, area name, in that order of preference).

@@ -7,11 +7,13 @@ namespace cap_internal {
 
 bool IsForecast(RuleKind k) { return k == RuleKind::kForecastDepth; }
 
-const char* Category(RuleKind k) { return k == RuleKind::kSensorOutage ? "Infra" : "Met"; }
+bool IsOutage(RuleKind k) { return k == RuleKind::kSensorOutage || k == RuleKind::kForecastOutage; }
+
+const char* Category(RuleKind k) { return IsOutage(k) ? "Infra" : "Met"; }
 
 std::vector<const char*> ResponseTypes(CapMsgType type, const Alert& a) {
   if (type == CapMsgType::kCancel) return {"AllClear"};
-  if (a.kind == RuleKind::kSensorOutage) return {"Monitor"};
+  if (IsOutage(a.kind)) return {"Monitor"};
   // Never Evacuate or Shelter: ordering people out is the competent
   // authority's decision, not a gauge threshold's.
   switch (a.level) {
@@ -28,14 +30,14 @@ std::vector<const char*> ResponseTypes(CapMsgType type, const Alert& a) {
 
 const char* Urgency(CapMsgType type, const Alert& a) {
   if (type == CapMsgType::kCancel) return "Past";
-  if (a.kind == RuleKind::kSensorOutage) return "Unknown";
+  if (IsOutage(a.kind)) return "Unknown";
   if (IsForecast(a.kind)) return "Expected";
   return "Immediate";
 }
 
 const char* Severity(CapMsgType type, const Alert& a) {
   if (type == CapMsgType::kCancel) return "Minor";
-  if (a.kind == RuleKind::kSensorOutage) return "Unknown";
+  if (IsOutage(a.kind)) return "Unknown";
   switch (a.level) {
     case 1:
       return "Minor";
@@ -61,6 +63,7 @@ const char* Certainty(CapMsgType type, const Alert& a) {
     case RuleKind::kManual:
       return "Likely";
     case RuleKind::kSensorOutage:
+    case RuleKind::kForecastOutage:
       return "Unknown";
   }
   return "Unknown";

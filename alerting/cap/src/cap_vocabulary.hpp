@@ -18,6 +18,8 @@ inline constexpr std::size_t kMaxHeadlineChars = 160;
 inline constexpr int kMaxOffsetMinutes = 14 * 60;
 
 bool IsForecast(RuleKind k);
+// A sensor or forecast outage: an operational alert, not a flood warning.
+bool IsOutage(RuleKind k);
 const char* Category(RuleKind k);
 std::vector<const char*> ResponseTypes(CapMsgType type, const Alert& a);
 const char* Urgency(CapMsgType type, const Alert& a);

@@ -72,7 +72,11 @@ TimePoint Expires(const CapProfile& profile, const CapMessage& msg, const Alert&
 void WriteInfo(XmlWriter& w, cap_texts::Lang lang, const CapProfile& profile, const CapMessage& msg,
                const Alert& alert) {
   const bool de = lang == cap_texts::Lang::kDe;
-  const cap_texts::InfoTexts t = cap_texts::MakeTexts(lang, msg.msg_type, alert);
+  cap_texts::TextTimes times;
+  times.sent = msg.sent;
+  if (alert.kind == RuleKind::kForecastDepth && alert.onset != TimePoint{})
+    times.onset_local = FormatCapTime(profile, alert.onset).substr(11, 5);  // hh:mm
+  const cap_texts::InfoTexts t = cap_texts::MakeTexts(lang, msg.msg_type, alert, times);
   w.Open(1, "info");
   w.Elem(2, "language", de ? "de-DE" : "en-GB");
   w.Elem(2, "category", Category(alert.kind));
@@ -101,7 +105,8 @@ void WriteInfo(XmlWriter& w, cap_texts::Lang lang, const CapProfile& profile, co
   w.NameValue(2, "parameter", "level", std::to_string(alert.level));
   if (!alert.station_id.empty()) w.NameValue(2, "parameter", "station", alert.station_id);
   if (!alert.subject.empty()) w.NameValue(2, "parameter", "subject", alert.subject);
-  const bool measured = alert.kind != RuleKind::kSensorOutage && alert.kind != RuleKind::kManual;
+  const bool measured = alert.kind != RuleKind::kSensorOutage && alert.kind != RuleKind::kManual &&
+                        alert.kind != RuleKind::kForecastOutage;
   if (measured && std::isfinite(alert.value)) {
     w.NameValue(2, "parameter", "value", MachineNumber(alert.value));
     if (std::isfinite(alert.threshold))

@@ -356,7 +356,9 @@ bool IsPublicChannel(ChannelType type) {
   return type == ChannelType::kSiren || type == ChannelType::kCellBroadcast;
 }
 
-bool IsOperational(const Alert& alert) { return alert.kind == RuleKind::kSensorOutage; }
+bool IsOperational(const Alert& alert) {
+  return alert.kind == RuleKind::kSensorOutage || alert.kind == RuleKind::kForecastOutage;
+}
 
 bool Routes(const ChannelConfig& c, const AlertEvent& e) {
   // Before every other filter: no min_level, kind list or mode lets a dead

@@ -66,6 +66,8 @@ v1::RuleKind ToProto(RuleKind k) {
       return v1::RULE_KIND_SENSOR_OUTAGE;
     case RuleKind::kManual:
       return v1::RULE_KIND_MANUAL;
+    case RuleKind::kForecastOutage:
+      return v1::RULE_KIND_FORECAST_OUTAGE;
   }
   return v1::RULE_KIND_UNSPECIFIED;
 }
@@ -130,6 +132,8 @@ RuleKind FromProto(v1::RuleKind k) {
       return RuleKind::kSensorOutage;
     case v1::RULE_KIND_MANUAL:
       return RuleKind::kManual;
+    case v1::RULE_KIND_FORECAST_OUTAGE:
+      return RuleKind::kForecastOutage;
     default:
       return RuleKind::kWaterLevel;
   }

@@ -151,7 +151,8 @@ Area AreaFromJson(const json& j, const std::string& where) {
 
 std::optional<RuleKind> ParseRuleKind(std::string_view s) {
   return ParseEnum(s, {RuleKind::kWaterLevel, RuleKind::kRateOfRise, RuleKind::kRainfall,
-                       RuleKind::kForecastDepth, RuleKind::kSensorOutage, RuleKind::kManual});
+                       RuleKind::kForecastDepth, RuleKind::kSensorOutage, RuleKind::kManual,
+                       RuleKind::kForecastOutage});
 }
 std::optional<AlertState> ParseAlertState(std::string_view s) {
   return ParseEnum(s, {AlertState::kPending, AlertState::kActive, AlertState::kAcknowledged,

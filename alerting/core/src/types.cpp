@@ -21,6 +21,8 @@ const char* ToString(RuleKind k) {
       return "sensor_outage";
     case RuleKind::kManual:
       return "manual";
+    case RuleKind::kForecastOutage:
+      return "forecast_outage";
   }
   return "unknown";
 }

@@ -80,12 +80,22 @@ void AlertEngine::Impl::Init() {
   // Continue what the last process committed.
   for (Alert& a : store.LoadOpenAlerts()) {
     const std::string key = Key(a.rule_id, a.subject);
-    if (a.rule_id != kManualRule && a.rule_id != kOutageRule && tracks.count(key) == 0)
+    if (a.rule_id != kManualRule && a.rule_id != kOutageRule &&
+        a.rule_id != engine_internal::kForecastOutageRule && tracks.count(key) == 0)
       spdlog::warn(
           "alert_engine event=orphan_alert alert_id={} rule_id={} subject={} msg=\"rule or "
           "subject no longer configured; the alert stays open until an operator resolves it "
           "(ResolveManual)\"",
           a.id, a.rule_id, a.subject);
+    if (a.rule_id == engine_internal::kForecastOutageRule) {
+      // The outage continues until a forecast arrives.
+      forecast_supply.out = true;
+      forecast_supply.reason = "outage continued from before the restart";
+      forecast_supply.since = now;
+      for (auto& [k, t] : tracks)
+        if (t.rule->kind == RuleKind::kForecastDepth)
+          t.reason = "forecast outage (before the restart)";
+    }
     if (a.rule_id == kOutageRule) {
       // The outage continues until the station proves itself again.
       auto it = stations.find(a.subject);
@@ -196,6 +206,7 @@ void AlertEngine::OnForecast(const ForecastBatch& batch) {
     const TimePoint now = m.clock();
     Impl::Draft d;
     m.EvaluateForecast(batch, d, now);
+    m.ForecastArrived(d, batch.run_id, now);
     m.Reconcile(d, now);
     m.Commit(d, &committed);
   }
@@ -211,6 +222,7 @@ void AlertEngine::Tick() {
     Impl::Draft d;
     m.DetectStale(d, now);
     m.TickForecasts(now);
+    m.DetectForecastSilence(d, now);
     m.Reconcile(d, now);
     m.Commit(d, &committed);
   }

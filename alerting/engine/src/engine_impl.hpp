@@ -17,6 +17,7 @@
 //   silences.cpp          silences, four-eyes approval, expiry
 //   operator_actions.cpp  acknowledge, manual alerts and their all-clear
 //   station_health.cpp    stale/failing stations, sensor-outage alerts
+//   forecast_supply.cpp   forecasts missing: forecast rules unknown, the forecast-outage alert
 #pragma once
 
 #include <fmt/format.h>
@@ -38,6 +39,8 @@ namespace floodwarn::alerting {
 namespace engine_internal {
 
 inline constexpr const char* kOutageRule = "sensor_outage";
+inline constexpr const char* kForecastOutageRule = "forecast_outage";
+inline constexpr const char* kForecastSubject = "forecast";
 inline constexpr const char* kManualRule = "manual";
 inline constexpr const char* kRulesActor = "rules";
 inline constexpr const char* kSystemActor = "system";
@@ -144,6 +147,15 @@ struct AlertEngine::Impl {
 
   std::map<std::string, StationState> stations;
   std::map<std::string, Track> tracks;
+  // Whether forecasts arrive (forecast_supply.cpp).
+  struct ForecastSupply {
+    bool expected = false;   // ExpectForecasts: the loop runs
+    Duration max_silence{};  // no forecast for this long = outage
+    TimePoint last{};        // the last forecast, or when expecting began
+    bool out = false;        // an outage now
+    std::string reason;      // why
+    TimePoint since{};       // outage since
+  } forecast_supply;
   std::map<std::string, const RuleConfig*> rule_by_id;
   std::mt19937_64 rng{std::random_device{}()};
   std::uint64_t commit_failures = 0;
@@ -271,6 +283,15 @@ struct AlertEngine::Impl {
                  TimePoint at, const std::string& actor);
   void DetectStale(Draft& d, TimePoint now);
   void ReconcileOutage(Draft& d, StationState& st, TimePoint now);
+
+  // ===========================================================================
+  // forecast supply: missing forecasts make the forecast rules unknown and
+  // raise the forecast-outage alert (forecast_supply.cpp)
+
+  void SetForecastOutage(Draft& d, const std::string& reason, TimePoint now);
+  void ForecastArrived(Draft& d, const std::string& run_id, TimePoint now);
+  void DetectForecastSilence(Draft& d, TimePoint now);
+  void ReconcileForecastOutage(Draft& d, TimePoint now);
 };
 
 }  // namespace floodwarn::alerting

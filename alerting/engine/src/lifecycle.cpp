@@ -17,6 +17,7 @@ void AlertEngine::Impl::Reconcile(Draft& d, TimePoint now, StationState* only) {
   if (only == nullptr) {
     for (auto& [key, t] : tracks) DecideTrack(d, t, now);
     for (auto& [id, st] : stations) ReconcileOutage(d, st, now);
+    ReconcileForecastOutage(d, now);
   } else {
     for (const std::string& key : only->track_keys) DecideTrack(d, tracks.at(key), now);
     ReconcileOutage(d, *only, now);
@@ -159,7 +160,7 @@ void AlertEngine::Impl::ReconcileFlags(Draft& d, TimePoint now) {
   // The highest-level alert per subject (outage alerts take no part).
   std::map<std::string, const Alert*> top;
   for (const Alert* a : view) {
-    if (a->kind == RuleKind::kSensorOutage) continue;
+    if (a->kind == RuleKind::kSensorOutage || a->kind == RuleKind::kForecastOutage) continue;
     const Alert*& t = top[a->subject];
     if (t == nullptr || a->level > t->level) t = a;
   }
@@ -172,7 +173,8 @@ void AlertEngine::Impl::ReconcileFlags(Draft& d, TimePoint now) {
       if (it != stations.end() && it->second.health != ingest::StationHealth::kOk)
         suppress_reason = fmt::format("sensor outage of station {}", a->station_id);
     }
-    if (suppress_reason.empty() && a->kind != RuleKind::kSensorOutage) {
+    if (suppress_reason.empty() && a->kind != RuleKind::kSensorOutage &&
+        a->kind != RuleKind::kForecastOutage) {
       const Alert* b = top.at(a->subject);
       if (b->level > a->level)
         suppress_reason =

@@ -112,8 +112,9 @@ Result<Alert> AlertEngine::ResolveManual(const std::string& alert_id, const std:
         // Manual alerts, and orphans: alerts whose rule or station is no longer
         // in the rules file (nothing would ever clear them otherwise).
         const Alert& cur = it->second;
-        const bool orphan = cur.kind == RuleKind::kSensorOutage
-                                ? m.stations.count(cur.subject) == 0
+        const bool orphan = cur.kind == RuleKind::kSensorOutage ? m.stations.count(cur.subject) == 0
+                            : cur.kind == RuleKind::kForecastOutage
+                                ? !m.forecast_supply.expected  // no forecast loop any more
                                 : m.tracks.count(Key(cur.rule_id, cur.subject)) == 0;
         if (cur.kind != RuleKind::kManual && !orphan)
           return Error{ErrorCode::kFailedPrecondition,

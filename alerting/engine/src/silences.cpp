@@ -89,7 +89,8 @@ Result<Silence> AlertEngine::AddSilence(const SilenceRequest& req, const std::st
         if (!req.station_id.empty() && m.stations.count(req.station_id) == 0)
           return Error{ErrorCode::kNotFound, fmt::format("no station {}", req.station_id)};
         if (!req.rule_id.empty() && m.rules.FindRule(req.rule_id) == nullptr &&
-            req.rule_id != kOutageRule && req.rule_id != kManualRule)
+            req.rule_id != kOutageRule && req.rule_id != kManualRule &&
+            req.rule_id != engine_internal::kForecastOutageRule)
           return Error{ErrorCode::kNotFound, fmt::format("no rule {}", req.rule_id)};
         Silence s;
         s.id = m.NewId("sil", now);

@@ -104,9 +104,11 @@ ServiceConfig ParseServiceConfig(const common::TomlFile& file) {
   ServiceConfig c;
   c.source_path = file.path;
   // [[channels]] belongs to the channel adapters' loader, [ingest] to
-  // floodwarn::ingest::ParseIngestConfig (ingest_config.hpp).
-  CheckKeys(r, root, "",
-            {"rules_file", "service", "tls", "auth", "store", "cap", "channels", "ingest"});
+  // floodwarn::ingest::ParseIngestConfig (ingest_config.hpp), [forecast] to
+  // floodwarn::forecast::ParseForecastConfig (loop.hpp).
+  CheckKeys(
+      r, root, "",
+      {"rules_file", "service", "tls", "auth", "store", "cap", "channels", "ingest", "forecast"});
 
   std::string rules;
   if (!String(r, root, "", "rules_file", rules) || rules.empty())

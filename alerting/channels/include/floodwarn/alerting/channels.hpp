@@ -128,9 +128,10 @@ std::vector<std::string> CheckChannelAreas(const std::vector<ChannelConfig>& cha
 // Sirens and cell broadcast warn the public; webhooks reach people on duty
 // (consoles, pagers, archives).
 bool IsPublicChannel(ChannelType type);
-// An operational alert (a sensor outage: a gauge that stopped reporting) is
-// for the duty officer and maintenance, never for a public warning means: a
-// dead gauge must not sound a siren or send a cell broadcast, at any level.
+// An operational alert (a sensor outage: a gauge that stopped reporting; a
+// forecast outage: no usable forecast) is for the duty officer and
+// maintenance, never for a public warning means: a dead gauge or a failed
+// model run must not sound a siren or send a cell broadcast, at any level.
 bool IsOperational(const Alert& alert);
 
 // Routing filter of a channel: whether `event` is for this channel at all.

@@ -24,12 +24,13 @@ using Duration = common::Duration;
 using Level = int;
 
 enum class RuleKind : std::uint8_t {
-  kWaterLevel,     // observed stage against Meldestufen 1..4
-  kRateOfRise,     // stage rise over a window
-  kRainfall,       // rain depth over 1 h / 6 h windows (DWD heavy-rain classes)
-  kForecastDepth,  // forecast depth at a point/zone within a lead time
-  kSensorOutage,   // a stale or failing gauge
-  kManual,         // issued by an operator
+  kWaterLevel,      // observed stage against Meldestufen 1..4
+  kRateOfRise,      // stage rise over a window
+  kRainfall,        // rain depth over 1 h / 6 h windows (DWD heavy-rain classes)
+  kForecastDepth,   // forecast depth at a point/zone within a lead time
+  kSensorOutage,    // a stale or failing gauge
+  kManual,          // issued by an operator
+  kForecastOutage,  // no usable forecast (a cycle late, failed or without forcing)
 };
 
 // Lifecycle: pending -> active -> acknowledged -> resolved (all-clear).

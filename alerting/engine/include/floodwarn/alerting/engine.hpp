@@ -24,8 +24,8 @@
 
 namespace floodwarn::alerting {
 
-// Forecast producer interface (the solver's impact step feeds this later;
-// tests use a fake producer).
+// Forecast producer interface: serve's forecast loop (docs/FORECAST.md)
+// turns each cycle's depths at forecast points and zones into a batch.
 struct ForecastValue {
   std::string target_id;  // forecast point or zone id named by a forecast rule
   TimePoint valid_at{};   // when the forecast depth occurs
@@ -66,6 +66,17 @@ class AlertEngine {
   std::vector<std::pair<std::string, Duration>> PreloadWindows() const;
   void OnStationHealth(const ingest::StationHealthEvent& event);
   void OnForecast(const ForecastBatch& batch);
+  // No forecast from the cycle `run_id` issued at `issued` (late, failed,
+  // forcing missing): every forecast rule becomes "unknown" with `reason`,
+  // and one operational alert (rule "forecast_outage", subject "forecast";
+  // never to sirens or cell broadcast) is raised until a forecast arrives
+  // again (OnForecast), which resolves it.
+  void OnForecastUnavailable(const std::string& run_id, TimePoint issued,
+                             const std::string& reason);
+  // The forecast loop runs: when no forecast arrives for `max_silence`
+  // (from now, or from the last forecast), the same happens as on
+  // OnForecastUnavailable (a loop that died says so too).
+  void ExpectForecasts(Duration max_silence);
   // Timers: pending -> active after the minimum time above, dwell before
   // downgrade, escalation, silence expiry, stale stations (no reading within
   // the station's expected interval becomes "unknown" + outage alert).
