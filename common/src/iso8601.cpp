@@ -8,20 +8,6 @@
 namespace floodwarn::common {
 namespace {
 
-// Exactly `n` decimal digits at s[pos], advancing pos.
-bool Digits(std::string_view s, std::size_t& pos, int n, int& out) {
-  if (pos + static_cast<std::size_t>(n) > s.size()) return false;
-  int v = 0;
-  for (int k = 0; k < n; ++k) {
-    const char c = s[pos + static_cast<std::size_t>(k)];
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  pos += static_cast<std::size_t>(n);
-  out = v;
-  return true;
-}
-
 bool At(std::string_view s, std::size_t pos, char c) { return pos < s.size() && s[pos] == c; }
 
 std::optional<TimePoint> Fail(std::string* error, std::string what) {
@@ -94,18 +80,18 @@ std::optional<TimePoint> ParseIso8601(std::string_view text, const Iso8601Option
   using Zone = Iso8601Options::Zone;
   std::size_t p = 0;
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, millis = 0;
-  if (!Digits(s, p, 4, year) || !At(s, p++, '-') || !Digits(s, p, 2, month) || !At(s, p++, '-') ||
-      !Digits(s, p, 2, day))
+  if (!ParseDigits(s, p, 4, year) || !At(s, p++, '-') || !ParseDigits(s, p, 2, month) ||
+      !At(s, p++, '-') || !ParseDigits(s, p, 2, day))
     return Fail(error, "expected an ISO 8601 date YYYY-MM-DD");
   if (p >= s.size() || o.separators.find(s[p]) == std::string_view::npos)
     return Fail(error, fmt::format("expected '{}' and a time after the date", o.separators[0]));
   ++p;
   const char* time_shape = o.seconds_optional ? "hh:mm[:ss]" : "hh:mm:ss";
-  if (!Digits(s, p, 2, hour) || !At(s, p++, ':') || !Digits(s, p, 2, minute))
+  if (!ParseDigits(s, p, 2, hour) || !At(s, p++, ':') || !ParseDigits(s, p, 2, minute))
     return Fail(error, fmt::format("expected a time {}", time_shape));
   if (At(s, p, ':')) {
     ++p;
-    if (!Digits(s, p, 2, second)) return Fail(error, "expected seconds ss");
+    if (!ParseDigits(s, p, 2, second)) return Fail(error, "expected seconds ss");
     if (o.fraction && (At(s, p, '.') || At(s, p, ','))) {
       ++p;
       const std::size_t start = p;
@@ -137,10 +123,10 @@ std::optional<TimePoint> ParseIso8601(std::string_view text, const Iso8601Option
     const int sign = s[p] == '-' ? -1 : 1;
     ++p;
     int oh = 0, om = 0;
-    if (!Digits(s, p, 2, oh)) return Fail(error, "expected an offset +hh:mm");
+    if (!ParseDigits(s, p, 2, oh)) return Fail(error, "expected an offset +hh:mm");
     const bool colon = At(s, p, ':');
     if (colon) ++p;
-    if (!Digits(s, p, 2, om)) {
+    if (!ParseDigits(s, p, 2, om)) {
       if (colon || !o.offset_hours_only || p < s.size())
         return Fail(error, "expected an offset +hh:mm");
       om = 0;
@@ -193,6 +179,19 @@ std::string FormatIso8601(TimePoint t, const Iso8601Format& f) {
       break;
   }
   return out;
+}
+
+bool ParseDigits(std::string_view s, std::size_t& pos, int n, int& out) {
+  if (n < 0 || pos + static_cast<std::size_t>(n) > s.size()) return false;
+  int v = 0;
+  for (int k = 0; k < n; ++k) {
+    const char c = s[pos + static_cast<std::size_t>(k)];
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  pos += static_cast<std::size_t>(n);
+  out = v;
+  return true;
 }
 
 }  // namespace floodwarn::common

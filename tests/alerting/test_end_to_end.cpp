@@ -24,6 +24,7 @@
 #include "floodwarn/alerting/client.hpp"
 #include "test_channel_receiver.hpp"
 #include "test_client_harness.hpp"
+#include "test_stream_collector.hpp"
 #include "test_support.hpp"
 
 namespace floodwarn::testing {
@@ -50,57 +51,6 @@ std::string IsoUtc(std::time_t t) {
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
-
-// Collects the Subscribe stream on a thread.
-class StreamCollector {
- public:
-  explicit StreamCollector(fa::ClientOptions options) : client_(std::move(options)) {
-    thread_ = std::thread([this] {
-      client_.Subscribe(0, fa::AlertFilter{}, [this](const fa::StreamMessage& m) {
-        if (m.type != fa::StreamMessage::Type::kEvent) return true;
-        std::lock_guard<std::mutex> lock(mu_);
-        events_.push_back(m.event);
-        cv_.notify_all();
-        return true;
-      });
-    });
-  }
-  ~StreamCollector() {
-    client_.Cancel();
-    thread_.join();
-  }
-  // The first event after index `from` that satisfies `pred`, waiting up to `timeout`.
-  std::optional<fa::AlertEvent> WaitFor(const std::function<bool(const fa::AlertEvent&)>& pred,
-                                        std::chrono::milliseconds timeout, std::size_t from = 0) {
-    std::unique_lock<std::mutex> lock(mu_);
-    std::optional<fa::AlertEvent> found;
-    cv_.wait_for(lock, timeout, [&] {
-      for (std::size_t i = from; i < events_.size(); ++i)
-        if (pred(events_[i])) {
-          found = events_[i];
-          return true;
-        }
-      return false;
-    });
-    return found;
-  }
-  std::vector<fa::AlertEvent> Events() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return events_;
-  }
-  std::size_t size() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return events_.size();
-  }
-  fa::AlertClient& client() { return client_; }
-
- private:
-  fa::AlertClient client_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<fa::AlertEvent> events_;
-  std::thread thread_;
-};
 
 // Publishes the current value once per second with that second as the
 // observation time, like a gauge reporting every second.

@@ -8,22 +8,20 @@
 #include <httplib.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <filesystem>
 #include <fstream>
-#include <functional>
-#include <mutex>
 #include <optional>
 #include <regex>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "../forecast/small_town.hpp"
+#include "../forecast/small_town_readings.hpp"
 #include "floodwarn/alerting/client.hpp"
 #include "floodwarn/ingest/reading_store.hpp"
 #include "test_client_harness.hpp"
+#include "test_stream_collector.hpp"
 #include "test_support.hpp"
 
 namespace floodwarn::testing {
@@ -38,51 +36,6 @@ void Write(const std::string& path, const std::string& text) {
   f << text;
   ASSERT_TRUE(f.good()) << path;
 }
-
-// Collects the Subscribe stream on a thread.
-class Stream {
- public:
-  explicit Stream(fa::ClientOptions options) : client_(std::move(options)) {
-    thread_ = std::thread([this] {
-      client_.Subscribe(0, fa::AlertFilter{}, [this](const fa::StreamMessage& m) {
-        if (m.type != fa::StreamMessage::Type::kEvent) return true;
-        std::lock_guard<std::mutex> lock(mu_);
-        events_.push_back(m.event);
-        cv_.notify_all();
-        return true;
-      });
-    });
-  }
-  ~Stream() {
-    client_.Cancel();
-    thread_.join();
-  }
-  std::optional<fa::AlertEvent> WaitFor(const std::function<bool(const fa::AlertEvent&)>& pred,
-                                        std::chrono::milliseconds timeout) {
-    std::unique_lock<std::mutex> lock(mu_);
-    std::optional<fa::AlertEvent> found;
-    cv_.wait_for(lock, timeout, [&] {
-      for (const auto& e : events_)
-        if (pred(e)) {
-          found = e;
-          return true;
-        }
-      return false;
-    });
-    return found;
-  }
-  std::vector<fa::AlertEvent> Events() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return events_;
-  }
-
- private:
-  fa::AlertClient client_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<fa::AlertEvent> events_;
-  std::thread thread_;
-};
 
 double Metric(int port, const std::string& name, const std::string& label = "") {
   httplib::Client cli("127.0.0.1", port);
@@ -148,23 +101,7 @@ levels = [{ level = 2, rising = 0.12, falling = 0.06, label = "Wasser in der Unt
     ingest::ReadingStore store(dir_ + "/readings.db");
     const auto now =
         std::chrono::time_point_cast<ingest::TimePoint::duration>(std::chrono::system_clock::now());
-    std::vector<ingest::Reading> batch;
-    for (auto t = now - 60min; t <= now; t += 5min) {
-      for (const char* id : {"river_q", "rain"}) {
-        ingest::Reading r;
-        r.station_id = id;
-        r.observed = t;
-        r.received = t;
-        r.flag = ingest::QcFlag::kPass;
-        const bool river = std::string(id) == "river_q";
-        r.quantity = river ? ingest::Quantity::kDischarge : ingest::Quantity::kRainfall;
-        r.unit = river ? "m3/s" : "mm";
-        r.value = river ? 5.0 : 2.0;
-        r.source = "test";
-        batch.push_back(r);
-      }
-    }
-    store.Write(batch);
+    store.Write(SmallTownReadings(now - 60min, now));
   }
 
   void StartServe() {
@@ -199,7 +136,7 @@ levels = [{ level = 2, rising = 0.12, falling = 0.06, label = "Wasser in der Unt
     opts.cert_file = dir_ + "/pki/officer.pem";
     opts.key_file = dir_ + "/pki/officer.key";
     opts.token = token_;
-    stream_ = std::make_unique<Stream>(opts);
+    stream_ = std::make_unique<StreamCollector>(opts);
   }
 
   void StopServe() {
@@ -212,7 +149,7 @@ levels = [{ level = 2, rising = 0.12, falling = 0.06, label = "Wasser in der Unt
   SmallTown town_;
   const std::string token_ = "forecast-officer-token-77a1";
   std::unique_ptr<ChildProcess> serve_;
-  std::unique_ptr<Stream> stream_;
+  std::unique_ptr<StreamCollector> stream_;
   int metrics_port_ = 0;
 };
 

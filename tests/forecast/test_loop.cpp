@@ -15,6 +15,7 @@
 #include "floodwarn/ingest/reading_store.hpp"
 #include "floodwarn/ingest/stations.hpp"
 #include "small_town.hpp"
+#include "small_town_readings.hpp"
 #include "test_support.hpp"
 
 namespace floodwarn {
@@ -73,23 +74,7 @@ class ForecastLoopTest : public ::testing::Test {
   }
   // Readings every 5 min from kT0 - 1 h to `until`: river 5 m3/s, rain 2 mm per 5 min.
   void StoreReadings(TimePoint until) {
-    std::vector<ingest::Reading> batch;
-    for (TimePoint t = kT0 - minutes(60); t <= until; t += minutes(5)) {
-      for (const char* id : {"river_q", "rain"}) {
-        ingest::Reading r;
-        r.station_id = id;
-        r.observed = t;
-        r.received = t;
-        r.flag = ingest::QcFlag::kPass;
-        const bool river = std::string(id) == "river_q";
-        r.quantity = river ? ingest::Quantity::kDischarge : ingest::Quantity::kRainfall;
-        r.unit = river ? "m3/s" : "mm";
-        r.value = river ? 5.0 : 2.0;
-        r.source = "test";
-        batch.push_back(r);
-      }
-    }
-    store_->Write(batch);
+    store_->Write(testing::SmallTownReadings(kT0 - minutes(60), until));
   }
   forecast::ForecastLoop MakeLoop(RecordingSink& sink, TimePoint now) {
     forecast::ForecastLoop::Options opt;

@@ -258,6 +258,8 @@ struct AlertEngine::Impl {
                  RuleKind kind);
   // Raise, update (up or down) or resolve the alert of a track.
   void ChangeLevel(Draft& d, Track& t, const Alert* cur, Level to, TimePoint now);
+  // The all-clear of an operational alert (an outage that ended).
+  void ResolveBySystem(Draft& d, const Alert& cur, const std::string& reason, TimePoint now);
   void ReconcileFlags(Draft& d, TimePoint now);
   std::optional<Duration> EscalationAfter(const Alert& a) const;
   void ReconcileEscalation(Draft& d, TimePoint now);

@@ -80,13 +80,7 @@ void AlertEngine::Impl::ReconcileForecastOutage(Draft& d, TimePoint now) {
     Audit(d, now, kSystemActor, "raise", a.id, "level_from=0 " + Describe(a));
     Put(d, std::move(a));
   } else if (!fs.out && cur != nullptr) {
-    Alert a = *cur;
-    a.state = AlertState::kResolved;
-    a.last_change = now;
-    a.reason = "forecasts arrive again";
-    CapEvent(d, EventKind::kResolved, CapMsgType::kCancel, now, a, kSystemActor, a.reason);
-    Audit(d, now, kSystemActor, "resolve", a.id, Describe(a));
-    Put(d, std::move(a));
+    ResolveBySystem(d, *cur, "forecasts arrive again", now);
   }
 }
 

@@ -269,4 +269,15 @@ TimePoint AlertEngine::Impl::EvalTime(const Track& t, TimePoint now) const {
   return std::min(now, t.data_time + t.data_interval);
 }
 
+void AlertEngine::Impl::ResolveBySystem(Draft& d, const Alert& cur, const std::string& reason,
+                                        TimePoint now) {
+  Alert a = cur;
+  a.state = AlertState::kResolved;
+  a.last_change = now;
+  a.reason = reason;
+  CapEvent(d, EventKind::kResolved, CapMsgType::kCancel, now, a, kSystemActor, a.reason);
+  Audit(d, now, kSystemActor, "resolve", a.id, Describe(a));
+  Put(d, std::move(a));
+}
+
 }  // namespace floodwarn::alerting

@@ -95,13 +95,7 @@ void AlertEngine::Impl::ReconcileOutage(Draft& d, StationState& st, TimePoint no
       Audit(d, now, kSystemActor, "raise", a.id, "level_from=0 " + Describe(a));
       Put(d, std::move(a));
     } else if (!out && cur != nullptr) {
-      Alert a = *cur;
-      a.state = AlertState::kResolved;
-      a.last_change = now;
-      a.reason = "station reporting again";
-      CapEvent(d, EventKind::kResolved, CapMsgType::kCancel, now, a, kSystemActor, a.reason);
-      Audit(d, now, kSystemActor, "resolve", a.id, Describe(a));
-      Put(d, std::move(a));
+      ResolveBySystem(d, *cur, "station reporting again", now);
     }
   }
 }

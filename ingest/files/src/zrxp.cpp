@@ -11,25 +11,12 @@
 #include <cstdlib>
 #include <limits>
 
+#include "floodwarn/common/iso8601.hpp"
 #include "floodwarn/common/time.hpp"
 #include "unit_util.hpp"
 
 namespace floodwarn::ingest {
 namespace {
-
-// Parses exactly `n` decimal digits at s[pos], advancing pos.
-bool Digits(std::string_view s, std::size_t& pos, int n, int& out) {
-  if (pos + static_cast<std::size_t>(n) > s.size()) return false;
-  int v = 0;
-  for (int k = 0; k < n; ++k) {
-    const char c = s[pos + static_cast<std::size_t>(k)];
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  pos += static_cast<std::size_t>(n);
-  out = v;
-  return true;
-}
 
 // Keywords of the format (zahnentechnik/zrxp Keywords.php, plus keys seen in
 // real files). A field's key is the longest keyword it starts with; an
@@ -103,10 +90,11 @@ std::optional<TimePoint> ParseZrxpTimestamp(std::string_view s, int offset_minut
   if (s.size() != 14 && s.size() != 12) return std::nullopt;
   std::size_t p = 0;
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-  if (!Digits(s, p, 4, y) || !Digits(s, p, 2, mo) || !Digits(s, p, 2, d) || !Digits(s, p, 2, h) ||
-      !Digits(s, p, 2, mi))
+  if (!common::ParseDigits(s, p, 4, y) || !common::ParseDigits(s, p, 2, mo) ||
+      !common::ParseDigits(s, p, 2, d) || !common::ParseDigits(s, p, 2, h) ||
+      !common::ParseDigits(s, p, 2, mi))
     return std::nullopt;
-  if (s.size() == 14 && !Digits(s, p, 2, sec)) return std::nullopt;
+  if (s.size() == 14 && !common::ParseDigits(s, p, 2, sec)) return std::nullopt;
   return common::CivilToTime(y, mo, d, h, mi, sec, 0, offset_minutes);
 }
 
@@ -378,13 +366,13 @@ std::optional<int> ParseZrxpTimeZone(std::string_view tz) {
   int m = 0;
   std::size_t p = 0;
   if (s.size() == 1 || s.size() == 2) {
-    if (!Digits(s, p, static_cast<int>(s.size()), h)) return std::nullopt;
+    if (!common::ParseDigits(s, p, static_cast<int>(s.size()), h)) return std::nullopt;
   } else if (s.size() == 5 && s[2] == ':') {
-    if (!Digits(s, p, 2, h)) return std::nullopt;
+    if (!common::ParseDigits(s, p, 2, h)) return std::nullopt;
     p = 3;
-    if (!Digits(s, p, 2, m)) return std::nullopt;
+    if (!common::ParseDigits(s, p, 2, m)) return std::nullopt;
   } else if (s.size() == 4) {
-    if (!Digits(s, p, 2, h) || !Digits(s, p, 2, m)) return std::nullopt;
+    if (!common::ParseDigits(s, p, 2, h) || !common::ParseDigits(s, p, 2, m)) return std::nullopt;
   } else {
     return std::nullopt;
   }

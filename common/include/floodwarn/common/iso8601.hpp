@@ -59,6 +59,11 @@ struct Iso8601Options {
   static Iso8601Options UtcOrNaive();
 };
 
+// Exactly `n` decimal digits at s[pos] into `out`, advancing `pos`; false
+// (pos unchanged) when there are fewer. The digit reader of every fixed-width
+// time format (ISO 8601 here, ZRXP's YYYYMMDDhhmmss in ingest).
+bool ParseDigits(std::string_view s, std::size_t& pos, int n, int& out);
+
 // The time point `text` names, or nullopt when it does not match `options`;
 // then `error` (if given) says what was expected, e.g. "no UTC offset
 // (expected Z or +hh:mm): a local time is ambiguous". Checks the calendar
