@@ -343,6 +343,41 @@ TEST(AlertService, ListActiveReturnsTheSequenceItIsConsistentWith) {
   EXPECT_EQ(resp.alerts(0).area().id(), "unterstadt");
 }
 
+// Issue #12: every rule's state over the API, so that a console shows
+// "unknown" and why (a forecast that failed, a gauge with no data), never a
+// quiet "nothing".
+TEST(AlertService, ListRuleStatesShowsUnknownAndWhy) {
+  ServerHarness h;
+  h.Start();
+  h.engine->OnForecastUnavailable("20261122T0800Z", fa::TimePoint{},
+                                  "the model blew up in cell (3, 4)");
+  auto stub = h.Stub();
+  grpc::ClientContext ctx;
+  AddToken(ctx, kSubscriberToken);
+  v1::ListRuleStatesResponse resp;
+  ASSERT_TRUE(stub->ListRuleStates(&ctx, v1::ListRuleStatesRequest(), &resp).ok());
+  // town_rules.toml: one forecast rule for the underpass, one for the school
+  // and the hospital, and the gauge rules of talstadt_pegel / talstadt_regen.
+  int forecasts = 0, gauges = 0;
+  for (const v1::RuleState& r : resp.states()) {
+    SCOPED_TRACE(r.rule_id() + "/" + r.subject());
+    EXPECT_EQ(r.condition(), v1::RULE_CONDITION_UNKNOWN) << "no data yet: unknown, not clear";
+    EXPECT_FALSE(r.reason().empty());
+    if (r.kind() == v1::RULE_KIND_FORECAST_DEPTH) {
+      ++forecasts;
+      EXPECT_NE(r.reason().find("blew up in cell (3, 4)"), std::string::npos) << r.reason();
+    } else {
+      ++gauges;
+    }
+  }
+  EXPECT_EQ(forecasts, 3);  // underpass, school, hospital
+  EXPECT_GE(gauges, 3);
+  // Without a token: refused.
+  grpc::ClientContext anon;
+  EXPECT_EQ(stub->ListRuleStates(&anon, v1::ListRuleStatesRequest(), &resp).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
 TEST(AlertService, TokensAndRolesAreEnforced) {
   ServerHarness h;
   h.Start();

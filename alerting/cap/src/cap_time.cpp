@@ -41,8 +41,8 @@ std::string FormatCapTime(TimePoint t, int utc_offset_minutes) {
   return common::FormatIso8601(t, f);
 }
 
-std::optional<TimePoint> ParseCapTime(const std::string& raw) {
-  return common::ParseIso8601(Trim(raw), common::Iso8601Options::Cap());
+std::optional<TimePoint> ParseCapTime(const std::string& text) {
+  return common::ParseIso8601(Trim(text), common::Iso8601Options::Cap());
 }
 
 int CapUtcOffsetAt(const CapProfile& profile, TimePoint t) {

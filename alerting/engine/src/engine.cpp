@@ -268,6 +268,7 @@ std::vector<AlertEngine::SubjectStatus> AlertEngine::Status() const {
     SubjectStatus s;
     s.rule_id = t.rule->id;
     s.subject = t.subject;
+    s.kind = t.rule->kind;
     s.condition = t.condition;
     s.level = t.condition == Condition::kUnknown ? impl_->CommittedLevel(none, t) : t.desired;
     s.reason = t.reason;

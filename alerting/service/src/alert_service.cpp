@@ -132,6 +132,25 @@ grpc::ServerUnaryReactor* AlertServiceImpl::ListActive(grpc::CallbackServerConte
   });
 }
 
+grpc::ServerUnaryReactor* AlertServiceImpl::ListRuleStates(grpc::CallbackServerContext* ctx,
+                                                           const v1::ListRuleStatesRequest* /*req*/,
+                                                           v1::ListRuleStatesResponse* resp) {
+  return Unary(ctx, "ListRuleStates", Role::kSubscriber, [&](const Principal&) {
+    for (const AlertEngine::SubjectStatus& s : engine_.Status()) {
+      v1::RuleState* r = resp->add_states();
+      r->set_rule_id(s.rule_id);
+      r->set_subject(s.subject);
+      r->set_kind(convert::ToProto(s.kind));
+      r->set_condition(s.condition == Condition::kClear    ? v1::RULE_CONDITION_CLEAR
+                       : s.condition == Condition::kRaised ? v1::RULE_CONDITION_RAISED
+                                                           : v1::RULE_CONDITION_UNKNOWN);
+      r->set_level(s.level);
+      r->set_reason(s.reason);
+    }
+    return grpc::Status::OK;
+  });
+}
+
 grpc::ServerUnaryReactor* AlertServiceImpl::GetAlert(grpc::CallbackServerContext* ctx,
                                                      const v1::GetAlertRequest* req,
                                                      v1::Alert* resp) {

@@ -36,6 +36,9 @@ class AlertServiceImpl final
                                        const v1::ListActiveRequest* req,
                                        v1::ListActiveResponse* resp) override;
 
+  grpc::ServerUnaryReactor* ListRuleStates(grpc::CallbackServerContext* ctx,
+                                           const v1::ListRuleStatesRequest* req,
+                                           v1::ListRuleStatesResponse* resp) override;
   grpc::ServerUnaryReactor* GetAlert(grpc::CallbackServerContext* ctx,
                                      const v1::GetAlertRequest* req, v1::Alert* resp) override;
 

@@ -99,6 +99,7 @@ class AlertEngine {
   // What every threshold rule says now per subject: clear / raised / unknown.
   struct SubjectStatus {
     std::string rule_id, subject;
+    RuleKind kind = RuleKind::kWaterLevel;
     Condition condition = Condition::kClear;
     Level level = 0;
     std::string reason;
