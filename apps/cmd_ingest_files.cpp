@@ -1,4 +1,6 @@
-// `floodwarn ingest import FILE...` (ZRXP / CSV -> QC -> reading store) and
+// `floodwarn ingest import FILE...` (ZRXP / CSV -> QC -> reading store; ZRXP
+// forecast rows, with --include-forecasts, -> the store's forecast runs,
+// never readings) and
 // `floodwarn rating fit PAIRS.csv` (least-squares rating curve). Wiring only:
 // the decoders, QC and the fit live in floodwarn::ingest.
 #include <fmt/format.h>
@@ -10,8 +12,10 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "commands.hpp"
@@ -32,7 +36,7 @@ namespace fi = floodwarn::ingest;
 // error (nothing imported from the failing file), 3 some records were
 // malformed and skipped (the good ones were imported).
 constexpr int kExitPartial = 3;
-constexpr std::size_t kBatch = 5000;      // readings per store transaction
+constexpr std::size_t kBatch = 5000;      // readings (forecast values) per store transaction
 constexpr std::size_t kHistory = 64;      // earlier readings per station as QC context
 constexpr std::size_t kErrorsShown = 20;  // per file
 
@@ -92,16 +96,16 @@ int Import(const ImportArgs& a) {
     }
     fi::DecodeResult decoded;
     std::size_t forecast_rows = 0;
+    std::vector<fi::ForecastValue> forecasts;  // never readings (issue #12)
     switch (Detect(path, bytes)) {
       case Format::kZrxp: {
         fi::ZrxpReadingOptions opt;
         opt.default_station_id = a.station_id;
         opt.stations = registry ? &*registry : nullptr;
-        opt.include_forecasts = a.include_forecasts;
         const fi::ZrxpFile f = fi::ParseZrxp(bytes, path);
         for (const auto& b : f.blocks)
           for (const auto& r : b.rows) forecast_rows += r.forecast ? 1 : 0;
-        decoded = fi::ZrxpToReadings(f, path, opt);
+        decoded = fi::ZrxpToReadings(f, path, opt, a.include_forecasts ? &forecasts : nullptr);
         break;
       }
       case Format::kCsv: {
@@ -144,6 +148,7 @@ int Import(const ImportArgs& a) {
       fmt::print(stderr, "{}: ... {} more malformed records\n", path,
                  decoded.errors.size() - kErrorsShown);
     for (auto& r : decoded.readings) r.received = now;
+    for (auto& v : forecasts) v.received = now;
     if (registry) {
       fi::ApplyQcByStation(decoded.readings, *registry,
                            [&](const std::string& id, fi::TimePoint before) {
@@ -173,6 +178,17 @@ int Import(const ImportArgs& a) {
         total.duplicates += s.duplicates;
       }
     }
+    fi::WriteSummary forecast_total;
+    if (store) {
+      for (std::size_t i = 0; i < forecasts.size(); i += kBatch) {
+        const std::vector<fi::ForecastValue> batch(
+            forecasts.begin() + static_cast<long>(i),
+            forecasts.begin() + static_cast<long>(std::min(forecasts.size(), i + kBatch)));
+        const fi::WriteSummary s = store->WriteForecast(batch);
+        forecast_total.inserted += s.inserted;
+        forecast_total.duplicates += s.duplicates;
+      }
+    }
     std::string flags;
     for (const auto& [f, n] : by_flag)
       flags += fmt::format("{}{} {}", flags.empty() ? "" : ", ", n, fi::ToString(f));
@@ -183,13 +199,28 @@ int Import(const ImportArgs& a) {
     if (forecast_rows > 0 && !a.include_forecasts)
       fmt::print(
           "{}: {} forecast rows not imported (readings are observations; "
-          "--include-forecasts to import them)\n",
+          "--include-forecasts to store them as forecast runs)\n",
           path, forecast_rows);
+    if (!forecasts.empty()) {
+      std::set<std::pair<std::string, std::string>> runs;
+      for (const auto& v : forecasts) runs.emplace(v.station_id, v.run_id);
+      fmt::print("{}: {} forecast rows of {} forecast run{}, kept apart from the readings", path,
+                 forecasts.size(), runs.size(), runs.size() == 1 ? "" : "s");
+      if (store)
+        fmt::print("; stored as forecasts {} new, {} already present", forecast_total.inserted,
+                   forecast_total.duplicates);
+      else
+        fmt::print(" (dry run: not stored)");
+      fmt::print("\n");
+    }
     if (unknown_stations > 0)
       fmt::print("{}: {} readings of stations not in {} (stored without QC)\n", path,
                  unknown_stations, a.stations);
-    spdlog::info("import_done file={} readings={} errors={} inserted={} duplicates={}", path,
-                 decoded.readings.size(), decoded.errors.size(), total.inserted, total.duplicates);
+    spdlog::info(
+        "import_done file={} readings={} errors={} inserted={} duplicates={} forecast_values={} "
+        "forecast_inserted={} forecast_duplicates={}",
+        path, decoded.readings.size(), decoded.errors.size(), total.inserted, total.duplicates,
+        forecasts.size(), forecast_total.inserted, forecast_total.duplicates);
     if (!decoded.errors.empty() && rc == 0) rc = kExitPartial;
   }
   return rc;
@@ -236,7 +267,9 @@ void AddIngestFileCommands(CLI::App& app, Commands& out) {
   CLI::App* ingest = app.add_subcommand("ingest", "Import readings from files");
   ingest->require_subcommand(1);
   CLI::App* imp = ingest->add_subcommand(
-      "import", "Decode ZRXP/CSV files, run QC with the station registry, store the readings");
+      "import",
+      "Decode ZRXP/CSV files, run QC with the station registry, store the readings (and, with "
+      "--include-forecasts, ZRXP forecast rows as forecast runs, never as readings)");
   imp->add_option("files", args->files, "ZRXP (.zrx) or CSV (.csv) files; RADOLAN is summarised")
       ->required()
       ->check(CLI::ExistingFile);
@@ -248,7 +281,9 @@ void AddIngestFileCommands(CLI::App& app, Commands& out) {
   imp->add_option("--station-id", args->station_id,
                   "Station id for ZRXP blocks without SANR (station number)");
   imp->add_flag("--include-forecasts", args->include_forecasts,
-                "Also import ZRXP forecast rows (layouts with a 'forecast' column)");
+                "Also store ZRXP forecast rows (layouts with a 'forecast' column) as forecast runs "
+                "(issue time = the row's timestamp, valid time = its forecast column), apart "
+                "from the readings: never as readings, never seen by staleness or preload");
   out.push_back({imp, [args] { return Import(*args); }});
 
   auto pairs = std::make_shared<std::string>();

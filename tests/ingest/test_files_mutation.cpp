@@ -79,16 +79,17 @@ TEST(FilesMutation, ZrxpSamplesSurviveRandomMutations) {
     const std::string original = floodwarn::testing::ReadText(path);
     fi::ZrxpReadingOptions opt;
     opt.default_station_id = "s";
-    opt.include_forecasts = true;
     for (int i = 0; i < 2500; ++i) {
       const std::string m = Mutate(original, rng);
       fi::DecodeResult r;
-      ASSERT_NO_THROW(r = fi::DecodeZrxp(m, path, opt));
+      std::vector<fi::ForecastValue> fc;
+      ASSERT_NO_THROW(r = fi::DecodeZrxp(m, path, opt, &fc));
       for (const auto& e : r.errors) ASSERT_LE(e.offset, m.size());
       for (const auto& rd : r.readings)
         ASSERT_TRUE(rd.flag == fi::QcFlag::kMissing || std::isfinite(rd.value));
+      for (const auto& v : fc) ASSERT_TRUE(std::isnan(v.value) || std::isfinite(v.value));
       errors += r.errors.size();
-      readings += r.readings.size();
+      readings += r.readings.size() + fc.size();
     }
   }
   EXPECT_GT(errors, 500u);     // the mutations were noticed ...

@@ -218,3 +218,148 @@ TEST(ReadingStore, OpenErrorNamesTheFile) {
     EXPECT_NE(std::string(e.what()).find("not a database"), std::string::npos) << e.what();
   }
 }
+
+// Issue #12: forecast runs live apart from readings. The readings queries
+// (what staleness, QC history and serve's preload read) never see them.
+namespace {
+
+fi::ForecastValue F(const std::string& station, long issued_minute, long valid_minute, double value,
+                    const std::string& member = "AVG") {
+  fi::ForecastValue v;
+  v.station_id = station;
+  v.issued = T(issued_minute);
+  v.valid = T(valid_minute);
+  v.value = value;
+  v.unit = "cm";
+  v.source = "zrxp:f.zrx";
+  v.member = member;
+  v.run_id = "zrxp:f.zrx#" + member + "@" + std::to_string(issued_minute);
+  v.received = T(issued_minute) + milliseconds(500);
+  return v;
+}
+
+}  // namespace
+
+TEST(ReadingStore, ForecastRunsAreNeverReadings) {
+  fi::ReadingStore store(DbPath());
+  store.Write({R("A", 0, 100), R("A", 15, 101)});
+  std::vector<fi::ForecastValue> run1, run2;
+  for (int k = 1; k <= 8; ++k) run1.push_back(F("A", 15, 15 + 60 * k, 500 + k));
+  for (int k = 8; k >= 1; --k) run2.push_back(F("A", 75, 75 + 60 * k, 600 + k));  // any order
+  run2.push_back(F("A", 75, 75 + 60, std::numeric_limits<double>::quiet_NaN(), "MIN"));
+  run2.push_back(F("B", 75, 135, 7));  // a station without readings
+  EXPECT_EQ(store.WriteForecast(run1).inserted, 8u);
+  const fi::WriteSummary w2 = store.WriteForecast(run2);
+  EXPECT_EQ(w2.inserted, 10u);
+  EXPECT_EQ(w2.duplicates, 0u);
+  // Re-importing a run stores nothing twice.
+  const fi::WriteSummary again = store.WriteForecast(run1);
+  EXPECT_EQ(again.inserted, 0u);
+  EXPECT_EQ(again.duplicates, 8u);
+  EXPECT_EQ(store.ForecastCount(), 18u);
+
+  // Readings: unchanged, ending at the last observation.
+  EXPECT_EQ(store.Count(), 2u);
+  const auto rs = store.Query("A", T(-60 * 24), T(60 * 24 * 30));
+  ASSERT_EQ(rs.size(), 2u);
+  EXPECT_EQ(rs.back().observed, T(15));
+  EXPECT_EQ(store.Latest("A")->observed, T(15));
+  EXPECT_EQ(store.LatestUsable("A")->value, 101.0);
+  EXPECT_FALSE(store.Latest("B").has_value());
+  EXPECT_EQ(store.StationIds(), (std::vector<std::string>{"A"}));
+
+  // Forecast runs: by issue time, each ascending by valid time.
+  auto runs = store.QueryForecast("A", T(0), T(60 * 24));
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_EQ(runs[0].run_id, "zrxp:f.zrx#AVG@15");
+  EXPECT_EQ(runs[0].issued, T(15));
+  EXPECT_EQ(runs[0].station_id, "A");
+  EXPECT_EQ(runs[0].unit, "cm");
+  EXPECT_EQ(runs[0].member, "AVG");
+  EXPECT_EQ(runs[0].source, "zrxp:f.zrx");
+  EXPECT_EQ(runs[0].received, T(15) + milliseconds(500));
+  ASSERT_EQ(runs[0].values.size(), 8u);
+  EXPECT_EQ(runs[0].values.front().valid, T(75));
+  EXPECT_EQ(runs[0].values.front().value, 501.0);
+  EXPECT_EQ(runs[0].values.back().valid, T(15 + 480));
+  EXPECT_EQ(runs[1].run_id, "zrxp:f.zrx#AVG@75");
+  ASSERT_EQ(runs[1].values.size(), 8u);
+  for (std::size_t i = 1; i < runs[1].values.size(); ++i)
+    EXPECT_LT(runs[1].values[i - 1].valid, runs[1].values[i].valid);
+  EXPECT_EQ(runs[2].run_id, "zrxp:f.zrx#MIN@75");
+  ASSERT_EQ(runs[2].values.size(), 1u);
+  EXPECT_TRUE(std::isnan(runs[2].values[0].value));
+  // Half-open on the issue time.
+  runs = store.QueryForecast("A", T(16), T(75));
+  EXPECT_TRUE(runs.empty());
+  runs = store.QueryForecast("A", T(16), T(76));
+  EXPECT_EQ(runs.size(), 2u);
+  ASSERT_EQ(store.QueryForecast("B", T(0), T(60 * 24)).size(), 1u);
+
+  const auto latest = store.LatestForecast("A");
+  ASSERT_TRUE(latest.has_value());
+  EXPECT_EQ(latest->issued, T(75));
+  EXPECT_EQ(latest->run_id, "zrxp:f.zrx#MIN@75");  // same issue time: greatest run id
+  EXPECT_FALSE(store.LatestForecast("C").has_value());
+}
+
+TEST(ReadingStore, PruneAlsoDeletesOldForecastRuns) {
+  fi::ReadingStoreOptions opt;
+  opt.retention = hours(24);
+  fi::ReadingStore store(DbPath(), opt);
+  store.Write({R("A", 0, 1), R("A", 60 * 30, 3)});
+  store.WriteForecast({F("A", 0, 60, 1), F("A", 60 * 30, 60 * 31, 2)});
+  EXPECT_EQ(store.Prune(T(60 * 36)), 1u);  // readings deleted
+  EXPECT_EQ(store.Count(), 1u);
+  EXPECT_EQ(store.ForecastCount(), 1u);
+  EXPECT_EQ(store.LatestForecast("A")->issued, T(60 * 30));
+}
+
+// A store written before forecast runs existed (schema version 1) is
+// upgraded in place when opened: its readings are kept, the forecasts table
+// is created. A forecast that an earlier `ingest import --include-forecasts`
+// stored as a reading stays a reading: the store does not guess (its source
+// zrxp:FILE#MEMBER@ISSUE is the only trace; docs/ingest/LIVE.md).
+TEST(ReadingStore, UpgradesAVersion1StoreInPlace) {
+  const std::string path = DbPath();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const char* v1 = R"sql(
+CREATE TABLE readings(station TEXT NOT NULL, observed INTEGER NOT NULL, source TEXT NOT NULL,
+  value REAL, unit TEXT NOT NULL, quantity INTEGER NOT NULL, flag INTEGER NOT NULL,
+  reason TEXT NOT NULL, received INTEGER NOT NULL,
+  PRIMARY KEY (station, observed, source)) WITHOUT ROWID;
+CREATE TABLE cursors(name TEXT PRIMARY KEY, value TEXT NOT NULL, updated INTEGER NOT NULL)
+  WITHOUT ROWID;
+INSERT INTO readings VALUES('A', 1704067200000, 'mqtt', 12.5, 'cm', 0, 1, '', 1704067201000);
+INSERT INTO readings VALUES('A', 1704070800000, 'zrxp:f.zrx#AVG@1704067200', 99, 'cm', 0, 2, '',
+  1704067201000);
+INSERT INTO cursors VALUES('poll', '42', 1);
+PRAGMA user_version = 1;
+)sql";
+    char* err = nullptr;
+    ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    sqlite3_close(db);
+  }
+  {
+    fi::ReadingStore store(path);
+    EXPECT_EQ(store.Count(), 2u);
+    EXPECT_EQ(store.Cursor("poll").value_or(""), "42");
+    EXPECT_EQ(store.Query("A", T(0), T(1))[0].value, 12.5);
+    EXPECT_EQ(store.ForecastCount(), 0u);
+    EXPECT_EQ(store.WriteForecast({F("A", 0, 60, 5)}).inserted, 1u);
+    EXPECT_EQ(store.IntegrityCheck(), "ok");
+  }
+  fi::ReadingStore reopened(path);  // the upgrade is done once; reopening keeps everything
+  EXPECT_EQ(reopened.Count(), 2u);
+  EXPECT_EQ(reopened.ForecastCount(), 1u);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(s, 0), 2);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+}

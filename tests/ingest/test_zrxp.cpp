@@ -56,16 +56,26 @@ TEST(Zrxp, SampleMultiSeriesForecast) {
     for (const auto& r : b.rows) sum += r.value;
   }
   EXPECT_NEAR(sum, 60.29, 1e-9);  // awk '!/^#/{s+=$4} END{print s}'
-  // Forecasts are not observations: skipped unless asked for.
+  // Forecasts are not observations: never readings; skipped unless asked
+  // for, then forecast values with issue and valid time (issue #12).
   fi::ZrxpReadingOptions opt;
   EXPECT_TRUE(fi::ZrxpToReadings(f, path, opt).readings.empty());
-  opt.include_forecasts = true;
-  const fi::DecodeResult r = fi::ZrxpToReadings(f, path, opt);
-  ASSERT_EQ(r.readings.size(), 45u);
-  EXPECT_EQ(r.readings[0].station_id, "6201");
-  EXPECT_EQ(r.readings[0].observed, Utc(2019, 4, 30));
-  EXPECT_EQ(r.readings[0].quantity, fi::Quantity::kRainfall);  // guessed from "mm"
-  EXPECT_EQ(r.readings[0].source, "zrxp:zrxp_multi_ts_forecast_jackieleng.zrx#AVG@1556496000");
+  std::vector<fi::ForecastValue> fc;
+  const fi::DecodeResult r = fi::ZrxpToReadings(f, path, opt, &fc);
+  EXPECT_TRUE(r.readings.empty());
+  EXPECT_TRUE(r.errors.empty());
+  ASSERT_EQ(fc.size(), 45u);
+  EXPECT_EQ(fc[0].station_id, "6201");
+  EXPECT_EQ(fc[0].issued, Utc(2019, 4, 29));
+  EXPECT_EQ(fc[0].valid, Utc(2019, 4, 30));
+  EXPECT_EQ(fc[14].valid, Utc(2019, 5, 14));
+  EXPECT_DOUBLE_EQ(fc[0].value, 0.35);
+  EXPECT_EQ(fc[0].unit, "mm");
+  EXPECT_EQ(fc[0].quantity, fi::Quantity::kRainfall);  // guessed from "mm"
+  EXPECT_EQ(fc[0].member, "AVG");
+  EXPECT_EQ(fc[0].source, "zrxp:zrxp_multi_ts_forecast_jackieleng.zrx");
+  EXPECT_EQ(fc[0].run_id, "zrxp:zrxp_multi_ts_forecast_jackieleng.zrx#AVG@1556496000");
+  EXPECT_EQ(fc[15].station_id, "6203");
 }
 
 TEST(Zrxp, SampleRealGaugeExport) {

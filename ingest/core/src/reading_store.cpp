@@ -1,6 +1,7 @@
 // SQLite reading store. One connection guarded by a mutex: SQLite serialises
 // writers anyway, and the batches are large enough that the lock is not the
-// bottleneck (bench/ingest_bench.cpp).
+// bottleneck (bench/ingest_bench.cpp). Forecast runs have a table of their
+// own that no readings query touches (issue #12).
 #include "floodwarn/ingest/reading_store.hpp"
 
 #include <fmt/format.h>
@@ -14,7 +15,9 @@
 namespace floodwarn::ingest {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 1: readings, cursors. 2: + forecasts (created on open when missing, so a
+// version-1 file is upgraded in place; its readings are kept as they are).
+constexpr int kSchemaVersion = 2;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS readings(
@@ -34,10 +37,26 @@ CREATE TABLE IF NOT EXISTS cursors(
   value   TEXT NOT NULL,
   updated INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS forecasts(
+  station  TEXT    NOT NULL,
+  run_id   TEXT    NOT NULL,  -- e.g. zrxp:FILE#MEMBER@ISSUE_EPOCH_S
+  issued   INTEGER NOT NULL,  -- ms since epoch: issue time of the run
+  valid    INTEGER NOT NULL,  -- ms since epoch: the time the value is forecast for
+  value    REAL,              -- NULL when missing (NaN)
+  unit     TEXT    NOT NULL,
+  quantity INTEGER NOT NULL,  -- floodwarn::ingest::Quantity
+  source   TEXT    NOT NULL,
+  member   TEXT    NOT NULL,
+  received INTEGER NOT NULL,  -- ms since epoch
+  PRIMARY KEY (station, run_id, valid)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS forecasts_by_issue ON forecasts(station, issued);
 )sql";
 
 constexpr const char* kColumns =
     "station, observed, source, value, unit, quantity, flag, reason, received";
+constexpr const char* kForecastColumns =
+    "station, run_id, issued, valid, value, unit, quantity, source, member, received";
 
 std::int64_t Ms(TimePoint t) { return t.time_since_epoch().count(); }
 TimePoint FromMs(std::int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
@@ -89,6 +108,30 @@ Reading RowToReading(sqlite3_stmt* s) {
   return r;
 }
 
+double ColumnValue(sqlite3_stmt* s, int i) {
+  return sqlite3_column_type(s, i) == SQLITE_NULL ? std::numeric_limits<double>::quiet_NaN()
+                                                  : sqlite3_column_double(s, i);
+}
+
+// Rows of kForecastColumns ordered by run (then valid time) -> runs.
+void AppendForecastRow(sqlite3_stmt* s, std::vector<ForecastRun>& runs) {
+  const std::string run_id = ColumnText(s, 1);
+  const std::string station = ColumnText(s, 0);
+  if (runs.empty() || runs.back().run_id != run_id || runs.back().station_id != station) {
+    ForecastRun run;
+    run.station_id = station;
+    run.run_id = run_id;
+    run.issued = FromMs(sqlite3_column_int64(s, 2));
+    run.unit = ColumnText(s, 5);
+    run.quantity = static_cast<Quantity>(sqlite3_column_int(s, 6));
+    run.source = ColumnText(s, 7);
+    run.member = ColumnText(s, 8);
+    run.received = FromMs(sqlite3_column_int64(s, 9));
+    runs.push_back(std::move(run));
+  }
+  runs.back().values.push_back({FromMs(sqlite3_column_int64(s, 3)), ColumnValue(s, 4)});
+}
+
 }  // namespace
 
 struct ReadingStore::Impl {
@@ -97,7 +140,16 @@ struct ReadingStore::Impl {
   sqlite3* db = nullptr;
   mutable std::mutex mu;
   std::unique_ptr<Statement> insert, upsert_cursor, query, latest, latest_usable, count, prune,
-      cursor, stations;
+      cursor, stations, insert_forecast, query_forecast, latest_forecast, forecast_run,
+      forecast_count, prune_forecasts;
+
+  // Finalizes every prepared statement (before sqlite3_close).
+  void ResetStatements() {
+    for (auto* p : {&insert, &upsert_cursor, &query, &latest, &latest_usable, &count, &prune,
+                    &cursor, &stations, &insert_forecast, &query_forecast, &latest_forecast,
+                    &forecast_run, &forecast_count, &prune_forecasts})
+      p->reset();
+  }
 
   [[noreturn]] void Fail(const std::string& what) const {
     throw std::runtime_error(
@@ -240,16 +292,30 @@ ReadingStore::ReadingStore(const std::string& path, ReadingStoreOptions options)
     m.cursor = std::make_unique<Statement>(m.db, "SELECT value FROM cursors WHERE name=?1", path);
     m.stations = std::make_unique<Statement>(
         m.db, "SELECT DISTINCT station FROM readings ORDER BY station", path);
+
+    const std::string fselect = fmt::format("SELECT {} FROM forecasts ", kForecastColumns);
+    m.insert_forecast = std::make_unique<Statement>(
+        m.db,
+        fmt::format("INSERT OR IGNORE INTO forecasts({}) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+                    kForecastColumns)
+            .c_str(),
+        path);
+    m.query_forecast = std::make_unique<Statement>(
+        m.db,
+        (fselect + "WHERE station=?1 AND issued>=?2 AND issued<?3 ORDER BY issued, run_id, valid")
+            .c_str(),
+        path);
+    m.latest_forecast = std::make_unique<Statement>(
+        m.db,
+        "SELECT run_id FROM forecasts WHERE station=?1 ORDER BY issued DESC, run_id DESC LIMIT 1",
+        path);
+    m.forecast_run = std::make_unique<Statement>(
+        m.db, (fselect + "WHERE station=?1 AND run_id=?2 ORDER BY valid").c_str(), path);
+    m.forecast_count = std::make_unique<Statement>(m.db, "SELECT COUNT(*) FROM forecasts", path);
+    m.prune_forecasts =
+        std::make_unique<Statement>(m.db, "DELETE FROM forecasts WHERE issued<?1", path);
   } catch (...) {
-    m.insert.reset();
-    m.upsert_cursor.reset();
-    m.query.reset();
-    m.latest.reset();
-    m.latest_usable.reset();
-    m.count.reset();
-    m.prune.reset();
-    m.cursor.reset();
-    m.stations.reset();
+    m.ResetStatements();
     sqlite3_close(m.db);
     m.db = nullptr;
     throw;
@@ -258,15 +324,7 @@ ReadingStore::ReadingStore(const std::string& path, ReadingStoreOptions options)
 
 ReadingStore::~ReadingStore() {
   if (!impl_) return;
-  impl_->insert.reset();
-  impl_->upsert_cursor.reset();
-  impl_->query.reset();
-  impl_->latest.reset();
-  impl_->latest_usable.reset();
-  impl_->count.reset();
-  impl_->prune.reset();
-  impl_->cursor.reset();
-  impl_->stations.reset();
+  impl_->ResetStatements();
   sqlite3_close(impl_->db);
 }
 
@@ -338,11 +396,104 @@ std::size_t ReadingStore::Prune(TimePoint now) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   const TimePoint cutoff =
       now - std::chrono::duration_cast<std::chrono::milliseconds>(impl_->options.retention);
-  sqlite3_stmt* s = impl_->prune->get();
+  std::size_t readings = 0;
+  {
+    sqlite3_stmt* s = impl_->prune->get();
+    ResetOnExit reset{s};
+    sqlite3_bind_int64(s, 1, Ms(cutoff));
+    impl_->Step(s, "prune readings");
+    readings = static_cast<std::size_t>(sqlite3_changes(impl_->db));
+  }
+  sqlite3_stmt* f = impl_->prune_forecasts->get();
+  ResetOnExit reset{f};
+  sqlite3_bind_int64(f, 1, Ms(cutoff));
+  impl_->Step(f, "prune forecasts");
+  return readings;
+}
+
+WriteSummary ReadingStore::WriteForecast(const std::vector<ForecastValue>& values) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  Impl& m = *impl_;
+  m.Exec("BEGIN IMMEDIATE");
+  WriteSummary summary;
+  try {
+    sqlite3_stmt* s = m.insert_forecast->get();
+    for (const ForecastValue& v : values) {
+      ResetOnExit reset{s};
+      sqlite3_bind_text(s, 1, v.station_id.data(), static_cast<int>(v.station_id.size()),
+                        SQLITE_STATIC);
+      sqlite3_bind_text(s, 2, v.run_id.data(), static_cast<int>(v.run_id.size()), SQLITE_STATIC);
+      sqlite3_bind_int64(s, 3, Ms(v.issued));
+      sqlite3_bind_int64(s, 4, Ms(v.valid));
+      if (std::isnan(v.value))
+        sqlite3_bind_null(s, 5);
+      else
+        sqlite3_bind_double(s, 5, v.value);
+      sqlite3_bind_text(s, 6, v.unit.data(), static_cast<int>(v.unit.size()), SQLITE_STATIC);
+      sqlite3_bind_int(s, 7, static_cast<int>(v.quantity));
+      sqlite3_bind_text(s, 8, v.source.data(), static_cast<int>(v.source.size()), SQLITE_STATIC);
+      sqlite3_bind_text(s, 9, v.member.data(), static_cast<int>(v.member.size()), SQLITE_STATIC);
+      sqlite3_bind_int64(s, 10, Ms(v.received));
+      m.Step(s, "insert forecast value");
+      if (sqlite3_changes(m.db) > 0)
+        ++summary.inserted;
+      else
+        ++summary.duplicates;
+    }
+    m.Exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(m.db, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+  return summary;
+}
+
+std::vector<ForecastRun> ReadingStore::QueryForecast(const std::string& station_id,
+                                                     TimePoint issued_from,
+                                                     TimePoint issued_to) const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  sqlite3_stmt* s = impl_->query_forecast->get();
   ResetOnExit reset{s};
-  sqlite3_bind_int64(s, 1, Ms(cutoff));
-  impl_->Step(s, "prune readings");
-  return static_cast<std::size_t>(sqlite3_changes(impl_->db));
+  sqlite3_bind_text(s, 1, station_id.data(), static_cast<int>(station_id.size()), SQLITE_STATIC);
+  sqlite3_bind_int64(s, 2, Ms(issued_from));
+  sqlite3_bind_int64(s, 3, Ms(issued_to));
+  std::vector<ForecastRun> out;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) AppendForecastRow(s, out);
+  if (rc != SQLITE_DONE) impl_->Fail("query forecasts");
+  return out;
+}
+
+std::optional<ForecastRun> ReadingStore::LatestForecast(const std::string& station_id) const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  std::string run_id;
+  {
+    sqlite3_stmt* s = impl_->latest_forecast->get();
+    ResetOnExit reset{s};
+    sqlite3_bind_text(s, 1, station_id.data(), static_cast<int>(station_id.size()), SQLITE_STATIC);
+    const int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) return std::nullopt;
+    if (rc != SQLITE_ROW) impl_->Fail("latest forecast");
+    run_id = ColumnText(s, 0);
+  }
+  sqlite3_stmt* s = impl_->forecast_run->get();
+  ResetOnExit reset{s};
+  sqlite3_bind_text(s, 1, station_id.data(), static_cast<int>(station_id.size()), SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, run_id.data(), static_cast<int>(run_id.size()), SQLITE_STATIC);
+  std::vector<ForecastRun> runs;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) AppendForecastRow(s, runs);
+  if (rc != SQLITE_DONE) impl_->Fail("query forecast run");
+  if (runs.empty()) return std::nullopt;
+  return std::move(runs.front());
+}
+
+std::size_t ReadingStore::ForecastCount() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  sqlite3_stmt* s = impl_->forecast_count->get();
+  ResetOnExit reset{s};
+  if (sqlite3_step(s) != SQLITE_ROW) impl_->Fail("count forecasts");
+  return static_cast<std::size_t>(sqlite3_column_int64(s, 0));
 }
 
 std::optional<std::string> ReadingStore::Cursor(const std::string& cursor_name) const {

@@ -385,7 +385,8 @@ ZrxpFile ParseZrxp(std::string_view bytes, const std::string& source) {
 }
 
 DecodeResult ZrxpToReadings(const ZrxpFile& file, const std::string& source,
-                            const ZrxpReadingOptions& options) {
+                            const ZrxpReadingOptions& options,
+                            std::vector<ForecastValue>* forecasts) {
   DecodeResult out;
   out.errors = file.errors;
   const std::string src = "zrxp:" + BaseName(source);
@@ -418,21 +419,32 @@ DecodeResult ZrxpToReadings(const ZrxpFile& file, const std::string& source,
     }
     const Quantity q = st ? st->kind : detail::GuessQuantity(unit);
     for (const ZrxpRow& r : b.rows) {
-      if (r.forecast && !options.include_forecasts) continue;
+      if (r.forecast) {  // a forecast is never a reading
+        if (!forecasts) continue;
+        ForecastValue fv;
+        fv.station_id = id;
+        fv.issued = r.time;
+        fv.valid = *r.forecast;
+        fv.value = r.missing ? r.value : r.value * factor;
+        fv.unit = unit;
+        fv.quantity = q;
+        fv.source = src;
+        fv.member = r.member;
+        const auto issue =
+            std::chrono::duration_cast<std::chrono::seconds>(r.time.time_since_epoch()).count();
+        fv.run_id = fmt::format("{}#{}@{}", src, r.member, issue);
+        forecasts->push_back(std::move(fv));
+        continue;
+      }
       Reading rd;
       rd.station_id = id;
-      rd.observed = r.forecast ? *r.forecast : r.time;
+      rd.observed = r.time;
       rd.value = r.missing ? r.value : r.value * factor;
       rd.unit = unit;
       rd.quantity = q;
       rd.flag = r.missing ? QcFlag::kMissing : QcFlag::kNotEvaluated;
       rd.reason = r.missing ? "missing" : "";
       rd.source = src;
-      if (r.forecast) {
-        const auto issue =
-            std::chrono::duration_cast<std::chrono::seconds>(r.time.time_since_epoch()).count();
-        rd.source = fmt::format("{}#{}@{}", src, r.member, issue);
-      }
       out.readings.push_back(std::move(rd));
     }
   }
@@ -440,8 +452,8 @@ DecodeResult ZrxpToReadings(const ZrxpFile& file, const std::string& source,
 }
 
 DecodeResult DecodeZrxp(std::string_view bytes, const std::string& source,
-                        const ZrxpReadingOptions& options) {
-  return ZrxpToReadings(ParseZrxp(bytes, source), source, options);
+                        const ZrxpReadingOptions& options, std::vector<ForecastValue>* forecasts) {
+  return ZrxpToReadings(ParseZrxp(bytes, source), source, options, forecasts);
 }
 
 }  // namespace floodwarn::ingest

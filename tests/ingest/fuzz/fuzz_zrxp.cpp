@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
+#include <vector>
 
 #include "floodwarn/ingest/zrxp.hpp"
 
@@ -12,12 +13,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
   fi::ZrxpReadingOptions opt;
   opt.default_station_id = "fuzz";
-  opt.include_forecasts = (size % 2) == 0;
-  const fi::DecodeResult r = fi::DecodeZrxp(bytes, "fuzz.zrx", opt);
+  std::vector<fi::ForecastValue> forecasts;
+  const fi::DecodeResult r =
+      fi::DecodeZrxp(bytes, "fuzz.zrx", opt, (size % 2) == 0 ? &forecasts : nullptr);
   for (const auto& rd : r.readings) {
     if (rd.station_id.empty()) std::abort();
     if (rd.flag != fi::QcFlag::kMissing && !std::isfinite(rd.value)) std::abort();
   }
+  for (const auto& v : forecasts)
+    if (v.station_id.empty() || v.run_id.empty()) std::abort();
   for (const auto& e : r.errors)
     if (e.offset > size || e.line == 0) std::abort();
   return 0;

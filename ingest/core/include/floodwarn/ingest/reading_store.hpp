@@ -3,6 +3,10 @@
 // double-counts. Write() returns only after the batch is committed, so a
 // source may acknowledge (MQTT ack, poll cursor) exactly the readings that
 // Write() accepted.
+//
+// Forecast runs (issue time, valid time) are kept in a table of their own:
+// WriteForecast / QueryForecast. They are never readings: Query, Latest,
+// LatestUsable, Count and StationIds see observations only (issue #12).
 #pragma once
 
 #include <chrono>
@@ -12,13 +16,16 @@
 #include <string>
 #include <vector>
 
+#include "floodwarn/ingest/forecast_run.hpp"
 #include "floodwarn/ingest/reading.hpp"
 
 namespace floodwarn::ingest {
 
 struct ReadingStoreOptions {
-  std::chrono::hours retention{24 * 400};  // readings older than this are deleted by Prune()
-  bool synchronous_full = true;            // survive power loss, not only a process crash
+  // Readings observed, and forecast runs issued, longer ago than this are
+  // deleted by Prune().
+  std::chrono::hours retention{24 * 400};
+  bool synchronous_full = true;  // survive power loss, not only a process crash
 };
 
 struct WriteSummary {
@@ -44,7 +51,24 @@ class ReadingStore {
   // The newest reading with flag pass or suspect (usable for forcing/rules).
   std::optional<Reading> LatestUsable(const std::string& station_id) const;
   std::size_t Count() const;
+  // Deletes readings observed and forecast values issued before now -
+  // retention; returns the number of readings deleted.
   std::size_t Prune(TimePoint now);
+
+  // --- forecast runs (never readings) ---
+  // One transaction for the whole batch; idempotent on (station, run id,
+  // valid time): a re-imported run stores nothing twice. Thread-safe.
+  WriteSummary WriteForecast(const std::vector<ForecastValue>& values);
+  // The forecast runs of a station issued in [issued_from, issued_to),
+  // ascending by issue time (then run id); each run's values ascending by
+  // valid time.
+  std::vector<ForecastRun> QueryForecast(const std::string& station_id, TimePoint issued_from,
+                                         TimePoint issued_to) const;
+  // The most recently issued run of a station (the greatest run id among
+  // runs issued at the same time), if any.
+  std::optional<ForecastRun> LatestForecast(const std::string& station_id) const;
+  // Number of stored forecast values (all stations, all runs).
+  std::size_t ForecastCount() const;
 
   // Source cursors (poll position, last MQTT message id...), committed with
   // the readings they cover when passed to WriteWithCursor.

@@ -15,12 +15,13 @@
 #include <vector>
 
 #include "floodwarn/ingest/decode.hpp"
+#include "floodwarn/ingest/forecast_run.hpp"
 #include "floodwarn/ingest/stations.hpp"
 
 namespace floodwarn::ingest {
 
 struct ZrxpRow {
-  TimePoint time{};                   // UTC (the block's TZ applied)
+  TimePoint time{};                   // UTC (the block's TZ applied); forecast layouts: issue time
   std::optional<TimePoint> forecast;  // forecast layouts: the valid time (UTC)
   std::string member;                 // forecast layouts: ensemble member, e.g. "AVG"
   double value = 0.0;                 // NaN when missing (RINVAL)
@@ -57,20 +58,26 @@ struct ZrxpReadingOptions {
   std::string default_station_id;
   // Used for the quantity and unit of known stations (SANR = station id).
   const StationRegistry* stations = nullptr;
-  // Forecast rows (layouts with a `forecast` column) are not observations and
-  // are skipped unless this is set (then observed = the forecast's valid time
-  // and source = "<source>#<member>@<issue time>").
-  bool include_forecasts = false;
 };
 
 // Blocks -> Readings (flag kNotEvaluated, or kMissing for RINVAL values).
 // source of each reading: "zrxp:<file name>". Unit: CUNIT, else the station's.
 // Quantity: the station's; else guessed from the unit (mm -> rainfall,
 // m3/s or l/s -> discharge, otherwise water level).
+//
+// Forecast rows (layouts with a `forecast` column) are not observations and
+// never become readings (issue #12). With `forecasts` given they are
+// appended there as forecast values: issued = the row's `timestamp` (the
+// run's issue time), valid = its `forecast` column, member = `member`,
+// source "zrxp:<file name>", run_id "zrxp:<file name>#<member>@<issue time,
+// s since epoch>", unit and quantity as for readings, received left at the
+// epoch (the caller sets it). Without it they are skipped.
 DecodeResult ZrxpToReadings(const ZrxpFile& file, const std::string& source,
-                            const ZrxpReadingOptions& options);
+                            const ZrxpReadingOptions& options,
+                            std::vector<ForecastValue>* forecasts = nullptr);
 DecodeResult DecodeZrxp(std::string_view bytes, const std::string& source,
-                        const ZrxpReadingOptions& options);
+                        const ZrxpReadingOptions& options,
+                        std::vector<ForecastValue>* forecasts = nullptr);
 
 // Latin-1 to UTF-8, unless `text` already is valid UTF-8 (then unchanged).
 std::string Latin1ToUtf8IfNeeded(std::string_view text);
