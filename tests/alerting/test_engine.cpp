@@ -876,6 +876,21 @@ levels = [
   EXPECT_TRUE(outage_resolved);
 }
 
+// Without forecast rules (serve runs [forecast] for its maps and metrics
+// only) a failed cycle still reaches the duty officer, with a valid CAP
+// message although no rule names an area.
+TEST_F(EngineTest, ForecastOutageWithoutForecastRules) {
+  Start(LevelRule("ms", "g1", "0s", "0s"));
+  engine_->OnForecastUnavailable("run-1", now_, "forcing gauge river_q stale");
+  const auto raised = Only(Take(), EventKind::kRaised);
+  ASSERT_EQ(raised.size(), 1u);
+  EXPECT_EQ(raised[0].alert.kind, fa::RuleKind::kForecastOutage);
+  EXPECT_NE(raised[0].cap_xml.find("<alert"), std::string::npos);
+  EXPECT_TRUE(fa::CheckCapRules(raised[0].cap_xml).empty())
+      << fa::CheckCapRules(raised[0].cap_xml).front() << "\n"
+      << raised[0].cap_xml;
+}
+
 TEST_F(EngineTest, RestartContinuesOpenAlerts) {
   const std::string rules = LevelRule("ms", "g1", "0s", "0s");
   Start(rules);

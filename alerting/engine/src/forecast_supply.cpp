@@ -61,12 +61,14 @@ void AlertEngine::Impl::ReconcileForecastOutage(Draft& d, TimePoint now) {
     a.first_seen = fs.since;
     a.subject_name = "Hochwasservorhersage / flood forecast";
     // The area of the forecast rules (the first one's: they cover the
-    // model's town); none without forecast rules.
+    // model's town); without forecast rules the first configured area, so
+    // that the CAP message still has a geometry.
     for (const RuleConfig& r : rules.rules)
       if (r.kind == RuleKind::kForecastDepth) {
         a.area = AreaFor(r.area);
         break;
       }
+    if (a.area.id.empty() && !rules.areas.empty()) a.area = rules.areas.front();
     a.level = rules.engine.outage_level;
     a.state = AlertState::kActive;
     a.activated = now;
