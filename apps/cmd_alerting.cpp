@@ -366,6 +366,7 @@ int RunServe(const std::string& config_path) {
     forecasts = std::make_unique<ForecastWiring>(std::move(*forecast), *stations,
                                                  *wiring.readings(), engine, *registry, WallNow);
     forecasts->Start();
+    server.SetForecastSource([w = forecasts.get()] { return w->View(); });
     Print(summary);
   }
 
@@ -403,8 +404,9 @@ int RunServe(const std::string& config_path) {
     }
   }
   Print(fmt::format("stopping ({})", sig == SIGINT ? "SIGINT" : "SIGTERM"));
-  if (forecasts) forecasts->Stop();  // a running cycle is stopped
-  wiring.Stop();                     // inputs first, then channels
+  server.SetForecastSource(nullptr);  // before the loop it reads goes
+  if (forecasts) forecasts->Stop();   // a running cycle is stopped
+  wiring.Stop();                      // inputs first, then channels
   server.Shutdown();
   return 0;
 }

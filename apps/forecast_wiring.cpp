@@ -141,6 +141,37 @@ ForecastWiring::~ForecastWiring() { Stop(); }
 void ForecastWiring::Start() { impl_->loop->Start(); }
 void ForecastWiring::Stop() { impl_->loop->Stop(); }
 forecast::CycleStatus ForecastWiring::latest() const { return impl_->loop->latest(); }
+
+std::optional<alerting::ForecastView> ForecastWiring::View() const {
+  const forecast::CycleStatus st = impl_->loop->latest();
+  if (st.status == "none") return std::nullopt;
+  alerting::ForecastView v;
+  v.cycle_id = st.cycle_id;
+  v.status = st.status;
+  v.reason = st.reason;
+  v.issued = st.issue;
+  v.duration_s = st.duration_s;
+  v.lead_time_reached_s = st.lead_time_reached_s;
+  if (!st.result) return v;
+  const forecast::CycleResult& r = *st.result;
+  // Model time t is epoch + t; the issue time is epoch + r.issue_time.
+  const TimePoint epoch = st.issue - std::chrono::duration_cast<TimePoint::duration>(
+                                         std::chrono::duration<double>(r.issue_time));
+  for (const auto* group : {&r.points, &r.zones}) {
+    for (const auto& s : *group) {
+      alerting::ForecastView::Series out;
+      out.id = s.id;
+      for (std::size_t k = 0; k < s.t.size() && k < s.depth.size(); ++k) {
+        out.times.push_back(At(epoch, s.t[k]));
+        out.depth_m.push_back(s.depth[k]);
+      }
+      (group == &r.points ? v.points : v.zones).push_back(std::move(out));
+    }
+  }
+  for (const auto& z : r.zone_table)
+    v.zone_table.push_back({z.id, z.area, z.max_depth, z.depths, z.max_area_above});
+  return v;
+}
 forecast::ForecastLoop& ForecastWiring::loop() { return *impl_->loop; }
 
 }  // namespace floodwarn::apps

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "floodwarn/alerting/engine.hpp"
+#include "floodwarn/alerting/service.hpp"
 #include "floodwarn/forecast/loop.hpp"
 
 namespace prometheus {
@@ -46,6 +47,8 @@ class ForecastWiring {
   void Start();
   void Stop();
   forecast::CycleStatus latest() const;
+  // The latest cycle for GetForecast (nullopt before the first).
+  std::optional<alerting::ForecastView> View() const;
   forecast::ForecastLoop& loop();
 
  private:

@@ -21,6 +21,6 @@ floodwarn_add_test(test_ingest_config unit test_ingest_config.cpp
 # forecast outage.
 floodwarn_add_test(test_forecast_serve integration test_forecast_serve.cpp
   LIBS floodwarn_test_client_harness floodwarn::alerting_client floodwarn::alerting_core
-       floodwarn_ingest_core PkgConfig::FLOODWARN_E2E_HTTPLIB floodwarn_warnings)
+       floodwarn_ingest_core floodwarn::proto PkgConfig::FLOODWARN_E2E_HTTPLIB floodwarn_warnings)
 add_dependencies(test_forecast_serve floodwarn)
 set_tests_properties(test_forecast_serve PROPERTIES TIMEOUT 300)

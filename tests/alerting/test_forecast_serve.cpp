@@ -16,10 +16,12 @@
 #include <string>
 #include <vector>
 
+#include <grpcpp/grpcpp.h>
 #include "../forecast/small_town.hpp"
 #include "../forecast/small_town_readings.hpp"
 #include "floodwarn/alerting/client.hpp"
 #include "floodwarn/ingest/reading_store.hpp"
+#include "floodwarn/v1/alerts.grpc.pb.h"
 #include "test_client_harness.hpp"
 #include "test_stream_collector.hpp"
 #include "test_support.hpp"
@@ -30,6 +32,13 @@ namespace {
 namespace fa = floodwarn::alerting;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
 
 void Write(const std::string& path, const std::string& text) {
   std::ofstream f(path);
@@ -139,6 +148,20 @@ levels = [{ level = 2, rising = 0.12, falling = 0.06, label = "Wasser in der Unt
     stream_ = std::make_unique<StreamCollector>(opts);
   }
 
+  // GetForecast over mutual TLS with the officer's token.
+  grpc::Status GetForecast(floodwarn::v1::Forecast* out) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = ReadAll(dir_ + "/pki/ca.pem");
+    ssl.pem_cert_chain = ReadAll(dir_ + "/pki/officer.pem");
+    ssl.pem_private_key = ReadAll(dir_ + "/pki/officer.key");
+    auto stub = floodwarn::v1::AlertService::NewStub(
+        grpc::CreateChannel(target_, grpc::SslCredentials(ssl)));
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + token_);
+    ctx.set_deadline(std::chrono::system_clock::now() + 10s);
+    return stub->GetForecast(&ctx, floodwarn::v1::GetForecastRequest(), out);
+  }
+
   void StopServe() {
     stream_.reset();
     serve_->Signal(SIGTERM);
@@ -184,6 +207,20 @@ TEST_F(ForecastServe, AForecastWarningWithItsOnsetReachesTheStream) {
   for (const auto& c : fs::directory_iterator(dir_ + "/forecast/cycles"))
     netcdf |= fs::exists(c.path() / "forecast.nc") && fs::exists(c.path() / "cycle.json");
   EXPECT_TRUE(netcdf);
+  // The API gives the cycle, its status and the point series.
+  floodwarn::v1::Forecast f;
+  const grpc::Status s = GetForecast(&f);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(f.status(), "ok");
+  EXPECT_FALSE(f.cycle_id().empty());
+  EXPECT_GE(f.lead_time_reached_s(), 1799.0);
+  ASSERT_EQ(f.points_size(), 1);
+  EXPECT_EQ(f.points(0).id(), "underpass");
+  ASSERT_EQ(f.points(0).times_size(), f.points(0).depth_m_size());
+  ASSERT_EQ(f.points(0).depth_m_size(), 7);  // issue time + 6 x 5 min
+  double peak = 0;
+  for (double d : f.points(0).depth_m()) peak = std::max(peak, d);
+  EXPECT_NEAR(peak, a.value, 1e-12) << "the warning's depth is the series' peak";
   StopServe();
 }
 
@@ -202,6 +239,11 @@ TEST_F(ForecastServe, ACycleWithoutForcingIsAForecastOutageNotSilence) {
   EXPECT_GE(Metric(metrics_port_, "floodwarn_forecast_cycles_total", "status=\"no_forcing\""), 1.0);
   for (const auto& e : stream_->Events())
     EXPECT_NE(e.alert.rule_id, "underpass") << "a forecast rule fired without a forecast";
+  floodwarn::v1::Forecast f;
+  ASSERT_TRUE(GetForecast(&f).ok());
+  EXPECT_EQ(f.status(), "no_forcing");
+  EXPECT_NE(f.reason().find("river_q"), std::string::npos) << f.reason();
+  EXPECT_EQ(f.points_size(), 0);
   StopServe();
 }
 

@@ -138,6 +138,10 @@ AlertServer::~AlertServer() { Shutdown(); }
 
 std::string AlertServer::address() const { return WithPort(impl_->cfg.listen, impl_->port); }
 int AlertServer::port() const { return impl_->port; }
+void AlertServer::SetForecastSource(ForecastViewSource source) {
+  impl_->service->SetForecastSource(std::move(source));
+}
+
 std::size_t AlertServer::subscriber_count() const { return impl_->hub->subscriber_count(); }
 
 void AlertServer::Shutdown() {

@@ -132,6 +132,50 @@ grpc::ServerUnaryReactor* AlertServiceImpl::ListActive(grpc::CallbackServerConte
   });
 }
 
+grpc::ServerUnaryReactor* AlertServiceImpl::GetForecast(grpc::CallbackServerContext* ctx,
+                                                        const v1::GetForecastRequest* /*req*/,
+                                                        v1::Forecast* resp) {
+  return Unary(ctx, "GetForecast", Role::kSubscriber, [&](const Principal&) {
+    ForecastViewSource source;
+    {
+      std::lock_guard<std::mutex> lock(forecast_mu_);
+      source = forecast_source_;
+    }
+    const std::optional<ForecastView> f = source ? source() : std::nullopt;
+    if (!f)
+      return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          source ? "no forecast cycle yet" : "this service runs no forecast");
+    auto ts = [](TimePoint t, google::protobuf::Timestamp* out) {
+      const auto ms = t.time_since_epoch().count();
+      out->set_seconds(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+      out->set_nanos(static_cast<int>((ms - out->seconds() * 1000) * 1000000));
+    };
+    resp->set_cycle_id(f->cycle_id);
+    resp->set_status(f->status);
+    resp->set_reason(f->reason);
+    ts(f->issued, resp->mutable_issued());
+    resp->set_duration_s(f->duration_s);
+    resp->set_lead_time_reached_s(f->lead_time_reached_s);
+    for (const auto* group : {&f->points, &f->zones}) {
+      for (const ForecastView::Series& s : *group) {
+        v1::ForecastSeries* out = group == &f->points ? resp->add_points() : resp->add_zones();
+        out->set_id(s.id);
+        for (TimePoint t : s.times) ts(t, out->add_times());
+        for (double d : s.depth_m) out->add_depth_m(d);
+      }
+    }
+    for (const ForecastView::Zone& z : f->zone_table) {
+      v1::ForecastZone* out = resp->add_zone_table();
+      out->set_id(z.id);
+      out->set_area_m2(z.area_m2);
+      out->set_max_depth_m(z.max_depth_m);
+      for (double d : z.depths_m) out->add_depths_m(d);
+      for (double a : z.max_area_above_m2) out->add_max_area_above_m2(a);
+    }
+    return grpc::Status::OK;
+  });
+}
+
 grpc::ServerUnaryReactor* AlertServiceImpl::ListRuleStates(grpc::CallbackServerContext* ctx,
                                                            const v1::ListRuleStatesRequest* /*req*/,
                                                            v1::ListRuleStatesResponse* resp) {

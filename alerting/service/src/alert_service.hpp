@@ -28,6 +28,10 @@ class AlertServiceImpl final
                    std::shared_ptr<EventHub> hub, std::shared_ptr<ServiceMetrics> metrics);
 
   void StopAccepting() { stopping_ = true; }
+  void SetForecastSource(ForecastViewSource source) {
+    std::lock_guard<std::mutex> lock(forecast_mu_);
+    forecast_source_ = std::move(source);
+  }
 
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(grpc::CallbackServerContext* ctx,
                                                         const grpc::ByteBuffer* raw) override;
@@ -36,6 +40,9 @@ class AlertServiceImpl final
                                        const v1::ListActiveRequest* req,
                                        v1::ListActiveResponse* resp) override;
 
+  grpc::ServerUnaryReactor* GetForecast(grpc::CallbackServerContext* ctx,
+                                        const v1::GetForecastRequest* req,
+                                        v1::Forecast* resp) override;
   grpc::ServerUnaryReactor* ListRuleStates(grpc::CallbackServerContext* ctx,
                                            const v1::ListRuleStatesRequest* req,
                                            v1::ListRuleStatesResponse* resp) override;
@@ -88,6 +95,8 @@ class AlertServiceImpl final
   std::shared_ptr<ServiceMetrics> metrics_;
   Authenticator auth_;
   std::atomic<bool> stopping_{false};
+  std::mutex forecast_mu_;
+  ForecastViewSource forecast_source_;
 };
 
 }  // namespace floodwarn::alerting

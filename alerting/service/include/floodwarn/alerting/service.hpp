@@ -7,7 +7,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -98,6 +101,30 @@ std::shared_ptr<prometheus::Registry> MakeMetricsRegistry();
 // Hex SHA-256 of a token, as written in [[auth.tokens]] sha256.
 std::string TokenSha256Hex(const std::string& token);
 
+// The latest forecast cycle as the API shows it (GetForecast). serve fills
+// it from its forecast loop; alerting knows nothing of the model.
+struct ForecastView {
+  std::string cycle_id;
+  std::string status;  // "ok", "failed", "late", "no_forcing"
+  std::string reason;
+  TimePoint issued{};
+  double duration_s = 0.0, lead_time_reached_s = 0.0;
+  struct Series {
+    std::string id;
+    std::vector<TimePoint> times;
+    std::vector<double> depth_m;
+  };
+  std::vector<Series> points, zones;  // zones: the maximum depth in the zone
+  struct Zone {
+    std::string id;
+    double area_m2 = 0.0, max_depth_m = 0.0;
+    std::vector<double> depths_m, max_area_above_m2;  // per configured depth
+  };
+  std::vector<Zone> zone_table;
+};
+// nullopt: no cycle yet (or no [forecast]).
+using ForecastViewSource = std::function<std::optional<ForecastView>()>;
+
 // The running gRPC server: AlertService + health service + reflection.
 // Subscribers are fed from committed events (the engine's commit listener)
 // and, when they fall behind the in-memory ring, from the store's outbox.
@@ -115,6 +142,9 @@ class AlertServer {
   std::string address() const;
   int port() const;
   std::size_t subscriber_count() const;
+  // Where GetForecast gets the latest cycle (serve with [forecast]); without
+  // one GetForecast answers NOT_FOUND.
+  void SetForecastSource(ForecastViewSource source);
 
   // Cancels open streams, stops the server and the heartbeat thread.
   // Idempotent.
