@@ -40,6 +40,10 @@ TEST(ProtoConvert, EveryEnumValueSurvivesTheRoundTrip) {
   for (AlertState s : {AlertState::kPending, AlertState::kActive, AlertState::kAcknowledged,
                        AlertState::kResolved})
     EXPECT_EQ(convert::FromProto(convert::ToProto(s)), s) << ToString(s);
+  // Rule conditions go one way (ListRuleStates): each to its own value.
+  EXPECT_EQ(convert::ToProto(Condition::kClear), v1::RULE_CONDITION_CLEAR);
+  EXPECT_EQ(convert::ToProto(Condition::kRaised), v1::RULE_CONDITION_RAISED);
+  EXPECT_EQ(convert::ToProto(Condition::kUnknown), v1::RULE_CONDITION_UNKNOWN);
   for (Mode m : {Mode::kActual, Mode::kExercise, Mode::kTest})
     EXPECT_EQ(convert::FromProto(convert::ToProto(m)), m) << ToString(m);
   for (EventKind k : {EventKind::kRaised, EventKind::kUpdated, EventKind::kResolved,

@@ -86,7 +86,22 @@ std::string LevelRule(const std::string& id, const std::string& station,
          "  { level = 3, rising = 500, falling = 480, label = \"Meldestufe 3\" },\n]\n";
 }
 
-// The solver's impact step will feed forecasts through AlertEngine::OnForecast;
+// A forecast rule for the underpass: levels 2 and 3, a 2 h lead time.
+const std::string kUnderpassRule = R"(
+[[rules]]
+id = "underpass"
+kind = "forecast_depth"
+target = "underpass"
+area = "town"
+lead_time = "2h"
+min_dwell = "30m"
+levels = [
+  { level = 2, rising = 0.10, falling = 0.05, label = "Wasser in der Unterführung" },
+  { level = 3, rising = 0.30, falling = 0.20, label = "Unterführung unpassierbar" },
+]
+)";
+
+// serve's forecast loop feeds forecasts through AlertEngine::OnForecast;
 // this fake stands in for it: a run is a map target -> (lead, depth) pairs.
 class FakeForecastProducer {
  public:
@@ -716,19 +731,7 @@ TEST_F(EngineTest, RainfallRuleUsesDwdClassesAndGapsAreUnknown) {
 }
 
 TEST_F(EngineTest, ForecastRuleWithFakeProducer) {
-  Start(R"(
-[[rules]]
-id = "underpass"
-kind = "forecast_depth"
-target = "underpass"
-area = "town"
-lead_time = "2h"
-min_dwell = "30m"
-levels = [
-  { level = 2, rising = 0.10, falling = 0.05, label = "Wasser in der Unterführung" },
-  { level = 3, rising = 0.30, falling = 0.20, label = "Unterführung unpassierbar" },
-]
-)");
+  Start(kUnderpassRule);
   FakeForecastProducer producer(*engine_);
   At(minutes(0));
   // Deep water only beyond the lead time: nothing.
@@ -773,19 +776,7 @@ levels = [
 // keeps the forecast alert it had, lets observed-level warnings go on, and
 // the next forecast resolves the outage without a second forecast alert.
 TEST_F(EngineTest, ForecastOutageIsUnknownPlusOneOperationalAlert) {
-  Start(R"(
-[[rules]]
-id = "underpass"
-kind = "forecast_depth"
-target = "underpass"
-area = "town"
-lead_time = "2h"
-min_dwell = "30m"
-levels = [
-  { level = 2, rising = 0.10, falling = 0.05, label = "Wasser in der Unterführung" },
-  { level = 3, rising = 0.30, falling = 0.20, label = "Unterführung unpassierbar" },
-]
-)" + LevelRule("ms", "g1", "0s", "0s"));
+  Start(kUnderpassRule + LevelRule("ms", "g1", "0s", "0s"));
   FakeForecastProducer producer(*engine_);
   At(minutes(0));
   producer.Publish("run-1", now_, {{"underpass", {{minutes(40), 0.35}}}});
@@ -854,18 +845,7 @@ levels = [
 
   // A restart keeps the outage open until a forecast comes.
   engine_.reset();
-  Start(R"(
-[[rules]]
-id = "underpass"
-kind = "forecast_depth"
-target = "underpass"
-area = "town"
-lead_time = "2h"
-min_dwell = "30m"
-levels = [
-  { level = 2, rising = 0.10, falling = 0.05, label = "Wasser in der Unterführung" },
-]
-)" + LevelRule("ms", "g1", "0s", "0s"));
+  Start(kUnderpassRule + LevelRule("ms", "g1", "0s", "0s"));
   Tick(minutes(40));
   EXPECT_TRUE(Only(Take(), EventKind::kResolved).empty());
   At(minutes(45));

@@ -72,6 +72,18 @@ v1::RuleKind ToProto(RuleKind k) {
   return v1::RULE_KIND_UNSPECIFIED;
 }
 
+v1::RuleCondition ToProto(Condition c) {
+  switch (c) {
+    case Condition::kClear:
+      return v1::RULE_CONDITION_CLEAR;
+    case Condition::kRaised:
+      return v1::RULE_CONDITION_RAISED;
+    case Condition::kUnknown:
+      return v1::RULE_CONDITION_UNKNOWN;
+  }
+  return v1::RULE_CONDITION_UNSPECIFIED;
+}
+
 v1::EventKind ToProto(EventKind k) {
   switch (k) {
     case EventKind::kRaised:

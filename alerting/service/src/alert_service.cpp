@@ -145,22 +145,17 @@ grpc::ServerUnaryReactor* AlertServiceImpl::GetForecast(grpc::CallbackServerCont
     if (!f)
       return grpc::Status(grpc::StatusCode::NOT_FOUND,
                           source ? "no forecast cycle yet" : "this service runs no forecast");
-    auto ts = [](TimePoint t, google::protobuf::Timestamp* out) {
-      const auto ms = t.time_since_epoch().count();
-      out->set_seconds(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-      out->set_nanos(static_cast<int>((ms - out->seconds() * 1000) * 1000000));
-    };
     resp->set_cycle_id(f->cycle_id);
     resp->set_status(f->status);
     resp->set_reason(f->reason);
-    ts(f->issued, resp->mutable_issued());
+    convert::ToProto(f->issued, resp->mutable_issued());
     resp->set_duration_s(f->duration_s);
     resp->set_lead_time_reached_s(f->lead_time_reached_s);
     for (const auto* group : {&f->points, &f->zones}) {
       for (const ForecastView::Series& s : *group) {
         v1::ForecastSeries* out = group == &f->points ? resp->add_points() : resp->add_zones();
         out->set_id(s.id);
-        for (TimePoint t : s.times) ts(t, out->add_times());
+        for (TimePoint t : s.times) convert::ToProto(t, out->add_times());
         for (double d : s.depth_m) out->add_depth_m(d);
       }
     }
@@ -185,9 +180,7 @@ grpc::ServerUnaryReactor* AlertServiceImpl::ListRuleStates(grpc::CallbackServerC
       r->set_rule_id(s.rule_id);
       r->set_subject(s.subject);
       r->set_kind(convert::ToProto(s.kind));
-      r->set_condition(s.condition == Condition::kClear    ? v1::RULE_CONDITION_CLEAR
-                       : s.condition == Condition::kRaised ? v1::RULE_CONDITION_RAISED
-                                                           : v1::RULE_CONDITION_UNKNOWN);
+      r->set_condition(convert::ToProto(s.condition));
       r->set_level(s.level);
       r->set_reason(s.reason);
     }

@@ -24,6 +24,7 @@ v1::AlertState ToProto(AlertState s);
 v1::Mode ToProto(Mode m);
 v1::RuleKind ToProto(RuleKind k);
 v1::EventKind ToProto(EventKind k);
+v1::RuleCondition ToProto(Condition c);
 AlertState FromProto(v1::AlertState s);
 Mode FromProto(v1::Mode m);
 RuleKind FromProto(v1::RuleKind k);
