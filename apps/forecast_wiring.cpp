@@ -154,9 +154,7 @@ std::optional<alerting::ForecastView> ForecastWiring::View() const {
   v.lead_time_reached_s = st.lead_time_reached_s;
   if (!st.result) return v;
   const forecast::CycleResult& r = *st.result;
-  // Model time t is epoch + t; the issue time is epoch + r.issue_time.
-  const TimePoint epoch = st.issue - std::chrono::duration_cast<TimePoint::duration>(
-                                         std::chrono::duration<double>(r.issue_time));
+  const TimePoint epoch = st.epoch;  // model time t is epoch + t
   for (const auto* group : {&r.points, &r.zones}) {
     for (const auto& s : *group) {
       alerting::ForecastView::Series out;

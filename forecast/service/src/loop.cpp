@@ -378,15 +378,15 @@ struct ForecastLoop::Impl {
       status.status = "ok";
       status.lead_time_reached_s = result->lead_time_reached;
       status.result = result;
+      status.epoch = TimePoint(
+          seconds(EpochSeconds(issue) - static_cast<std::int64_t>(std::llround(spec.issue_time))));
     }
     Publish(status);
     if (status.status == "ok") {
       spdlog::info(
           "event=forecast_cycle_done cycle={} wall_s={:.1f} lead_time_reached_s={} steps={}",
           spec.cycle_id, child.wall_s, result->lead_time_reached, result->steps);
-      sink.OnForecast(*result,
-                      TimePoint(seconds(EpochSeconds(issue) -
-                                        static_cast<std::int64_t>(std::llround(spec.issue_time)))));
+      sink.OnForecast(*result, status.epoch);
     } else {
       spdlog::error("event=forecast_unavailable cycle={} status={} reason=\"{}\"", spec.cycle_id,
                     status.status, status.reason);

@@ -105,6 +105,7 @@ struct CycleStatus {
   double duration_s = 0.0;
   double lead_time_reached_s = 0.0;
   std::optional<CycleResult> result;  // with status "ok"
+  TimePoint epoch{};                  // with status "ok": model time 0 of the result's times
 };
 
 class ForecastLoop {
